@@ -1,0 +1,1 @@
+// Admission module — see ../shared/DESIGN.md.

@@ -1,0 +1,4 @@
+#ifndef SEALGATE_CNGHTTP2_SHIM_H
+#define SEALGATE_CNGHTTP2_SHIM_H
+#include <nghttp2/nghttp2.h>
+#endif

@@ -1,0 +1,21 @@
+#ifndef SEALGATE_COPENSSL_SHIM_H
+#define SEALGATE_COPENSSL_SHIM_H
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/pem.h>
+#include <openssl/evp.h>
+#include <openssl/bio.h>
+
+// OpenSSL exposes these as macros over SSL_CTX_ctrl/SSL_ctrl; Swift imports only functions.
+static inline long sg_ssl_ctx_set_min_proto(SSL_CTX *ctx, int v) { return SSL_CTX_set_min_proto_version(ctx, v); }
+static inline long sg_ssl_ctx_set_mode(SSL_CTX *ctx, long m) { return SSL_CTX_set_mode(ctx, m); }
+static inline long sg_ssl_set_tlsext_host_name(SSL *s, const char *name) { return SSL_set_tlsext_host_name(s, name); }
+static inline long sg_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long m) { return SSL_CTX_set_session_cache_mode(ctx, m); }
+static inline long sg_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *list) { return SSL_CTX_set1_groups_list(ctx, list); }
+static inline long sg_ssl_ctx_add_extra_chain_cert(SSL_CTX *ctx, X509 *x) { return SSL_CTX_add_extra_chain_cert(ctx, x); }
+static inline const int sg_tls1_2_version(void) { return TLS1_2_VERSION; }
+static inline int sg_ssl_tlsext_err_ok(void) { return SSL_TLSEXT_ERR_OK; }
+static inline int sg_ssl_tlsext_err_noack(void) { return SSL_TLSEXT_ERR_NOACK; }
+#endif

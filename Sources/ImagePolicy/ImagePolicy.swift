@@ -1,0 +1,1 @@
+// ImagePolicy module — see ../shared/DESIGN.md.

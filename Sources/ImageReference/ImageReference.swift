@@ -1,0 +1,1 @@
+// ImageReference module: Docker/OCI image reference parsing and normalization.

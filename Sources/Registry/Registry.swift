@@ -1,0 +1,1 @@
+// Registry module — see ../shared/DESIGN.md.

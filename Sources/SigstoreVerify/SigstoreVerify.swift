@@ -1,0 +1,1 @@
+// SigstoreVerify module — see ../shared/DESIGN.md.

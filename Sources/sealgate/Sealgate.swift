@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Sealgate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sealgate",
+        abstract: "Kubernetes admission webhook that admits only signed and attested container images.",
+        subcommands: [ServeCommand.self, VerifyBundleCommand.self, LintCommand.self]
+    )
+}

@@ -1,0 +1,1 @@
+// Test-only Sigstore signer (see Package.swift).
