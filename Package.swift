@@ -22,9 +22,10 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLinux"),
 
         .target(name: "HTTP2Server", dependencies: [
-            "COpenSSL", "CNghttp2",
+            "COpenSSL", "CNghttp2", "CLinux",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
@@ -55,10 +56,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "X509", package: "swift-certificates"),
         ]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport"]),
+        .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         // Test-only Sigstore signer: own CA, Rekor-like and CT-like keys, trusted_root.json writer.
         .target(name: "SigstoreTestSupport", dependencies: [

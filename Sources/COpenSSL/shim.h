@@ -18,4 +18,10 @@ static inline long sg_ssl_ctx_add_extra_chain_cert(SSL_CTX *ctx, X509 *x) { retu
 static inline const int sg_tls1_2_version(void) { return TLS1_2_VERSION; }
 static inline int sg_ssl_tlsext_err_ok(void) { return SSL_TLSEXT_ERR_OK; }
 static inline int sg_ssl_tlsext_err_noack(void) { return SSL_TLSEXT_ERR_NOACK; }
+static inline uint64_t sg_ssl_server_options(void) {
+    return SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE
+         | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF;
+}
+static inline long sg_ssl_mode_partial_write(void) { return SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS; }
+static inline long sg_ssl_sess_cache_server(void) { return SSL_SESS_CACHE_SERVER; }
 #endif

@@ -1,6 +1,143 @@
+import Admission
 import ArgumentParser
+import Foundation
+import HTTP2Server
+import Logging
+import Metrics
+import Prometheus
 
 struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the admission webhook server.")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the admission webhook server (POST /validate, /mutate; GET /healthz, /readyz, /metrics).",
+        discussion: "Every option can also be set by an environment variable: SEALGATE_ plus the option name in upper case with _ for - (e.g. SEALGATE_TLS_CERT).")
+
+    @Option(help: "Listen address host:port.")
+    var address = env("ADDRESS") ?? "0.0.0.0:8443"
+
+    @Option(help: "PEM certificate chain. Without --tls-cert/--tls-key a throw-away self-signed certificate is generated.")
+    var tlsCert = env("TLS_CERT")
+
+    @Option(help: "PEM private key.")
+    var tlsKey = env("TLS_KEY")
+
+    @Option(help: "PEM CA bundle: require client certificates signed by it (mutual TLS with the API server).")
+    var clientCA = env("CLIENT_CA")
+
+    @Flag(help: "Serve h2c (prior knowledge) and HTTP/1.1 without TLS. Local testing only.")
+    var plaintext = envFlag("PLAINTEXT")
+
+    @Option(name: .customLong("policy"), help: "Policy file or directory (repeatable). Defaults to ./policies when present.")
+    var policies: [String] = env("POLICY").map { $0.split(separator: ",").map(String.init) } ?? []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = env("LOG_LEVEL") ?? "info"
+
+    @Option(help: "Log format: text or json (one JSON object per line).")
+    var logFormat = env("LOG_FORMAT") ?? "text"
+
+    @Option(help: "Largest accepted request body in bytes.")
+    var maxBodyBytes = env("MAX_BODY_BYTES").flatMap(Int.init) ?? 3 * 1024 * 1024
+
+    @Option(help: "HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS.")
+    var maxConcurrentStreams = env("MAX_CONCURRENT_STREAMS").flatMap(Int.init) ?? 250
+
+    @Option(help: "Maximum simultaneous connections.")
+    var maxConnections = env("MAX_CONNECTIONS").flatMap(Int.init) ?? 4096
+
+    @Option(help: "Worker threads that evaluate requests.")
+    var workers = env("WORKERS").flatMap(Int.init) ?? max(4, ProcessInfo.processInfo.activeProcessorCount * 4)
+
+    @Option(help: "Seconds an idle connection is kept open.")
+    var idleTimeout = env("IDLE_TIMEOUT").flatMap(Double.init) ?? 120
+
+    @Option(help: "Seconds a TLS handshake or a started request may take to arrive.")
+    var readTimeout = env("READ_TIMEOUT").flatMap(Double.init) ?? 30
+
+    @Option(help: "Seconds in-flight requests get to finish after SIGTERM.")
+    var drainTimeout = env("DRAIN_TIMEOUT").flatMap(Double.init) ?? 25
+
+    func run() throws {
+        let logger = try makeLogger()
+        let (host, port) = try parseAddress(address)
+
+        var tls: ServerConfiguration.TLS?
+        if !plaintext {
+            if let tlsCert, let tlsKey {
+                tls = .init(certificatePath: tlsCert, privateKeyPath: tlsKey, clientCAPath: clientCA)
+            } else if tlsCert != nil || tlsKey != nil {
+                throw ValidationError("--tls-cert and --tls-key go together")
+            } else {
+                let generated = try SelfSignedCertificate.generate(hosts: ["localhost", "127.0.0.1", "::1"])
+                logger.warning("no --tls-cert/--tls-key given: serving a throw-away self-signed certificate", metadata: ["cert": "\(generated.certificate)"])
+                tls = .init(certificatePath: generated.certificate, privateKeyPath: generated.key, clientCAPath: clientCA)
+            }
+        }
+
+        var limits = ServerConfiguration.Limits()
+        limits.maxBodyBytes = maxBodyBytes
+        limits.maxConcurrentStreams = maxConcurrentStreams
+        limits.maxConnections = maxConnections
+        limits.workerThreads = workers
+        limits.idleTimeout = idleTimeout
+        limits.readTimeout = readTimeout
+        let config = ServerConfiguration(host: host, port: port, tls: tls, limits: limits, drainTimeout: drainTimeout,
+                                         metricPaths: ["/validate", "/mutate", "/healthz", "/readyz", "/metrics"])
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let policyPaths = policies.isEmpty && FileManager.default.fileExists(atPath: "policies") ? ["policies"] : policies
+        let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: AllowAllDecider()), metrics: registry, logger: logger)
+        let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
+        app.server = server
+        logger.info("policies", metadata: ["paths": "\(policyPaths)", "note": "policy evaluation not wired yet: every request is allowed"])
+        app.markReady()
+
+        signal(SIGPIPE, SIG_IGN)
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.info("received \(number == SIGTERM ? "SIGTERM" : "SIGINT"), draining")
+                server.shutdown()
+            }
+            source.resume()
+            return source
+        }
+        // Tests and scripts read the bound port (with --address :0) from this line.
+        FileHandle.standardOutput.write(Data("sealgate listening on \(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)\n".utf8))
+        server.run()
+        signals.forEach { $0.cancel() }
+    }
+
+    private func makeLogger() throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        switch logFormat {
+        case "json": LoggingSystem.bootstrap { label in var h = JSONLogHandler(label: label); h.logLevel = level; return h }
+        case "text": LoggingSystem.bootstrap { label in var h = StreamLogHandler.standardError(label: label); h.logLevel = level; return h }
+        default: throw ValidationError("--log-format must be text or json")
+        }
+        return Logger(label: "sealgate")
+    }
+}
+
+/// Splits `host:port`, `[v6]:port` or `:port`.
+func parseAddress(_ address: String) throws -> (String, UInt16) {
+    guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
+        throw ValidationError("--address must be host:port, got \"\(address)\"")
+    }
+    var host = String(address[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    return (host.isEmpty ? "0.0.0.0" : host, port)
+}
+
+func env(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment["SEALGATE_" + name]
+}
+
+func envFlag(_ name: String) -> Bool {
+    ["1", "true", "yes"].contains(env(name)?.lowercased() ?? "")
 }

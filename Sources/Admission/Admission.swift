@@ -1,1 +1,0 @@
-// Admission module — see ../shared/DESIGN.md.

@@ -1,0 +1,292 @@
+import Foundation
+
+/// HTTP/1.1 with keep-alive: one request at a time, pipelined input kept in order.
+final class HTTP1Session: ProtocolSession {
+    private enum State {
+        case head
+        case body(remaining: Int)
+        case chunked(ChunkedBody)
+        /// Skipping an oversized body before answering 413, so the connection stays usable.
+        case discard(remaining: Int, message: String)
+        case awaitingResponse
+        case closed
+    }
+
+    private struct Head {
+        var method: String
+        var path: String
+        var query: String
+        var headers: [(name: String, value: String)]
+        var keepAlive: Bool
+    }
+
+    private var state = State.head
+    private var input: [UInt8] = []
+    private var head: Head?
+    private var body: [UInt8] = []
+    private var output: [UInt8] = []
+    private var closeAfterWrite = false
+    private var shuttingDown = false
+    private unowned let connection: Connection
+    private unowned let sink: RequestSink
+    private let limits: ServerConfiguration.Limits
+    let version = Request.Version.http1_1
+
+    init(connection: Connection, sink: RequestSink, limits: ServerConfiguration.Limits) {
+        self.connection = connection
+        self.sink = sink
+        self.limits = limits
+    }
+
+    var isFinished: Bool {
+        if case .closed = state { return output.isEmpty }
+        if shuttingDown, case .head = state, input.isEmpty { return output.isEmpty }
+        return false
+    }
+
+    var hasOpenRequests: Bool {
+        if case .head = state { return !input.isEmpty }
+        if case .closed = state { return false }
+        return true
+    }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if case .closed = state { return true }
+        input.append(contentsOf: bytes)
+        if case .discard = state {} else if input.count > limits.maxBodyBytes + limits.maxHeaderBytes + 65536 {
+            fail(413, "request exceeds \(limits.maxBodyBytes) bytes")
+            return true
+        }
+        parse()
+        return true
+    }
+
+    func produce(into out: inout [UInt8], limit: Int) {
+        guard !output.isEmpty else { return }
+        out.append(contentsOf: output)
+        output = []
+        if closeAfterWrite { state = .closed }
+    }
+
+    func deliver(stream: Int32, response: Response) {
+        guard case .awaitingResponse = state, let head else { return }
+        write(response, keepAlive: head.keepAlive && !shuttingDown)
+        if !closeAfterWrite {
+            state = .head
+            self.head = nil
+            parse()
+        }
+    }
+
+    func beginShutdown() {
+        shuttingDown = true
+    }
+
+    func finishShutdown() {}
+
+    // MARK: - Parsing
+
+    private func parse() {
+        while !closeAfterWrite {
+            switch state {
+            case .head:
+                if shuttingDown && input.isEmpty { return }
+                guard parseHead() else { return }
+            case .body(let remaining):
+                let n = min(remaining, input.count)
+                body.append(contentsOf: input[0..<n])
+                input.removeFirst(n)
+                if n < remaining {
+                    state = .body(remaining: remaining - n)
+                    return
+                }
+                dispatch()
+            case .chunked(var decoder):
+                switch decoder.consume(&input, into: &body, limit: limits.maxBodyBytes) {
+                case .needMore:
+                    state = .chunked(decoder)
+                    return
+                case .done: dispatch()
+                case .tooLarge: return fail(413, "request body exceeds the limit of \(limits.maxBodyBytes) bytes")
+                case .malformed(let why): return fail(400, "malformed chunked body: \(why)")
+                }
+            case .discard(let remaining, let message):
+                let n = min(remaining, input.count)
+                input.removeFirst(n)
+                if n < remaining {
+                    state = .discard(remaining: remaining - n, message: message)
+                    return
+                }
+                state = .head
+                answerLocally(413, message, keepAlive: head?.keepAlive ?? false)
+            case .awaitingResponse, .closed:
+                return
+            }
+        }
+    }
+
+    /// Parses one request head if complete; false when more bytes are needed or the connection failed.
+    private func parseHead() -> Bool {
+        guard let end = findHeadEnd() else {
+            if input.count > limits.maxHeaderBytes { fail(431, "request headers exceed \(limits.maxHeaderBytes) bytes") }
+            return false
+        }
+        if end > limits.maxHeaderBytes {
+            fail(431, "request headers exceed \(limits.maxHeaderBytes) bytes")
+            return false
+        }
+        let text = String(decoding: input[0..<end], as: UTF8.self)
+        input.removeFirst(end + 4)
+        var lines = text.components(separatedBy: "\r\n")
+        let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: false)
+        guard requestLine.count == 3, !requestLine[0].isEmpty, requestLine[1].hasPrefix("/") || requestLine[1] == "*" else {
+            fail(400, "malformed request line")
+            return false
+        }
+        let httpVersion = requestLine[2]
+        guard httpVersion == "HTTP/1.1" || httpVersion == "HTTP/1.0" else {
+            fail(505, "unsupported HTTP version \(httpVersion)")
+            return false
+        }
+        var headers: [(name: String, value: String)] = []
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
+                  !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }) else {
+                fail(400, "malformed header line")
+                return false
+            }
+            headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        let target = String(requestLine[1])
+        let path: String, query: String
+        if let q = target.firstIndex(of: "?") {
+            path = String(target[..<q])
+            query = String(target[target.index(after: q)...])
+        } else {
+            path = target
+            query = ""
+        }
+        let connectionTokens = headers.filter { $0.name == "connection" }.map { $0.value.lowercased() }.joined(separator: ",")
+        let keepAlive = httpVersion == "HTTP/1.1" ? !connectionTokens.contains("close") : connectionTokens.contains("keep-alive")
+        head = Head(method: String(requestLine[0]), path: path, query: query, headers: headers, keepAlive: keepAlive)
+        body = []
+
+        let transferEncoding = headers.first { $0.name == "transfer-encoding" }?.value.lowercased()
+        let lengths = headers.filter { $0.name == "content-length" }.map(\.value)
+        let expectsContinue = headers.contains { $0.name == "expect" && $0.value.lowercased() == "100-continue" }
+        if let transferEncoding {
+            // Both framings at once is a request-smuggling vector: refuse.
+            guard transferEncoding == "chunked", lengths.isEmpty else {
+                fail(400, "unsupported transfer-encoding \"\(transferEncoding)\"")
+                return false
+            }
+            if expectsContinue { output.append(contentsOf: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
+            state = .chunked(ChunkedBody())
+            return true
+        }
+        guard Set(lengths).count <= 1, let length = lengths.first.map({ Int($0) }) ?? 0, length >= 0 else {
+            fail(400, "invalid content-length")
+            return false
+        }
+        if length > limits.maxBodyBytes {
+            let message = "request body of \(length) bytes exceeds the limit of \(limits.maxBodyBytes)"
+            if expectsContinue || length > 4 * limits.maxBodyBytes {
+                // The client holds the body back, or it is too big to skip: answer and close.
+                fail(413, message)
+            } else {
+                state = .discard(remaining: length, message: message)
+            }
+            return !closeAfterWrite
+        }
+        if expectsContinue && length > 0 { output.append(contentsOf: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
+        state = .body(remaining: length)
+        return true
+    }
+
+    private func findHeadEnd() -> Int? {
+        guard input.count >= 4 else { return nil }
+        for i in 0...(input.count - 4) where input[i] == 13 && input[i + 1] == 10 && input[i + 2] == 13 && input[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+
+    private func dispatch() {
+        guard let head else { return }
+        state = .awaitingResponse
+        let request = Request(method: head.method, path: head.path, query: head.query, headers: head.headers,
+                              body: body, version: .http1_1, remoteAddress: connection.remoteAddress)
+        body = []
+        sink.dispatch(request, stream: 1, connection: connection)
+    }
+
+    // MARK: - Writing
+
+    private func answerLocally(_ status: Int, _ message: String, keepAlive: Bool) {
+        sink.answeredLocally(path: head?.path ?? "", status: status, version: .http1_1, reason: message)
+        write(Response.jsonError(status, message), keepAlive: keepAlive)
+    }
+
+    /// Answers with an error and closes: the byte stream can no longer be trusted.
+    private func fail(_ status: Int, _ message: String) {
+        answerLocally(status, message, keepAlive: false)
+        input = []
+    }
+
+    private func write(_ response: Response, keepAlive: Bool) {
+        var text = "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n"
+        for header in response.headers where !connectionSpecificHeaders.contains(header.name.lowercased()) {
+            text += "\(header.name): \(header.value)\r\n"
+        }
+        text += "content-length: \(response.body.count)\r\n"
+        if !keepAlive { text += "connection: close\r\n" }
+        text += "\r\n"
+        output.append(contentsOf: Array(text.utf8))
+        output.append(contentsOf: response.body)
+        if !keepAlive { closeAfterWrite = true }
+    }
+}
+
+/// Incremental decoder for `Transfer-Encoding: chunked` request bodies (trailers are skipped).
+struct ChunkedBody {
+    enum Step { case needMore, done, tooLarge, malformed(String) }
+    private enum Phase { case size, data(Int), dataEnd, trailers }
+    private var phase = Phase.size
+
+    mutating func consume(_ input: inout [UInt8], into body: inout [UInt8], limit: Int) -> Step {
+        while true {
+            switch phase {
+            case .size:
+                guard let lineEnd = crlf(in: input) else { return input.count > 1024 ? .malformed("chunk size line too long") : .needMore }
+                let line = String(decoding: input[0..<lineEnd], as: UTF8.self)
+                input.removeFirst(lineEnd + 2)
+                let sizeText = line.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                guard !sizeText.isEmpty, sizeText.count <= 8, let size = Int(sizeText, radix: 16) else { return .malformed("bad chunk size \"\(line)\"") }
+                if size == 0 { phase = .trailers; continue }
+                if body.count + size > limit { return .tooLarge }
+                phase = .data(size)
+            case .data(let remaining):
+                let n = min(remaining, input.count)
+                body.append(contentsOf: input[0..<n])
+                input.removeFirst(n)
+                if n < remaining { phase = .data(remaining - n); return .needMore }
+                phase = .dataEnd
+            case .dataEnd:
+                guard input.count >= 2 else { return .needMore }
+                guard input[0] == 13, input[1] == 10 else { return .malformed("chunk not followed by CRLF") }
+                input.removeFirst(2)
+                phase = .size
+            case .trailers:
+                guard let lineEnd = crlf(in: input) else { return .needMore }
+                input.removeFirst(lineEnd + 2)
+                if lineEnd == 0 { return .done }
+            }
+        }
+    }
+
+    private func crlf(in input: [UInt8]) -> Int? {
+        guard input.count >= 2 else { return nil }
+        for i in 0..<(input.count - 1) where input[i] == 13 && input[i + 1] == 10 { return i }
+        return nil
+    }
+}

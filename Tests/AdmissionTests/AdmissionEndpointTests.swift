@@ -1,0 +1,82 @@
+import Admission
+import Foundation
+import Testing
+import TestSupport
+
+struct AdmissionEndpointTests {
+    /// Records what it was asked and denies, so tests see the endpoint passes the decision through.
+    final class RecordingDecider: AdmissionDecider, @unchecked Sendable {
+        var seen: [(uid: String, mutating: Bool, timeout: Double)] = []
+        func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse {
+            seen.append((request.uid, mutating, timeout))
+            return AdmissionResponse(uid: request.uid, allowed: false, status: AdmissionStatus(code: 403, message: "denied by test"))
+        }
+    }
+
+    func fixture(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: TestPaths.fixtures.appendingPathComponent("admission/\(name)")))
+    }
+
+    @Test("v1 and v1beta1 reviews are answered in their own apiVersion with the request uid", arguments: [
+        ("pod-review-v1.json", "admission.k8s.io/v1", "e911857d-c318-11e8-bbad-025000000001"),
+        ("pod-review-v1beta1.json", "admission.k8s.io/v1beta1", "b0d7a2c6-5f3e-4d2a-9c1b-8e7f6a5d4c3b"),
+    ])
+    func roundTrip(file: String, apiVersion: String, uid: String) throws {
+        let decider = RecordingDecider()
+        let endpoint = AdmissionEndpoint(decider: decider)
+        let reply = endpoint.handle(method: "POST", contentType: "application/json; charset=utf-8", query: "timeout=5s",
+                                    body: try fixture(file), mutating: true)
+        #expect(reply.status == 200)
+        let review = try JSONDecoder().decode(AdmissionReview.self, from: Data(reply.body))
+        #expect(review.apiVersion == apiVersion)
+        #expect(review.kind == "AdmissionReview")
+        #expect(review.request == nil)
+        #expect(review.response?.uid == uid)
+        #expect(review.response?.allowed == false)
+        #expect(review.response?.status?.message == "denied by test")
+        #expect(decider.seen.count == 1)
+        #expect(decider.seen.first?.mutating == true)
+        #expect(decider.seen.first?.timeout == 5)
+    }
+
+    @Test("the request object survives decoding intact")
+    func objectDecoded() throws {
+        let review = try JSONDecoder().decode(AdmissionReview.self, from: Data(try fixture("pod-review-v1.json")))
+        let containers = review.request?.object?["spec"]?["containers"]?.arrayValue
+        #expect(containers?.count == 2)
+        #expect(containers?.first?["image"]?.stringValue == "ghcr.io/example/shop-web:v1.4.2")
+        #expect(review.request?.operation == "CREATE")
+        #expect(review.request?.namespace == "shop")
+    }
+
+    @Test("bad envelopes get a status and a message naming the problem", arguments: [
+        ("GET", "application/json", #"{}"#, 405, "method GET"),
+        ("POST", "text/plain", #"{}"#, 415, "content-type"),
+        ("POST", nil, #"{}"#, 415, "content-type"),
+        ("POST", "application/json", #"{"apiVersion": "#, 400, "malformed AdmissionReview"),
+        ("POST", "application/json", #"[1,2]"#, 400, "malformed AdmissionReview"),
+        ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview"}"#, 400, "unsupported apiVersion"),
+        ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"Pod"}"#, 400, "unsupported kind"),
+        ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#, 400, "no request"),
+        ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE"}}"#, 400, "uid is empty"),
+        ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE"}}"#, 400, "missing field request.uid"),
+        ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":7}}"#, 400, "wrong type at request.uid"),
+    ] as [(String, String?, String, Int, String)])
+    func badInput(method: String, contentType: String?, body: String, status: Int, message: String) throws {
+        let decider = RecordingDecider()
+        let reply = AdmissionEndpoint(decider: decider).handle(method: method, contentType: contentType, query: nil,
+                                                               body: Array(body.utf8), mutating: false)
+        #expect(reply.status == status)
+        let text = String(decoding: reply.body, as: UTF8.self)
+        #expect(text.contains(message), "\(text)")
+        #expect(decider.seen.isEmpty, "the decider must not see invalid requests")
+    }
+
+    @Test("timeout query parameter: Go durations, default 10 s, capped at 30 s", arguments: [
+        (nil, 10.0), ("timeout=10s", 10.0), ("timeout=2500ms", 2.5), ("timeout=1m", 30.0), ("timeout=1m30s", 30.0),
+        ("a=b&timeout=3s", 3.0), ("timeout=bogus", 10.0), ("timeout=", 10.0), ("timeout=1.5s", 1.5),
+    ] as [(String?, Double)])
+    func timeoutParsing(query: String?, seconds: Double) {
+        #expect(AdmissionEndpoint.timeout(fromQuery: query) == seconds)
+    }
+}
