@@ -32,6 +32,14 @@ struct CUELexer {
         while true {
             let (l, c) = (lx.line, lx.col)
             let t = try lx.next()
+            // CUE's automatic comma rule: a newline only separates after an identifier,
+            // literal or closing bracket; elsewhere (e.g. after `:`) it is whitespace.
+            if t == .newline {
+                switch out.last?.0 {
+                case .ident?, .string?, .number?, .rbrace?, .rbracket?, .rparen?, .ellipsis?: break
+                default: continue
+                }
+            }
             out.append((t, l, c))
             if t == .eof { return out }
         }

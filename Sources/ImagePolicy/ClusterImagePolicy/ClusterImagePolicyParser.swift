@@ -243,7 +243,8 @@ enum ClusterImagePolicyParser {
             }
         }
         if url == nil && !hasCA {
-            d.error(k.path, "expected exactly one, got neither: \(k.at("url")), \(k.at("ca-cert"))")
+            // policy-controller's defaulting: keyless without a CA means the public Fulcio.
+            trust.fulcioURL = "https://fulcio.sigstore.dev"
         } else if url != nil && hasCA {
             d.error(k.path, "expected exactly one, got both: \(k.at("ca-cert")), \(k.at("url"))")
         }

@@ -15,7 +15,7 @@ public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
         public var description: String { "invalid glob \"\(glob)\": \(reason)" }
     }
 
-    static let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:/*.")
+    static let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:/*.@")
 
     public init(_ pattern: String) throws(InvalidGlob) {
         guard !pattern.isEmpty else { throw InvalidGlob(glob: pattern, reason: "empty glob") }
@@ -23,7 +23,7 @@ public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
         if pattern == "*/*" { expanded = "index.docker.io/*/*" }
         if pattern == "*" { expanded = "index.docker.io/library/*" }
         if let bad = expanded.first(where: { !Self.allowed.contains($0) }) {
-            throw InvalidGlob(glob: pattern, reason: "character \"\(bad)\" is not allowed; a glob may contain only letters, digits and - _ : / * .")
+            throw InvalidGlob(glob: pattern, reason: "character \"\(bad)\" is not allowed; a glob may contain only letters, digits and - _ : / * . @")
         }
         var tokens: [Token] = []
         var chars = expanded[...]

@@ -29,7 +29,7 @@ enum YAMLDocuments {
     static func convert(_ node: Node) throws -> JSONValue? {
         switch node {
         case .scalar(let s):
-            switch Tag.Name(rawValue: s.tag.rawValue) {
+            switch Tag.Name(rawValue: node.tag.rawValue) {  // node.tag resolves implicit tags
             case .null: return .null
             case .bool: return .bool(node.bool ?? false)
             case .int:
