@@ -122,14 +122,19 @@ struct JMESLexer {
         }
     }
 
-    /// `'...'` with only `\'` and `\\`-before-quote escapes (everything else literal).
+    /// `'...'`: only `\'` is an escape.
     mutating func rawString() throws(JMESPathError) -> String {
         let start = i
         i += 1
         var s = ""
         while i < chars.count {
             let c = chars[i]
-            if c == "\\", i + 1 < chars.count, chars[i + 1] == "'" { s.append("'"); i += 2; continue }
+            if c == "\\", i + 1 < chars.count {
+                // `\'` is a quote; any other escaped pair is kept verbatim (jmespath.py behaviour).
+                if chars[i + 1] == "'" { s.append("'") } else { s.append(c); s.append(chars[i + 1]) }
+                i += 2
+                continue
+            }
             if c == "'" { i += 1; return s }
             s.append(c); i += 1
         }
