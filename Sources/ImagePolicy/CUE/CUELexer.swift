@@ -21,6 +21,8 @@ public struct CUEError: Error, Sendable, CustomStringConvertible, Equatable {
 struct CUELexer {
     let chars: [Character]
     var i = 0, line = 1, col = 1
+    /// Position of the last token returned by `next()`.
+    var startLine = 1, startCol = 1
 
     init(_ s: String) { chars = Array(s) }
 
@@ -30,8 +32,8 @@ struct CUELexer {
         var lx = CUELexer(s)
         var out: [(CUEToken, Int, Int)] = []
         while true {
-            let (l, c) = (lx.line, lx.col)
             let t = try lx.next()
+            let (l, c) = (lx.startLine, lx.startCol)
             // CUE's automatic comma rule: a newline only separates after an identifier,
             // literal or closing bracket; elsewhere (e.g. after `:`) it is whitespace.
             if t == .newline {
@@ -60,6 +62,7 @@ struct CUELexer {
             }
             break
         }
+        (startLine, startCol) = (line, col)
         guard i < chars.count else { return .eof }
         let c = chars[i]
         let n: Character? = i + 1 < chars.count ? chars[i + 1] : nil
