@@ -223,6 +223,8 @@ struct CUEParser {
             case "_":
                 if cur == .or, peek(1) == .ident("_") { advance(); advance(); e = .bottom } else { e = .top }
             case "string", "int", "number", "float", "bool": e = .kind(CUEKind(rawValue: name)!)
+            case "for", "if", "let":
+                throw CUEError(line: line, column: col, message: "\(name) comprehensions are not supported in sealgate's CUE subset")
             case "bytes", "uint", "rune", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64":
                 throw CUEError(line: line, column: col, message: "type \(name) is not supported in sealgate's CUE subset")
             default: e = .ref(name, line: line, column: col)
