@@ -1,0 +1,79 @@
+import ImageReference
+
+/// A policy-controller image glob: `*` matches within a path segment (not `/`), `**` matches
+/// anything, everything else is literal. Bare `*` and `*/*` are shorthand for Docker Hub
+/// (`index.docker.io/library/*`, `index.docker.io/*/*`).
+public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
+    enum Token: Sendable, Hashable { case literal(Character), star, doubleStar }
+
+    public let pattern: String
+    let tokens: [Token]
+
+    public struct InvalidGlob: Error, CustomStringConvertible {
+        public let glob: String
+        public let reason: String
+        public var description: String { "invalid glob \"\(glob)\": \(reason)" }
+    }
+
+    static let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:/*.@")
+
+    public init(_ pattern: String) throws(InvalidGlob) {
+        guard !pattern.isEmpty else { throw InvalidGlob(glob: pattern, reason: "empty glob") }
+        var expanded = pattern
+        if pattern == "*/*" { expanded = "index.docker.io/*/*" }
+        if pattern == "*" { expanded = "index.docker.io/library/*" }
+        if let bad = expanded.first(where: { !Self.allowed.contains($0) }) {
+            throw InvalidGlob(glob: pattern, reason: "character \"\(bad)\" is not allowed; a glob may contain only letters, digits and - _ : / * . @")
+        }
+        var tokens: [Token] = []
+        var chars = expanded[...]
+        while let c = chars.first {
+            if chars.hasPrefix("**") {
+                tokens.append(.doubleStar); chars = chars.dropFirst(2)
+            } else if c == "*" {
+                tokens.append(.star); chars = chars.dropFirst()
+            } else {
+                tokens.append(.literal(c)); chars = chars.dropFirst()
+            }
+        }
+        self.pattern = pattern
+        self.tokens = tokens
+    }
+
+    /// Matches the normalized reference (`index.docker.io/library/x:latest`, or `…@digest`),
+    /// falling back to the string as written, as policy-controller does for short names.
+    public func matches(_ image: ImageRef) -> Bool {
+        if matches(string: image.policyMatchString) { return true }
+        return image.original != image.policyMatchString && matches(string: image.original)
+    }
+
+    public func matches(string: String) -> Bool {
+        Self.match(tokens[...], Array(string)[...])
+    }
+
+    private static func match(_ t: ArraySlice<Token>, _ s: ArraySlice<Character>) -> Bool {
+        guard let first = t.first else { return s.isEmpty }
+        let rest = t.dropFirst()
+        switch first {
+        case .literal(let c):
+            guard s.first == c else { return false }
+            return match(rest, s.dropFirst())
+        case .star:
+            var i = s.startIndex
+            while true {
+                if match(rest, s[i...]) { return true }
+                if i == s.endIndex || s[i] == "/" { return false }
+                i += 1
+            }
+        case .doubleStar:
+            var i = s.startIndex
+            while true {
+                if match(rest, s[i...]) { return true }
+                if i == s.endIndex { return false }
+                i += 1
+            }
+        }
+    }
+
+    public var description: String { pattern }
+}

@@ -1,0 +1,120 @@
+import ImageReference
+
+/// What is being admitted, as far as policy matching needs.
+public struct AdmissionContext: Sendable {
+    /// Kind, e.g. `Pod`, `Deployment`.
+    public var kind: String
+    /// API group (`""` for core, `apps`, ...).
+    public var group: String
+    public var version: String
+    /// Plural resource name (`pods`, `deployments`), used by ClusterImagePolicy `match`.
+    public var resource: String
+    public var namespace: String?
+    public var name: String
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var namespaceLabels: [String: String]
+    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
+    public var operation: String
+    /// The admitted object (for CUE `includeSpec`/`includeObjectMeta` and Kyverno `request.object`).
+    public var object: JSONValue?
+
+    public init(kind: String, group: String = "", version: String = "v1", resource: String, namespace: String? = nil,
+                name: String, labels: [String: String] = [:], annotations: [String: String] = [:],
+                namespaceLabels: [String: String] = [:], operation: String = "CREATE", object: JSONValue? = nil) {
+        self.kind = kind
+        self.group = group
+        self.version = version
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name
+        self.labels = labels
+        self.annotations = annotations
+        self.namespaceLabels = namespaceLabels
+        self.operation = operation
+        self.object = object
+    }
+}
+
+/// The verifier's answer for one authority / attestor.
+public struct AuthorityOutcome: Sendable {
+    public var passed: Bool
+    /// Why it failed (or a short note on success).
+    public var reason: String
+    /// A network/registry problem rather than a verification failure (Kyverno reports these as errors).
+    public var transient: Bool
+    /// For attestation checks: the verified in-toto statements (whole statement: `_type`,
+    /// `predicateType`, `subject`, `predicate`) of the requested predicate type.
+    public var statements: [JSONValue]
+    /// Optional details of the verified signatures (e.g. `{"subject":..., "issuer":...}`), exposed to CUE spec policies.
+    public var signatures: [JSONValue]
+
+    public init(passed: Bool, reason: String = "", transient: Bool = false, statements: [JSONValue] = [], signatures: [JSONValue] = []) {
+        self.passed = passed
+        self.reason = reason
+        self.transient = transient
+        self.statements = statements
+        self.signatures = signatures
+    }
+
+    public static func pass(_ note: String = "verified", signatures: [JSONValue] = []) -> AuthorityOutcome {
+        AuthorityOutcome(passed: true, reason: note, signatures: signatures)
+    }
+    public static func fail(_ reason: String, transient: Bool = false) -> AuthorityOutcome {
+        AuthorityOutcome(passed: false, reason: reason, transient: transient)
+    }
+}
+
+/// Does the crypto and registry I/O for the evaluator. Implemented outside this module
+/// (Registry + SigstoreVerify); tests use fakes. KMS-backed authorities never reach it:
+/// the evaluator fails them with "KMS not supported".
+public protocol AuthorityVerifier: Sendable {
+    /// Verify that `image@digest` carries a signature trusted by `authority`.
+    func verifySignature(image: ImageRef, digest: String, authority: SignatureAuthority) async -> AuthorityOutcome
+
+    /// Verify attestations of `predicateType` (an in-toto URI) signed by `authority`
+    /// (nil: any signer, Kyverno attestations without attestors) and return their statements.
+    func verifyAttestations(image: ImageRef, digest: String, authority: SignatureAuthority?, predicateType: String) async -> AuthorityOutcome
+}
+
+public enum Decision: String, Sendable, Comparable {
+    case skip, pass, warn, fail
+    var rank: Int { switch self { case .skip: 0; case .pass: 1; case .warn: 2; case .fail: 3 } }
+    public static func < (a: Decision, b: Decision) -> Bool { a.rank < b.rank }
+}
+
+/// One finding: which policy/rule, which check (authority or attestor), and what happened.
+public struct VerdictReason: Sendable, Hashable, CustomStringConvertible {
+    public var policy: String
+    public var check: String
+    public var detail: String
+    public var passed: Bool
+    public var description: String { "\(policy): \(check): \(detail)" }
+}
+
+/// Verdict of one ClusterImagePolicy or one Kyverno rule for one image.
+public struct PolicyVerdict: Sendable {
+    /// `ClusterImagePolicy/<name>` or `ClusterPolicy/<name>` (`Policy/<ns>/<name>`).
+    public var policy: String
+    /// Kyverno rule name (and `verifyImages[i]`), nil for ClusterImagePolicy.
+    public var rule: String?
+    public var decision: Decision
+    public var reasons: [VerdictReason]
+    /// Failure caused by a transient error (registry unreachable, ...).
+    public var transient: Bool
+    /// Whether this policy wants the image pinned to its digest.
+    public var pinsDigest: Bool
+}
+
+/// The outcome for one image across all policies.
+public struct ImageVerdict: Sendable {
+    public var image: ImageRef
+    public var digest: String
+    /// fail if any policy fails; else warn if any warns; else pass if any passes; skip if none applied.
+    public var decision: Decision
+    public var policies: [PolicyVerdict]
+    /// Set when a passing policy asks to pin: the reference to write back into the resource
+    /// (the image as written, with `@digest`). nil when no change is needed.
+    public var pinnedReference: String?
+    public var reasons: [VerdictReason] { policies.flatMap(\.reasons) }
+}

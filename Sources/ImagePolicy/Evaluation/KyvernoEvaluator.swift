@@ -1,0 +1,207 @@
+import ImageReference
+
+/// Kyverno verifyImages semantics: attestor sets are ANDed, `count` entries of a set must
+/// verify (default all); attestations each need statements that all satisfy the conditions;
+/// `verifyDigest` and `required` are checked afterwards; Audit turns failures into warnings.
+enum KyvernoEvaluator {
+    static func ruleApplies(_ policy: KyvernoPolicy, _ rule: KyvernoRule, context: AdmissionContext) -> Bool {
+        if let ns = policy.namespace, context.namespace != ns { return false }
+        guard KyvernoMatcher.matches(rule.match, policy: policy, context: context) else { return false }
+        if let ex = rule.exclude, KyvernoMatcher.matches(ex, policy: policy, context: context, excluding: true) { return false }
+        return true
+    }
+
+    static func policyLabel(_ p: KyvernoPolicy) -> String { "\(p.kind)/\(p.qualifiedName)" }
+
+    static func evaluate(_ policy: KyvernoPolicy, rule: KyvernoRule, index: Int, verification v: KyvernoImageVerification,
+                         image: ImageRef, digest: String, context: AdmissionContext,
+                         verifier: some AuthorityVerifier) async -> PolicyVerdict? {
+        let name = policyLabel(policy)
+        let ruleName = rule.verifyImages.count > 1 ? "\(rule.name) verifyImages[\(index)]" : rule.name
+        let imageString = image.kyvernoMatchString
+        guard v.imageReferences.contains(where: { Wildcard.match(pattern: $0, imageString) }) else { return nil }
+        if let skip = v.skipImageReferences.first(where: { Wildcard.match(pattern: $0, imageString) }) {
+            return PolicyVerdict(policy: name, rule: ruleName, decision: .skip,
+                                 reasons: [VerdictReason(policy: name, check: "skipImageReferences", detail: "image \(imageString) matches \(skip): skipped", passed: true)],
+                                 transient: false, pinsDigest: false)
+        }
+        var reasons: [VerdictReason] = []
+        var failed = false, transient = false
+        func add(_ check: String, _ ok: Bool, _ detail: String, _ t: Bool = false) {
+            reasons.append(VerdictReason(policy: name, check: "\(ruleName): \(check)", detail: detail, passed: ok))
+            if !ok { failed = true; if t { transient = true } }
+        }
+
+        for (i, set) in v.attestors.enumerated() {
+            let r = await verifySet(set, label: "attestors[\(i)]", image: image, digest: digest, verifier: verifier) { a async in
+                if let u = Unsupported.reason(a) { return .fail(u) }
+                return await verifier.verifySignature(image: image, digest: digest, authority: a)
+            }
+            add("attestors[\(i)]", r.ok, r.detail, r.transient)
+            if !r.ok { break }
+        }
+        if !failed {
+            for (i, att) in v.attestations.enumerated() {
+                let r = await verifyAttestation(att, index: i, image: image, digest: digest, context: context, verifier: verifier)
+                add("attestations[\(i)]", r.ok, r.detail, r.transient)
+                if !r.ok { break }
+            }
+        }
+        let verified = !failed && !(v.attestors.isEmpty && v.attestations.isEmpty)
+        if !failed && v.required && !verified {
+            add("required", false, "unverified image \(imageString)")
+        }
+        let pinned = v.mutateDigest && verified
+        if !failed && v.verifyDigest && !pinned && image.digest == nil {
+            add("verifyDigest", false, "missing digest for \(imageString)")
+        }
+        var decision: Decision = failed ? .fail : .pass
+        if decision == .pass && reasons.isEmpty {
+            reasons.append(VerdictReason(policy: name, check: ruleName, detail: "image \(imageString) checks passed", passed: true))
+        }
+        if failed && transient && policy.failurePolicy == .ignore {
+            decision = .warn
+            reasons.append(VerdictReason(policy: name, check: ruleName, detail: "error ignored (failurePolicy: Ignore)", passed: false))
+        } else if failed && v.failureAction == .audit {
+            decision = .warn
+        }
+        return PolicyVerdict(policy: name, rule: ruleName, decision: decision, reasons: reasons, transient: transient, pinsDigest: pinned)
+    }
+
+    struct SetResult { var ok: Bool; var detail: String; var transient: Bool }
+
+    /// Tries entries in order until `requiredCount` have verified.
+    static func verifySet(_ set: KyvernoAttestorSet, label: String, image: ImageRef, digest: String, verifier: some AuthorityVerifier,
+                          check: (SignatureAuthority) async -> AuthorityOutcome) async -> SetResult {
+        let required = set.requiredCount
+        var verified = 0
+        var failures: [String] = []
+        var transient = false
+        for entry in set.entries {
+            if verified >= required { break }
+            switch entry {
+            case .authority(let a):
+                let o = await check(a)
+                if o.passed { verified += 1 } else {
+                    failures.append("\(a.label): \(o.reason)")
+                    if o.transient { transient = true }
+                }
+            case .nested(let inner):
+                let r = await verifySet(inner, label: "\(label).attestor", image: image, digest: digest, verifier: verifier, check: check)
+                if r.ok { verified += 1 } else {
+                    failures.append(r.detail)
+                    if r.transient { transient = true }
+                }
+            }
+        }
+        if verified >= required {
+            return SetResult(ok: true, detail: "verified \(verified) of \(required) required", transient: false)
+        }
+        return SetResult(ok: false, detail: "verifiedCount: \(verified), requiredCount: \(required), errors: \(failures.joined(separator: "; "))", transient: transient)
+    }
+
+    static func verifyAttestation(_ att: KyvernoAttestation, index: Int, image: ImageRef, digest: String, context: AdmissionContext,
+                                  verifier: some AuthorityVerifier) async -> SetResult {
+        // One attestor entry passes when statements exist and every statement meets every condition.
+        let check: (SignatureAuthority?) async -> AuthorityOutcome = { a in
+            if let a, let u = Unsupported.reason(a) { return .fail(u) }
+            let o = await verifier.verifyAttestations(image: image, digest: digest, authority: a, predicateType: att.type)
+            guard o.passed else { return o }
+            let statements = o.statements.filter { ($0["predicateType"]?.stringValue ?? att.type) == att.type }
+            if statements.isEmpty { return .fail("attestions not found for predicate type \(att.type)") }
+            for (i, s) in statements.enumerated() {
+                if let why = KyvernoConditions.failure(att.conditions, statement: s, context: context) {
+                    return .fail("statement \(i): \(why)")
+                }
+            }
+            return .pass("\(statements.count) statement(s) satisfy the conditions")
+        }
+        if att.attestors.isEmpty {
+            let o = await check(nil)
+            return SetResult(ok: o.passed, detail: o.passed ? "\(att.type): \(o.reason)" : "\(att.type): \(o.reason)", transient: o.transient)
+        }
+        for (i, set) in att.attestors.enumerated() {
+            let r = await verifySet(set, label: "attestations[\(index)].attestors[\(i)]", image: image, digest: digest, verifier: verifier) { a in
+                await check(a)
+            }
+            if !r.ok { return SetResult(ok: false, detail: "image attestations verification failed, \(r.detail)", transient: r.transient) }
+        }
+        return SetResult(ok: true, detail: "\(att.type): attestations verified", transient: false)
+    }
+}
+
+/// Condition evaluation over an attestation statement.
+enum KyvernoConditions {
+    /// nil when all condition blocks hold; otherwise the first failure.
+    static func failure(_ blocks: [KyvernoAnyAllConditions], statement: JSONValue, context: AdmissionContext) -> String? {
+        // Kyverno merges the predicate into the context root; `request` stays available.
+        var root: [String: JSONValue] = statement["predicate"]?.objectValue ?? [:]
+        var request: [String: JSONValue] = ["operation": .string(context.operation)]
+        if let obj = context.object { request["object"] = obj }
+        if let ns = context.namespace { request["namespace"] = .string(ns) }
+        if root["request"] == nil { root["request"] = .object(request) }
+        let ctx = JSONValue.object(root)
+        for block in blocks {
+            for c in block.all {
+                if let why = evaluate(c, ctx) { return why }
+            }
+            if !block.any.isEmpty {
+                var whys: [String] = []
+                for c in block.any {
+                    if let why = evaluate(c, ctx) { whys.append(why) } else { whys = []; break }
+                }
+                if !whys.isEmpty { return "none of the any conditions passed: \(whys.joined(separator: "; "))" }
+            }
+        }
+        return nil
+    }
+
+    static func evaluate(_ c: KyvernoCondition, _ ctx: JSONValue) -> String? {
+        let key: JSONValue, value: JSONValue
+        do {
+            key = try c.key.resolve(ctx)
+            value = try c.value.resolve(ctx)
+        } catch {
+            return "condition failed: \(error.description)"
+        }
+        if c.op.evaluate(key: key, value: value) { return nil }
+        return c.message ?? "condition failed: key \(key.jsonString) \(c.op.rawValue) value \(value.jsonString) is false"
+    }
+}
+
+/// Kyverno match/exclude against the admission context.
+enum KyvernoMatcher {
+    static func matches(_ m: KyvernoMatch, policy: KyvernoPolicy, context: AdmissionContext, excluding: Bool = false) -> Bool {
+        if !m.any.isEmpty, !m.any.contains(where: { filter($0, policy: policy, context: context) }) { return false }
+        if !m.all.isEmpty, !m.all.allSatisfy({ filter($0, policy: policy, context: context) }) { return false }
+        return !(m.any.isEmpty && m.all.isEmpty)
+    }
+
+    static func filter(_ f: KyvernoResourceFilter, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
+        if !f.kinds.isEmpty, !f.kinds.contains(where: { kindMatches($0, policy: policy, context: context) }) { return false }
+        if !f.names.isEmpty, !f.names.contains(where: { Wildcard.match(pattern: $0, context.name) }) { return false }
+        if !f.namespaces.isEmpty {
+            guard let ns = context.namespace, f.namespaces.contains(where: { Wildcard.match(pattern: $0, ns) }) else { return false }
+        }
+        for (k, v) in f.annotations {
+            guard context.annotations.contains(where: { Wildcard.match(pattern: k, $0.key) && Wildcard.match(pattern: v, $0.value) }) else { return false }
+        }
+        if let s = f.selector, !s.matches(context.labels) { return false }
+        if let s = f.namespaceSelector, !s.matches(context.namespaceLabels) { return false }
+        if !f.operations.isEmpty, !f.operations.contains(context.operation) { return false }
+        return true
+    }
+
+    /// `Pod`, `v1/Pod`, `apps/v1/Deployment`, `*`; Pod rules also cover autogen controllers.
+    static func kindMatches(_ spec: String, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
+        let parts = spec.split(separator: "/").map(String.init)
+        let kind = parts.last ?? spec
+        if parts.count == 3 {
+            guard Wildcard.match(pattern: parts[0], context.group), Wildcard.match(pattern: parts[1], context.version) else { return false }
+        } else if parts.count == 2 {
+            guard Wildcard.match(pattern: parts[0], context.version) || Wildcard.match(pattern: parts[0], context.group) else { return false }
+        }
+        if Wildcard.match(pattern: kind, context.kind) { return true }
+        return kind == "Pod" && policy.autogenControllers.contains(context.kind)
+    }
+}

@@ -1,0 +1,40 @@
+import ImageReference
+
+/// Evaluates every loaded policy for one image. Pure: all I/O goes through the verifier.
+public struct PolicyEvaluator: Sendable {
+    public let policies: PolicySet
+
+    public init(policies: PolicySet) { self.policies = policies }
+
+    /// Verdicts of every ClusterImagePolicy and Kyverno rule that applies to `image`
+    /// (whose resolved digest is `digest`) in `context`. Every matching policy must pass (AND).
+    public func evaluate(image: ImageRef, digest: String, context: AdmissionContext,
+                         verifier: some AuthorityVerifier) async -> ImageVerdict {
+        var verdicts: [PolicyVerdict] = []
+        for p in policies.clusterImagePolicies where ClusterImagePolicyEvaluator.applies(p, image: image, context: context) {
+            verdicts.append(await ClusterImagePolicyEvaluator.evaluate(p, image: image, digest: digest, context: context, verifier: verifier))
+        }
+        for p in policies.kyvernoPolicies {
+            for rule in p.rules where KyvernoEvaluator.ruleApplies(p, rule, context: context) {
+                for (i, v) in rule.verifyImages.enumerated() {
+                    if let verdict = await KyvernoEvaluator.evaluate(p, rule: rule, index: i, verification: v, image: image,
+                                                                     digest: digest, context: context, verifier: verifier) {
+                        verdicts.append(verdict)
+                    }
+                }
+            }
+        }
+        let decision = verdicts.map(\.decision).max() ?? .skip
+        var pinned: String?
+        if decision != .fail, image.digest == nil, verdicts.contains(where: { $0.pinsDigest && $0.decision != .skip }) {
+            pinned = Self.pin(image, digest)
+        }
+        return ImageVerdict(image: image, digest: digest, decision: decision, policies: verdicts, pinnedReference: pinned)
+    }
+
+    /// The image as written with `@digest` appended (the tag is kept, as Kyverno and policy-controller do).
+    static func pin(_ image: ImageRef, _ digest: String) -> String {
+        let base = image.original.split(separator: "@", maxSplits: 1).first.map(String.init) ?? image.original
+        return "\(base)@\(digest)"
+    }
+}

@@ -1,0 +1,499 @@
+/// Parses and validates Kyverno policies with `verifyImages` rules. Applies the CRD defaults
+/// (validationFailureAction Audit, mutateDigest/verifyDigest/required/useCache true,
+/// background true) and enforces Kyverno's validation with its messages where known.
+enum KyvernoPolicyParser {
+    static let controllerKinds: Set<String> = ["DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController", "CronJob"]
+    static let signatureAlgorithms: Set<String> = ["sha224", "sha256", "sha384", "sha512"]
+
+    static func parse(_ root: FieldReader, apiVersion: String, kind: String, metadata: Metadata, source: DocumentSource) -> KyvernoPolicy? {
+        let d = root.diags
+        root.ignore("status")
+        guard let spec = root.object("spec") else {
+            d.error("spec", "missing field(s): spec")
+            return nil
+        }
+        root.finish()
+        let isV1 = apiVersion == "kyverno.io/v1"
+
+        var action = KyvernoPolicy.FailureAction.audit
+        if let a = spec.string("validationFailureAction") {
+            switch a {
+            case "Enforce", "enforce": action = .enforce
+            case "Audit", "audit": action = .audit
+            default: d.error(spec.at("validationFailureAction"), "invalid value \"\(a)\": must be one of audit, enforce, Audit, Enforce")
+            }
+        }
+        let background = spec.bool("background") ?? true
+        let admission = spec.bool("admission") ?? true
+        if !admission {
+            d.error(spec.at("admission"), "disabling admission processing is only allowed with validation policies")
+        }
+        var failurePolicy = KyvernoPolicy.FailurePolicy.fail
+        var timeout: Int?
+        if let f = spec.string("failurePolicy") {
+            if let fp = KyvernoPolicy.FailurePolicy(rawValue: f) { failurePolicy = fp } else {
+                d.error(spec.at("failurePolicy"), "invalid value \"\(f)\": must be Ignore or Fail")
+            }
+        }
+        if let t = spec.int("webhookTimeoutSeconds") {
+            timeout = t
+            if !(1...30).contains(t) { d.error(spec.at("webhookTimeoutSeconds"), "the timeout value must be between 1 and 30 seconds") }
+        }
+        if let w = spec.object("webhookConfiguration") {
+            if let f = w.string("failurePolicy") {
+                if spec.has("failurePolicy") {
+                    d.error(spec.at("failurePolicy"), "remove the deprecated field and use spec.webhookConfiguration.failurePolicy instead")
+                }
+                if let fp = KyvernoPolicy.FailurePolicy(rawValue: f) { failurePolicy = fp } else {
+                    d.error(w.at("failurePolicy"), "invalid value \"\(f)\": must be Ignore or Fail")
+                }
+            }
+            if let t = w.int("timeoutSeconds") {
+                if spec.has("webhookTimeoutSeconds") {
+                    d.error(spec.at("webhookTimeoutSeconds"), "remove the deprecated field and use spec.webhookConfiguration.timeoutSeconds instead")
+                }
+                timeout = t
+                if !(1...30).contains(t) { d.error(w.at("timeoutSeconds"), "the timeout value must be between 1 and 30 seconds") }
+            }
+            if let mc = w.array("matchConditions"), !mc.isEmpty {
+                d.error(w.at("matchConditions"), "matchConditions (CEL) are not supported")
+            }
+            w.finish()
+        }
+        if let applyRules = spec.string("applyRules"), applyRules != "All" {
+            d.error(spec.at("applyRules"), "applyRules \"\(applyRules)\" is not supported (only All)")
+        }
+        if spec.has("validationFailureActionOverrides") {
+            d.error(spec.at("validationFailureActionOverrides"), "validationFailureActionOverrides is not supported")
+        }
+        spec.ignore("validationFailureActionOverrides")
+        // Valid fields that do not affect image verification.
+        spec.ignore("schemaValidation", "emitWarning", "mutateExistingOnPolicyUpdate", "generateExisting",
+                    "generateExistingOnPolicyUpdate", "useServerSideApply")
+
+        var autogen = controllerKinds
+        if let a = metadata.annotations["pod-policies.kyverno.io/autogen-controllers"] {
+            autogen = a == "none" ? [] : Set(a.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        }
+
+        var rules: [KyvernoRule] = []
+        var names: Set<String> = []
+        let ruleReaders = spec.objects("rules") ?? []
+        if ruleReaders.isEmpty { d.error(spec.at("rules"), "missing field(s): \(spec.at("rules"))") }
+        for r in ruleReaders {
+            if let rule = parseRule(r, isV1: isV1, namespaced: kind == "Policy", specAction: action) {
+                if !names.insert(rule.name).inserted {
+                    d.error(r.at("name"), "duplicate rule name: '\(rule.name)'")
+                }
+                rules.append(rule)
+            }
+        }
+        spec.finish()
+        guard !d.hasErrors else { return nil }
+        return KyvernoPolicy(name: metadata.name, namespace: kind == "Policy" ? (metadata.namespace ?? "default") : nil,
+                             kind: kind, apiVersion: apiVersion, source: source, background: background,
+                             failurePolicy: failurePolicy, webhookTimeoutSeconds: timeout, validationFailureAction: action,
+                             autogenControllers: autogen, rules: rules)
+    }
+
+    static func parseRule(_ r: FieldReader, isV1: Bool, namespaced: Bool, specAction: KyvernoPolicy.FailureAction) -> KyvernoRule? {
+        let d = r.diags
+        let name = r.string("name") ?? ""
+        if name.isEmpty { d.error(r.at("name"), "missing field(s): \(r.at("name"))") }
+        if name.count > 63 { d.error(r.at("name"), "rule name must be at most 63 characters") }
+
+        var match = KyvernoMatch(any: [], all: [])
+        if let m = r.object("match") { match = parseMatch(m, namespaced: namespaced) } else {
+            d.error(r.at("match"), "missing field(s): \(r.at("match"))")
+        }
+        let exclude = r.object("exclude").map { parseMatch($0, namespaced: namespaced) }
+
+        for unsupported in ["context", "preconditions", "validate", "mutate", "generate", "celPreconditions"] where r.has(unsupported) {
+            d.error(r.at(unsupported), "\(unsupported) is not supported: sealgate only runs verifyImages rules")
+        }
+        r.ignore("context", "preconditions", "validate", "mutate", "generate", "celPreconditions")
+        r.ignore("skipBackgroundRequests", "reportProperties")
+
+        var extractors: [String: [KyvernoImageExtractor]] = [:]
+        var extractorsUseJMESPath = false
+        if let ex = r.object("imageExtractors") {
+            for (kind, _) in ex.object {
+                for e in ex.objects(kind) ?? [] {
+                    let path = e.string("path") ?? ""
+                    if path.isEmpty { d.error(e.at("path"), "missing field(s): \(e.at("path"))") }
+                    let jp = e.string("jmesPath")
+                    if let jp {
+                        extractorsUseJMESPath = true
+                        do { _ = try JMESPath.compile(jp, functions: .kyverno) } catch {
+                            d.error(e.at("jmesPath"), "invalid JMESPath expression \"\(jp)\": \(error)")
+                        }
+                    }
+                    extractors[kind, default: []].append(KyvernoImageExtractor(
+                        path: path, value: e.string("value"), name: e.string("name"), key: e.string("key"), jmesPath: jp))
+                    e.finish()
+                }
+            }
+            ex.finish()
+        }
+
+        var verifications: [KyvernoImageVerification] = []
+        let list = r.objects("verifyImages") ?? []
+        if list.isEmpty {
+            d.error(r.at("verifyImages"), "missing field(s): \(r.at("verifyImages")) (sealgate only runs verifyImages rules)")
+        }
+        for v in list {
+            if let iv = parseVerification(v, isV1: isV1, specAction: specAction, extractorsUseJMESPath: extractorsUseJMESPath) {
+                verifications.append(iv)
+            }
+        }
+        r.finish()
+        return KyvernoRule(name: name, match: match, exclude: exclude, imageExtractors: extractors, verifyImages: verifications)
+    }
+
+    static func parseMatch(_ m: FieldReader, namespaced: Bool) -> KyvernoMatch {
+        let d = m.diags
+        var result = KyvernoMatch(any: [], all: [])
+        if m.has("any") && m.has("all") {
+            d.error(m.path, "can't specify any and all together")
+        }
+        for f in m.objects("any") ?? [] { if let rf = parseFilter(f, namespaced: namespaced) { result.any.append(rf) } }
+        for f in m.objects("all") ?? [] { if let rf = parseFilter(f, namespaced: namespaced) { result.all.append(rf) } }
+        // Legacy form: `match: {resources: ..., subjects: ...}` is one filter.
+        if m.has("resources") || m.has("subjects") || m.has("roles") || m.has("clusterRoles") {
+            if m.has("any") || m.has("all") {
+                d.error(m.path, "can't combine the deprecated resources/subjects form with any/all")
+            }
+            if let rf = parseFilter(m, namespaced: namespaced, finish: false) { result.any.append(rf) }
+        }
+        m.finish()
+        if result.any.isEmpty && result.all.isEmpty {
+            d.error(m.path, "at least one resource filter is required in \(m.path) (any, all or resources)")
+        }
+        return result
+    }
+
+    static func parseFilter(_ f: FieldReader, namespaced: Bool, finish: Bool = true) -> KyvernoResourceFilter? {
+        let d = f.diags
+        for unsupported in ["subjects", "roles", "clusterRoles"] where f.has(unsupported) {
+            d.error(f.at(unsupported), "\(unsupported) matching is not supported (no user info in sealgate's admission context)")
+        }
+        f.ignore("subjects", "roles", "clusterRoles")
+        var filter = KyvernoResourceFilter(kinds: [], names: [], namespaces: [], annotations: [:], selector: nil, namespaceSelector: nil, operations: [])
+        if let res = f.object("resources") {
+            filter.kinds = res.strings("kinds") ?? []
+            filter.names = res.strings("names") ?? []
+            if let n = res.string("name") {
+                if res.has("names") { d.error(res.path, "expected exactly one, got both: \(res.at("name")), \(res.at("names"))") }
+                filter.names.append(n)
+            }
+            filter.namespaces = res.strings("namespaces") ?? []
+            if namespaced && !filter.namespaces.isEmpty {
+                d.error(res.at("namespaces"), "namespaces is not allowed in a namespaced Policy")
+            }
+            filter.annotations = res.stringMap("annotations") ?? [:]
+            if let s = res.object("selector") { filter.selector = LabelSelector.parse(s, wildcardValues: true) }
+            if let s = res.object("namespaceSelector") { filter.namespaceSelector = LabelSelector.parse(s, wildcardValues: true) }
+            if namespaced && filter.namespaceSelector != nil {
+                d.error(res.at("namespaceSelector"), "namespaceSelector is not allowed in a namespaced Policy")
+            }
+            for (i, op) in (res.strings("operations") ?? []).enumerated() {
+                if !["CREATE", "CONNECT", "UPDATE", "DELETE"].contains(op) {
+                    d.error(FieldPath.index(res.at("operations"), i), "invalid value \"\(op)\": must be one of CREATE, CONNECT, UPDATE, DELETE")
+                }
+                filter.operations.append(op)
+            }
+            res.finish()
+        } else {
+            d.error(f.at("resources"), "missing field(s): \(f.at("resources"))")
+        }
+        if finish { f.finish() }
+        return filter
+    }
+
+    static func parseVerification(_ v: FieldReader, isV1: Bool, specAction: KyvernoPolicy.FailureAction, extractorsUseJMESPath: Bool) -> KyvernoImageVerification? {
+        let d = v.diags
+        var action = specAction
+        if let a = v.string("failureAction") {
+            if let fa = KyvernoPolicy.FailureAction(rawValue: a) { action = fa } else {
+                d.error(v.at("failureAction"), "invalid value \"\(a)\": must be Audit or Enforce")
+            }
+        }
+        var type = KyvernoImageVerification.SignatureType.cosign
+        if let t = v.string("type") {
+            switch t {
+            case "Cosign": type = .cosign
+            case "SigstoreBundle": type = .sigstoreBundle
+            case "Notary":
+                d.error(v.at("type"), "Notary is not supported")
+            default: d.error(v.at("type"), "invalid value \"\(t)\": must be one of Cosign, SigstoreBundle, Notary")
+            }
+        }
+        var refs = v.strings("imageReferences") ?? []
+        if isV1, let image = v.string("image") { refs.append(image) }
+        if refs.isEmpty { d.error(v.at("imageReferences"), "An image reference is required") }
+        for (i, ref) in refs.enumerated() where ref.contains("{{") {
+            d.error(FieldPath.index(v.at("imageReferences"), i), "variables are not allowed in image reference")
+        }
+        let skip = v.strings("skipImageReferences") ?? []
+        for (i, ref) in skip.enumerated() where ref.contains("{{") {
+            d.error(FieldPath.index(v.at("skipImageReferences"), i), "variables are not allowed in image reference")
+        }
+        let repository = v.string("repository")
+        let mutateDigest = v.bool("mutateDigest") ?? true
+        let verifyDigest = v.bool("verifyDigest") ?? true
+        let required = v.bool("required") ?? true
+        let useCache = v.bool("useCache") ?? true
+        if mutateDigest && action == .audit {
+            d.error(v.at("mutateDigest"), "mutateDigest must be set to false for \u{2018}Audit\u{2019} failure action")
+        }
+        if mutateDigest && extractorsUseJMESPath {
+            d.error(v.at("mutateDigest"), "mutateDigest must be set to false when imageExtractors use jmesPath")
+        }
+        if isV1 { _ = v.bool("cosignOCI11") }
+        if let c = v.object("imageRegistryCredentials") {
+            _ = c.bool("allowInsecureRegistry")
+            for (i, p) in (c.strings("providers") ?? []).enumerated() where !["default", "amazon", "azure", "google", "github"].contains(p) {
+                d.error(FieldPath.index(c.at("providers"), i), "invalid value \"\(p)\": must be one of default, amazon, azure, google, github")
+            }
+            _ = c.strings("secrets")
+            c.finish()
+        }
+        if v.has("validate") { d.error(v.at("validate"), "verifyImages.validate is not supported") }
+        v.ignore("validate")
+
+        var attestors: [KyvernoAttestorSet] = []
+        for (i, s) in (v.objects("attestors") ?? []).enumerated() {
+            if let set = parseAttestorSet(s, label: "attestors[\(i)]", type: type, repository: repository) { attestors.append(set) }
+        }
+        // Deprecated single-signer fields (kyverno.io/v1 only), converted like Kyverno's Convert().
+        if isV1 {
+            if let key = v.string("key") {
+                if let p = PEM.publicKeyProblem(key) { d.error(v.at("key"), "invalid public key: \(p)") }
+                attestors.append(KyvernoAttestorSet(count: nil, entries: [.authority(SignatureAuthority(
+                    label: "key", trust: .publicKey(pem: key), signatureRepository: repository, tlog: .init(url: "https://rekor.sigstore.dev")))]))
+            }
+            let subject = v.string("subject"), issuer = v.string("issuer"), roots = v.string("roots")
+            let ext = v.stringMap("additionalExtensions") ?? [:]
+            if subject != nil || issuer != nil || roots != nil {
+                let trust = KeylessTrust(rootsPEM: roots, identities: [KeylessIdentity(issuer: issuer.map { .wildcard($0) }, subject: subject.map { .wildcard($0) })], additionalExtensions: ext)
+                attestors.append(KyvernoAttestorSet(count: nil, entries: [.authority(SignatureAuthority(
+                    label: "keyless", trust: .keyless(trust), signatureRepository: repository, tlog: .init(url: "https://rekor.sigstore.dev")))]))
+            }
+            if let ann = v.stringMap("annotations"), !ann.isEmpty {
+                d.error(v.at("annotations"), "deprecated verifyImages.annotations is not supported; use attestors[].entries[].annotations")
+            }
+        }
+
+        var attestations: [KyvernoAttestation] = []
+        for (i, a) in (v.objects("attestations") ?? []).enumerated() {
+            if let att = parseAttestation(a, index: i, type: type, repository: repository) { attestations.append(att) }
+        }
+        v.finish()
+        return KyvernoImageVerification(failureAction: action, type: type, imageReferences: refs, skipImageReferences: skip,
+                                        attestors: attestors, attestations: attestations, repository: repository,
+                                        mutateDigest: mutateDigest, verifyDigest: verifyDigest, required: required, useCache: useCache)
+    }
+
+    static func parseAttestorSet(_ s: FieldReader, label: String, type: KyvernoImageVerification.SignatureType, repository: String?) -> KyvernoAttestorSet? {
+        let d = s.diags
+        let count = s.int("count")
+        let entries = s.objects("entries") ?? []
+        if entries.isEmpty { d.error(s.at("entries"), "An entry is required") }
+        if let count {
+            if count < 0 { d.error(s.at("count"), "count must be at least 1") }
+            if count > entries.count { d.error(s.at("count"), "Count cannot exceed length of entries") }
+        }
+        var result: [KyvernoAttestor] = []
+        for (i, e) in entries.enumerated() {
+            result += parseAttestor(e, label: "\(label).entries[\(i)]", type: type, repository: repository)
+        }
+        s.finish()
+        return KyvernoAttestorSet(count: count, entries: result)
+    }
+
+    /// One entry; a multi-key `publicKeys` PEM expands into one attestor per key (as Kyverno does).
+    static func parseAttestor(_ e: FieldReader, label: String, type: KyvernoImageVerification.SignatureType, repository: String?) -> [KyvernoAttestor] {
+        let d = e.diags
+        let kinds = ["keys", "certificates", "keyless", "attestor"].filter { e.has($0) }
+        if kinds.count != 1 {
+            d.error(e.path, "keys, certificates, keyless, or a nested attestor is required")
+        }
+        var algorithm = "sha256"
+        if let a = e.string("signatureAlgorithm") {
+            if signatureAlgorithms.contains(a) { algorithm = a } else if !a.isEmpty {
+                d.error(e.at("signatureAlgorithm"), "Invalid signature algorithm provided")
+            }
+        }
+        let annotations = e.stringMap("annotations") ?? [:]
+        let repo = e.string("repository") ?? repository
+        func authority(_ trust: TrustSource, rekor: FieldReader?, ctlog: FieldReader?) -> SignatureAuthority {
+            var tlog = TransparencyLogSettings(url: "https://rekor.sigstore.dev")
+            if let rekor {
+                tlog.url = rekor.string("url")
+                tlog.publicKey = rekor.string("pubkey")
+                tlog.ignore = rekor.bool("ignoreTlog") ?? false
+            }
+            var ignoreSCT = false, ctKey: String?, tsa: String?
+            if let ctlog {
+                ignoreSCT = ctlog.bool("ignoreSCT") ?? false
+                ctKey = ctlog.string("pubkey")
+                tsa = ctlog.string("tsaCertChain")
+            }
+            return SignatureAuthority(label: label, trust: trust, hashAlgorithm: algorithm, signatureRepository: repo,
+                                      tlog: tlog, ignoreSCT: ignoreSCT, ctlogPublicKey: ctKey, timestampAuthority: tsa,
+                                      requiredAnnotations: annotations, signatureFormat: type.rawValue)
+        }
+        var out: [KyvernoAttestor] = []
+        if let k = e.object("keys") {
+            if let a = k.string("signatureAlgorithm"), !a.isEmpty {
+                if signatureAlgorithms.contains(a) { algorithm = a } else {
+                    d.error(k.at("signatureAlgorithm"), "Invalid signature algorithm provided")
+                }
+            }
+            let pem = k.string("publicKeys") ?? ""
+            let kms = k.string("kms") ?? ""
+            var secret: SecretReference?
+            if let s = k.object("secret") {
+                let n = s.string("name") ?? "", ns = s.string("namespace") ?? ""
+                if n.isEmpty { d.error(s.at("name"), "missing field(s): \(s.at("name"))") }
+                if ns.isEmpty { d.error(s.at("namespace"), "missing field(s): \(s.at("namespace"))") }
+                secret = SecretReference(namespace: ns, name: n)
+                s.finish()
+            }
+            let rekor = k.object("rekor"), ctlog = k.object("ctlog")
+            let set = [!pem.isEmpty, !kms.isEmpty, secret != nil].filter { $0 }.count
+            if set == 0 { d.error(k.path, "A public key, kms key or secret is required") }
+            if set > 1 { d.error(k.path, "expected exactly one of publicKeys, kms, secret") }
+            if !pem.isEmpty {
+                if pem.hasPrefix("k8s://") {
+                    let parts = pem.dropFirst(6).split(separator: "/")
+                    if parts.count != 2 { d.error(k.at("publicKeys"), "invalid secret reference \"\(pem)\": want k8s://<namespace>/<name>") }
+                    out.append(.authority(authority(.secret(namespace: parts.first.map(String.init), name: parts.last.map(String.init) ?? ""), rekor: rekor, ctlog: ctlog)))
+                } else if pem.contains("{{") {
+                    d.error(k.at("publicKeys"), "variables in publicKeys are not supported; inline the PEM key")
+                } else if let p = PEM.publicKeyProblem(pem) {
+                    d.error(k.at("publicKeys"), "invalid public key: \(p)")
+                } else {
+                    // Expand multi-key PEM: one attestor per key, `count` applies across them.
+                    let keys = splitPEMKeys(pem)
+                    let rekorR = rekor, ctlogR = ctlog
+                    for (i, key) in keys.enumerated() {
+                        var a = authority(.publicKey(pem: key), rekor: i == 0 ? rekorR : nil, ctlog: i == 0 ? ctlogR : nil)
+                        if i > 0, case .authority(let first)? = out.first {
+                            a.tlog = first.tlog; a.ignoreSCT = first.ignoreSCT; a.ctlogPublicKey = first.ctlogPublicKey
+                        }
+                        if keys.count > 1 { a.label = "\(label).keys[\(i)]" }
+                        out.append(.authority(a))
+                    }
+                }
+            } else if !kms.isEmpty {
+                d.warning(k.at("kms"), "KMS not supported: sealgate has no KMS client, so this attestor can never verify (\(kms))")
+                out.append(.authority(authority(.kms(uri: kms), rekor: rekor, ctlog: ctlog)))
+            } else if let secret {
+                out.append(.authority(authority(.secret(namespace: secret.namespace, name: secret.name), rekor: rekor, ctlog: ctlog)))
+            }
+            rekor?.finish(); ctlog?.finish()
+            k.finish()
+        }
+        if let c = e.object("certificates") {
+            let cert = c.string("cert"), chain = c.string("certChain")
+            if (cert ?? "").isEmpty && (chain ?? "").isEmpty { d.error(c.path, "cert or certChain required") }
+            for (f, v) in [("cert", cert), ("certChain", chain)] {
+                if let v, !v.isEmpty, let p = PEM.certificatesProblem(v) { d.error(c.at(f), "invalid certificate: \(p)") }
+            }
+            let rekor = c.object("rekor"), ctlog = c.object("ctlog")
+            out.append(.authority(authority(.certificates(cert: cert, chain: chain), rekor: rekor, ctlog: ctlog)))
+            rekor?.finish(); ctlog?.finish()
+            c.finish()
+        }
+        if let k = e.object("keyless") {
+            var trust = KeylessTrust()
+            let issuer = k.string("issuer"), issuerRE = k.string("issuerRegExp")
+            let subject = k.string("subject"), subjectRE = k.string("subjectRegExp")
+            for (f, re) in [("issuerRegExp", issuerRE), ("subjectRegExp", subjectRE)] {
+                if let re, let p = RegexCheck.problem(re) { d.error(k.at(f), "invalid regular expression \"\(re)\": \(p)") }
+            }
+            if issuer != nil && issuerRE != nil { d.error(k.path, "expected exactly one, got both: \(k.at("issuer")), \(k.at("issuerRegExp"))") }
+            if subject != nil && subjectRE != nil { d.error(k.path, "expected exactly one, got both: \(k.at("subject")), \(k.at("subjectRegExp"))") }
+            trust.identities = [KeylessIdentity(issuer: issuerRE.map { .regex($0) } ?? issuer.map { .wildcard($0) },
+                                                subject: subjectRE.map { .regex($0) } ?? subject.map { .wildcard($0) })]
+            trust.rootsPEM = k.string("roots")
+            if let roots = trust.rootsPEM, let p = PEM.certificatesProblem(roots) { d.error(k.at("roots"), "invalid roots: \(p)") }
+            trust.additionalExtensions = k.stringMap("additionalExtensions") ?? [:]
+            let rekor = k.object("rekor")
+            if rekor == nil && (trust.rootsPEM ?? "").isEmpty {
+                d.error(k.path, "Either Rekor URL or roots are required")
+            }
+            if let rekor, (rekor.object["url"]?.stringValue ?? "").isEmpty {
+                d.error(rekor.at("url"), "An URL is required")
+            }
+            let ctlog = k.object("ctlog")
+            out.append(.authority(authority(.keyless(trust), rekor: rekor, ctlog: ctlog)))
+            rekor?.finish(); ctlog?.finish()
+            k.finish()
+        }
+        if let n = e.object("attestor") {
+            if let set = parseAttestorSet(n, label: "\(label).attestor", type: type, repository: repo) { out.append(.nested(set)) }
+        }
+        e.finish()
+        return out
+    }
+
+    static func splitPEMKeys(_ pem: String) -> [String] {
+        let marker = "-----END PUBLIC KEY-----"
+        return pem.components(separatedBy: marker)
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+            .map { $0 + "\n" + marker }
+    }
+
+    static func parseAttestation(_ a: FieldReader, index: Int, type: KyvernoImageVerification.SignatureType, repository: String?) -> KyvernoAttestation? {
+        let d = a.diags
+        let name = a.string("name")
+        var predicate = a.string("type") ?? ""
+        if let p = a.string("predicateType") {
+            if !predicate.isEmpty { d.error(a.path, "expected exactly one, got both: \(a.at("type")), \(a.at("predicateType"))") }
+            predicate = p
+            d.warning(a.at("predicateType"), "predicateType has been deprecated use 'type: \(p)' instead of 'predicateType: \(p)'")
+        }
+        if predicate.isEmpty { d.error(a.path, "missing type") }
+        var attestors: [KyvernoAttestorSet] = []
+        for (i, s) in (a.objects("attestors") ?? []).enumerated() {
+            if let set = parseAttestorSet(s, label: "attestations[\(index)].attestors[\(i)]", type: type, repository: repository) {
+                attestors.append(set)
+            }
+        }
+        var conditions: [KyvernoAnyAllConditions] = []
+        for c in a.objects("conditions") ?? [] {
+            conditions.append(KyvernoAnyAllConditions(any: parseConditions(c, "any"), all: parseConditions(c, "all")))
+            c.finish()
+        }
+        a.finish()
+        return KyvernoAttestation(name: name, type: predicate, attestors: attestors, conditions: conditions)
+    }
+
+    static func parseConditions(_ c: FieldReader, _ key: String) -> [KyvernoCondition] {
+        let d = c.diags
+        var out: [KyvernoCondition] = []
+        for cond in c.objects(key) ?? [] {
+            let opText = cond.string("operator") ?? ""
+            let op = KyvernoOperator(rawValue: opText)
+            if opText.isEmpty {
+                d.error(cond.at("operator"), "missing field(s): \(cond.at("operator"))")
+            } else if op == nil {
+                d.error(cond.at("operator"), "invalid value \"\(opText)\": unknown operator (want one of \(KyvernoOperator.crdNames.joined(separator: ", ")))")
+            } else if op == .in || op == .notIn {
+                d.warning(cond.at("operator"), "operator \(opText) is deprecated; use AllIn/AnyIn or AllNotIn/AnyNotIn")
+            }
+            let keyRaw = cond.raw("key") ?? .null
+            let valueRaw = cond.raw("value") ?? .null
+            var key: KyvernoTemplate?, value: KyvernoTemplate?
+            do { key = try KyvernoTemplate(keyRaw) } catch { d.error(cond.at("key"), error.description) }
+            do { value = try KyvernoTemplate(valueRaw) } catch { d.error(cond.at("value"), error.description) }
+            let message = cond.string("message")
+            cond.finish()
+            if let op, let key, let value { out.append(KyvernoCondition(key: key, op: op, value: value, message: message)) }
+        }
+        return out
+    }
+}
