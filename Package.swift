@@ -31,7 +31,7 @@ let package = Package(
         ]),
         .target(name: "ImageReference"),
         .target(name: "Registry", dependencies: [
-            "ImageReference", "COpenSSL", "CZlib",
+            "ImageReference", "COpenSSL", "CLinux", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

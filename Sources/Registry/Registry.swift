@@ -1,1 +1,0 @@
-// Registry module — see ../shared/DESIGN.md.
