@@ -385,3 +385,16 @@ func kyverno(_ verify: String, failureAction: String = "Enforce", refs: String =
         #expect(verdict.policies.map(\.rule) == [nil, "verify"])
     }
 }
+
+@Test func kyvernoKindSpellings() throws {
+    let r = load(kyverno("      attestors: [{entries: [{keys: {secret: {name: a, namespace: n}}}]}]"))
+    let p = try #require(r.policies.kyvernoPolicies.first)
+    let deploy = AdmissionContext(kind: "Deployment", group: "apps", version: "v1", resource: "deployments", name: "d")
+    #expect(KyvernoMatcher.kindMatches("apps/v1/Deployment", policy: p, context: deploy))
+    #expect(!KyvernoMatcher.kindMatches("batch/v1/Deployment", policy: p, context: deploy))
+    #expect(KyvernoMatcher.kindMatches("v1/Pod", policy: p, context: podContext))
+    #expect(KyvernoMatcher.kindMatches("Pod/ephemeralcontainers", policy: p, context: podContext))
+    #expect(KyvernoMatcher.kindMatches("*", policy: p, context: deploy))
+    #expect(KyvernoMatcher.kindMatches("Pod", policy: p, context: deploy))      // autogen-controllers: Deployment
+    #expect(!KyvernoMatcher.kindMatches("Service", policy: p, context: podContext))
+}

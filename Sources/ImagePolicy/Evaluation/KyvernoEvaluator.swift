@@ -194,7 +194,9 @@ enum KyvernoMatcher {
 
     /// `Pod`, `v1/Pod`, `apps/v1/Deployment`, `*`; Pod rules also cover autogen controllers.
     static func kindMatches(_ spec: String, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
-        let parts = spec.split(separator: "/").map(String.init)
+        var parts = spec.split(separator: "/").map(String.init)
+        // `Kind/subresource` (e.g. Pod/ephemeralcontainers): sealgate admits whole objects, match on the kind.
+        if let last = parts.last, parts.count >= 2, last.first?.isLowercase == true { parts.removeLast() }
         let kind = parts.last ?? spec
         if parts.count == 3 {
             guard Wildcard.match(pattern: parts[0], context.group), Wildcard.match(pattern: parts[1], context.version) else { return false }
