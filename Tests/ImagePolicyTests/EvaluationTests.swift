@@ -398,3 +398,65 @@ func kyverno(_ verify: String, failureAction: String = "Enforce", refs: String =
     #expect(KyvernoMatcher.kindMatches("Pod", policy: p, context: deploy))      // autogen-controllers: Deployment
     #expect(!KyvernoMatcher.kindMatches("Service", policy: p, context: podContext))
 }
+
+@Suite struct KyvernoPreconditionsAndValidate {
+    @Test func preconditionsGateTheRule() async throws {
+        let v = FakeVerifier()
+        let yaml = kyverno("      attestors: [{entries: [{keys: {secret: {name: x, namespace: n}}}]}]", extra: """
+            preconditions:
+              all:
+              - key: "{{ request.object.metadata.labels.verify || 'no' }}"
+                operator: Equals
+                value: "yes"
+        """)
+        func context(_ verify: String) -> AdmissionContext {
+            AdmissionContext(kind: "Pod", resource: "pods", namespace: "default", name: "web",
+                             object: ["metadata": ["labels": ["verify": .string(verify)]]])
+        }
+        #expect(try await evaluate(yaml, image: "ghcr.io/a/b", context: context("no"), verifier: v).policies.isEmpty)
+        #expect(try await evaluate(yaml, image: "ghcr.io/a/b", context: context("yes"), verifier: v).decision == .fail)
+        // Legacy list form.
+        let legacy = kyverno("      attestors: [{entries: [{keys: {secret: {name: x, namespace: n}}}]}]", extra: """
+            preconditions:
+            - key: "{{ request.operation }}"
+              operator: NotEquals
+              value: DELETE
+        """)
+        let delete = AdmissionContext(kind: "Pod", resource: "pods", namespace: "default", name: "web", operation: "DELETE")
+        #expect(try await evaluate(legacy, image: "ghcr.io/a/b", context: delete, verifier: v).policies.isEmpty)
+        #expect(try await evaluate(legacy, image: "ghcr.io/a/b", verifier: v).decision == .fail)
+    }
+
+    @Test func validateDenySeesNamedAttestations() async throws {
+        let type = "https://slsa.dev/provenance/v0.2"
+        let yaml = kyverno("""
+              attestations:
+              - name: slsa
+                type: \(type)
+              validate:
+                message: "builder not allowed"
+                deny:
+                  conditions:
+                    any:
+                    - key: "{{ slsa.builder.id }}"
+                      operator: NotEquals
+                      value: "https://github.com/slsa-framework/*"
+        """)
+        let v = FakeVerifier()
+        v.attestations["*|\(type)"] = [["predicateType": .string(type), "predicate": ["builder": ["id": "https://github.com/slsa-framework/generator"]]]]
+        #expect(try await evaluate(yaml, image: "ghcr.io/a/b", verifier: v).decision == .pass)
+        v.attestations["*|\(type)"] = [["predicateType": .string(type), "predicate": ["builder": ["id": "https://evil.example/builder"]]]]
+        let denied = try await evaluate(yaml, image: "ghcr.io/a/b", verifier: v)
+        #expect(denied.decision == .fail)
+        #expect(denied.reasons.map(\.detail).contains("builder not allowed"))
+    }
+
+    @Test func unsupportedRuleFeaturesAreErrors() {
+        let r = load(kyverno("      attestors: [{entries: [{keys: {secret: {name: x, namespace: n}}}]}]", extra: """
+            context:
+            - name: cm
+              configMap: {name: x, namespace: y}
+        """))
+        #expect(errorText(r).contains("spec.rules[0].context: context is not supported"))
+    }
+}

@@ -8,6 +8,10 @@ enum KyvernoEvaluator {
         if let ns = policy.namespace, context.namespace != ns { return false }
         guard KyvernoMatcher.matches(rule.match, policy: policy, context: context) else { return false }
         if let ex = rule.exclude, KyvernoMatcher.matches(ex, policy: policy, context: context, excluding: true) { return false }
+        if let pre = rule.preconditions,
+           KyvernoConditions.failure([pre], root: KyvernoConditions.requestContext(context)) != nil {
+            return false
+        }
         return true
     }
 
@@ -40,11 +44,22 @@ enum KyvernoEvaluator {
             add("attestors[\(i)]", r.ok, r.detail, r.transient)
             if !r.ok { break }
         }
+        var named: [String: JSONValue] = [:]
         if !failed {
             for (i, att) in v.attestations.enumerated() {
                 let r = await verifyAttestation(att, index: i, image: image, digest: digest, context: context, verifier: verifier)
                 add("attestations[\(i)]", r.ok, r.detail, r.transient)
                 if !r.ok { break }
+                if let n = att.name, let p = r.predicate { named[n] = p }
+            }
+        }
+        if !failed, let validate = v.validate {
+            var root = KyvernoConditions.requestContext(context)
+            for (k, p) in named { root[k] = p }
+            switch KyvernoConditions.denies(validate.deny, root: root) {
+            case .success(true): add("validate", false, validate.message ?? "denied by validate.deny conditions")
+            case .success(false): add("validate", true, "deny conditions not met")
+            case .failure(let why): add("validate", false, why.description)
             }
         }
         let verified = !failed && !(v.attestors.isEmpty && v.attestations.isEmpty)
@@ -68,7 +83,15 @@ enum KyvernoEvaluator {
         return PolicyVerdict(policy: name, rule: ruleName, decision: decision, reasons: reasons, transient: transient, pinsDigest: pinned)
     }
 
-    struct SetResult { var ok: Bool; var detail: String; var transient: Bool }
+    struct SetResult {
+        var ok: Bool
+        var detail: String
+        var transient: Bool
+        /// Predicate of the first verified statement (for `validate.deny`).
+        var predicate: JSONValue? = nil
+    }
+
+    final class FirstPredicate: @unchecked Sendable { var value: JSONValue? }
 
     /// Tries entries in order until `requiredCount` have verified.
     static func verifySet(_ set: KyvernoAttestorSet, label: String, image: ImageRef, digest: String, verifier: some AuthorityVerifier,
@@ -103,6 +126,7 @@ enum KyvernoEvaluator {
     static func verifyAttestation(_ att: KyvernoAttestation, index: Int, image: ImageRef, digest: String, context: AdmissionContext,
                                   verifier: some AuthorityVerifier) async -> SetResult {
         // One attestor entry passes when statements exist and every statement meets every condition.
+        let first = FirstPredicate()
         let check: (SignatureAuthority?) async -> AuthorityOutcome = { a in
             if let a, let u = Unsupported.reason(a) { return .fail(u) }
             let o = await verifier.verifyAttestations(image: image, digest: digest, authority: a, predicateType: att.type)
@@ -114,11 +138,12 @@ enum KyvernoEvaluator {
                     return .fail("statement \(i): \(why)")
                 }
             }
+            if first.value == nil { first.value = statements[0]["predicate"] }
             return .pass("\(statements.count) statement(s) satisfy the conditions")
         }
         if att.attestors.isEmpty {
             let o = await check(nil)
-            return SetResult(ok: o.passed, detail: o.passed ? "\(att.type): \(o.reason)" : "\(att.type): \(o.reason)", transient: o.transient)
+            return SetResult(ok: o.passed, detail: "\(att.type): \(o.reason)", transient: o.transient, predicate: first.value)
         }
         for (i, set) in att.attestors.enumerated() {
             let r = await verifySet(set, label: "attestations[\(index)].attestors[\(i)]", image: image, digest: digest, verifier: verifier) { a in
@@ -126,20 +151,30 @@ enum KyvernoEvaluator {
             }
             if !r.ok { return SetResult(ok: false, detail: "image attestations verification failed, \(r.detail)", transient: r.transient) }
         }
-        return SetResult(ok: true, detail: "\(att.type): attestations verified", transient: false)
+        return SetResult(ok: true, detail: "\(att.type): attestations verified", transient: false, predicate: first.value)
     }
 }
 
 /// Condition evaluation over an attestation statement.
 enum KyvernoConditions {
-    /// nil when all condition blocks hold; otherwise the first failure.
-    static func failure(_ blocks: [KyvernoAnyAllConditions], statement: JSONValue, context: AdmissionContext) -> String? {
-        // Kyverno merges the predicate into the context root; `request` stays available.
-        var root: [String: JSONValue] = statement["predicate"]?.objectValue ?? [:]
-        var request: [String: JSONValue] = ["operation": .string(context.operation)]
+    /// Standard variables: `request.object`, `request.operation`, `request.namespace`, `request.name`.
+    static func requestContext(_ context: AdmissionContext) -> [String: JSONValue] {
+        var request: [String: JSONValue] = ["operation": .string(context.operation), "name": .string(context.name),
+                                            "kind": ["kind": .string(context.kind), "group": .string(context.group), "version": .string(context.version)]]
         if let obj = context.object { request["object"] = obj }
         if let ns = context.namespace { request["namespace"] = .string(ns) }
-        if root["request"] == nil { root["request"] = .object(request) }
+        return ["request": .object(request)]
+    }
+
+    /// Attestation conditions: Kyverno merges the statement's predicate into the context root.
+    static func failure(_ blocks: [KyvernoAnyAllConditions], statement: JSONValue, context: AdmissionContext) -> String? {
+        var root = requestContext(context)
+        for (k, v) in statement["predicate"]?.objectValue ?? [:] { root[k] = v }
+        return failure(blocks, root: root)
+    }
+
+    /// nil when every block holds (all of `all`, and one of `any` if present); else the first failure.
+    static func failure(_ blocks: [KyvernoAnyAllConditions], root: [String: JSONValue]) -> String? {
         let ctx = JSONValue.object(root)
         for block in blocks {
             for c in block.all {
@@ -155,6 +190,36 @@ enum KyvernoConditions {
         }
         return nil
     }
+
+    /// `validate.deny`: true when the conditions hold; unresolvable variables are errors.
+    static func denies(_ block: KyvernoAnyAllConditions, root: [String: JSONValue]) -> Result<Bool, Failure> {
+        let ctx = JSONValue.object(root)
+        func holds(_ c: KyvernoCondition) -> Result<Bool, Failure> {
+            do {
+                return .success(c.op.evaluate(key: try c.key.resolve(ctx), value: try c.value.resolve(ctx)))
+            } catch {
+                return .failure(Failure(description: "validate.deny: \(error.description)"))
+            }
+        }
+        for c in block.all {
+            switch holds(c) {
+            case .success(false): return .success(false)
+            case .failure(let f): return .failure(f)
+            default: continue
+            }
+        }
+        if block.any.isEmpty { return .success(!block.all.isEmpty) }
+        for c in block.any {
+            switch holds(c) {
+            case .success(true): return .success(true)
+            case .failure(let f): return .failure(f)
+            default: continue
+            }
+        }
+        return .success(false)
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
 
     static func evaluate(_ c: KyvernoCondition, _ ctx: JSONValue) -> String? {
         let key: JSONValue, value: JSONValue
