@@ -460,3 +460,16 @@ func kyverno(_ verify: String, failureAction: String = "Enforce", refs: String =
         #expect(errorText(r).contains("spec.rules[0].context: context is not supported"))
     }
 }
+
+@Test func unresolvablePreconditionIsAFailureNotASkip() async throws {
+    let yaml = kyverno("      attestors: [{entries: [{keys: {secret: {name: x, namespace: n}}}]}]", extra: """
+        preconditions:
+          all:
+          - key: "{{ request.object.metadata.labels.team }}"
+            operator: Equals
+            value: a
+    """)
+    let verdict = try await evaluate(yaml, image: "ghcr.io/a/b", verifier: FakeVerifier())
+    #expect(verdict.decision == .fail)
+    #expect(verdict.reasons.first?.detail == "preconditions: variable {{ request.object.metadata.labels.team }} could not be resolved")
+}

@@ -4,15 +4,20 @@ import ImageReference
 /// verify (default all); attestations each need statements that all satisfy the conditions;
 /// `verifyDigest` and `required` are checked afterwards; Audit turns failures into warnings.
 enum KyvernoEvaluator {
-    static func ruleApplies(_ policy: KyvernoPolicy, _ rule: KyvernoRule, context: AdmissionContext) -> Bool {
-        if let ns = policy.namespace, context.namespace != ns { return false }
-        guard KyvernoMatcher.matches(rule.match, policy: policy, context: context) else { return false }
-        if let ex = rule.exclude, KyvernoMatcher.matches(ex, policy: policy, context: context, excluding: true) { return false }
-        if let pre = rule.preconditions,
-           KyvernoConditions.failure([pre], root: KyvernoConditions.requestContext(context)) != nil {
-            return false
+    enum Applicability { case no, yes, error(String) }
+
+    /// Match/exclude, namespaced Policy scope, then preconditions. A precondition whose
+    /// variables cannot be resolved is an error (Kyverno reports a rule error), not a skip.
+    static func applicability(_ policy: KyvernoPolicy, _ rule: KyvernoRule, context: AdmissionContext) -> Applicability {
+        if let ns = policy.namespace, context.namespace != ns { return .no }
+        guard KyvernoMatcher.matches(rule.match, policy: policy, context: context) else { return .no }
+        if let ex = rule.exclude, KyvernoMatcher.matches(ex, policy: policy, context: context) { return .no }
+        if let pre = rule.preconditions {
+            let root = KyvernoConditions.requestContext(context)
+            if case .failure(let f) = KyvernoConditions.resolvable(pre, root: root) { return .error(f.description) }
+            if KyvernoConditions.failure([pre], root: root) != nil { return .no }
         }
-        return true
+        return .yes
     }
 
     static func policyLabel(_ p: KyvernoPolicy) -> String { "\(p.kind)/\(p.qualifiedName)" }
@@ -221,6 +226,20 @@ enum KyvernoConditions {
 
     struct Failure: Error, CustomStringConvertible { let description: String }
 
+    /// Fails when a key or value of `block` has a variable that cannot be resolved.
+    static func resolvable(_ block: KyvernoAnyAllConditions, root: [String: JSONValue]) -> Result<Void, Failure> {
+        let ctx = JSONValue.object(root)
+        for c in block.all + block.any {
+            do {
+                _ = try c.key.resolve(ctx)
+                _ = try c.value.resolve(ctx)
+            } catch {
+                return .failure(Failure(description: "preconditions: \(error.description)"))
+            }
+        }
+        return .success(())
+    }
+
     static func evaluate(_ c: KyvernoCondition, _ ctx: JSONValue) -> String? {
         let key: JSONValue, value: JSONValue
         do {
@@ -236,7 +255,7 @@ enum KyvernoConditions {
 
 /// Kyverno match/exclude against the admission context.
 enum KyvernoMatcher {
-    static func matches(_ m: KyvernoMatch, policy: KyvernoPolicy, context: AdmissionContext, excluding: Bool = false) -> Bool {
+    static func matches(_ m: KyvernoMatch, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
         if !m.any.isEmpty, !m.any.contains(where: { filter($0, policy: policy, context: context) }) { return false }
         if !m.all.isEmpty, !m.all.allSatisfy({ filter($0, policy: policy, context: context) }) { return false }
         return !(m.any.isEmpty && m.all.isEmpty)
