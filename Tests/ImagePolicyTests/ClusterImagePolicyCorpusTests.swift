@@ -171,3 +171,19 @@ func errorFieldPaths(_ text: String) -> [String] {
         #expect(r.errors.map(\.description) == ["test.yaml: document 2: spec.images: missing field(s): spec.images"])
     }
 }
+
+@Test func fetchConfigFileIsRejected() {
+    let r = load("""
+    apiVersion: policy.sigstore.dev/v1beta1
+    kind: ClusterImagePolicy
+    metadata: {name: p}
+    spec:
+      images: [{glob: "**"}]
+      authorities: [{static: {action: pass}}]
+      policy:
+        type: cue
+        fetchConfigFile: true
+        data: 'config: "linux/amd64": config: User: "65530"'
+    """)
+    #expect(errorText(r) == "test.yaml: document 0: spec.policy.fetchConfigFile: fetchConfigFile is not supported: sealgate does not fetch image config files")
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ImageReference
 @testable import ImagePolicy
 
 @Suite struct KyvernoLoading {
@@ -205,4 +206,54 @@ func policy(verify: String, spec: String = "", failureAction: String? = "Enforce
         #expect(!r.hasErrors)
         #expect(r.warnings.contains { $0.message.hasPrefix("KMS not supported") })
     }
+}
+
+@Test func v2beta1LoadsWithoutDeprecatedFields() throws {
+    let base = """
+    apiVersion: kyverno.io/v2beta1
+    kind: Policy
+    metadata: {name: p, namespace: team-a}
+    spec:
+      rules:
+      - name: r
+        match: {any: [{resources: {kinds: [Pod]}}]}
+        verifyImages:
+        - imageReferences: ["ghcr.io/*"]
+          failureAction: Enforce
+          attestors: [{entries: [{keys: {secret: {name: k, namespace: n}}}]}]
+    """
+    let ok = load(base)
+    #expect(!ok.hasErrors, "\(errorText(ok))")
+    let p = try #require(ok.policies.kyvernoPolicies.first)
+    #expect(p.qualifiedName == "team-a/p")
+    #expect(p.kind == "Policy")
+    let deprecated = load(base + "\n      image: ghcr.io/x")
+    #expect(errorText(deprecated).contains("spec.rules[0].verifyImages[0].image: unknown field \"image\""))
+    let v1Deprecated = load(base.replacingOccurrences(of: "v2beta1", with: "v1") + "\n      image: ghcr.io/x")
+    #expect(!v1Deprecated.hasErrors)
+    #expect(v1Deprecated.policies.kyvernoPolicies.first?.rules.first?.verifyImages.first?.imageReferences == ["ghcr.io/*", "ghcr.io/x"])
+}
+
+@Test func namespacedPolicyOnlyAppliesInItsNamespace() async throws {
+    let r = load("""
+    apiVersion: kyverno.io/v1
+    kind: Policy
+    metadata: {name: p, namespace: team-a}
+    spec:
+      rules:
+      - name: r
+        match: {any: [{resources: {kinds: [Pod]}}]}
+        verifyImages:
+        - imageReferences: ["*"]
+          failureAction: Enforce
+          attestors: [{entries: [{keys: {secret: {name: k, namespace: n}}}]}]
+    """)
+    let evaluator = PolicyEvaluator(policies: r.policies)
+    let image = try ImageRef(parsing: "nginx")
+    let other = AdmissionContext(kind: "Pod", resource: "pods", namespace: "team-b", name: "x")
+    let mine = AdmissionContext(kind: "Pod", resource: "pods", namespace: "team-a", name: "x")
+    #expect(await evaluator.evaluate(image: image, digest: digest, context: other, verifier: FakeVerifier()).decision == .skip)
+    let verdict = await evaluator.evaluate(image: image, digest: digest, context: mine, verifier: FakeVerifier())
+    #expect(verdict.decision == .fail)
+    #expect(verdict.policies.first?.policy == "Policy/team-a/p")
 }

@@ -129,3 +129,10 @@ func invalidGlobsAreRejected(_ glob: String) {
     #expect(throws: KyvernoTemplate.Failure.self) { try KyvernoTemplate("{{ missing.field }}").resolve(ctx) }
     #expect(throws: KyvernoTemplate.Failure.self) { try KyvernoTemplate("{{ a[ }}") }
 }
+
+@Test func inOperatorsStringifyAndMatchWildcardsBothWays() {
+    #expect(KyvernoOperator.anyIn.evaluate(key: [1, 2], value: ["2"]))
+    #expect(KyvernoOperator.allIn.evaluate(key: "a*", value: ["abc"]))
+    #expect(KyvernoOperator.anyIn.evaluate(key: true, value: "[\"true\"]"))
+    #expect(!KyvernoOperator.allNotIn.evaluate(key: ["x", "ab"], value: ["a?"]))
+}

@@ -304,6 +304,9 @@ enum ClusterImagePolicyParser {
                 d.error(p.at(f), "must not set fields: \(p.at(f)) (only allowed in spec.policy)")
             }
         }
+        if specLevel && fetchConfigFile {
+            d.error(p.at("fetchConfigFile"), "fetchConfigFile is not supported: sealgate does not fetch image config files")
+        }
         p.finish()
         switch type {
         case "cue": break

@@ -4,11 +4,20 @@ import ImageReference
 /// verify (default all); attestations each need statements that all satisfy the conditions;
 /// `verifyDigest` and `required` are checked afterwards; Audit turns failures into warnings.
 enum KyvernoEvaluator {
-    static func ruleApplies(_ policy: KyvernoPolicy, _ rule: KyvernoRule, context: AdmissionContext) -> Bool {
-        if let ns = policy.namespace, context.namespace != ns { return false }
-        guard KyvernoMatcher.matches(rule.match, policy: policy, context: context) else { return false }
-        if let ex = rule.exclude, KyvernoMatcher.matches(ex, policy: policy, context: context, excluding: true) { return false }
-        return true
+    enum Applicability { case no, yes, error(String) }
+
+    /// Match/exclude, namespaced Policy scope, then preconditions. A precondition whose
+    /// variables cannot be resolved is an error (Kyverno reports a rule error), not a skip.
+    static func applicability(_ policy: KyvernoPolicy, _ rule: KyvernoRule, context: AdmissionContext) -> Applicability {
+        if let ns = policy.namespace, context.namespace != ns { return .no }
+        guard KyvernoMatcher.matches(rule.match, policy: policy, context: context) else { return .no }
+        if let ex = rule.exclude, KyvernoMatcher.matches(ex, policy: policy, context: context) { return .no }
+        if let pre = rule.preconditions {
+            let root = KyvernoConditions.requestContext(context)
+            if case .failure(let f) = KyvernoConditions.resolvable(pre, root: root) { return .error(f.description) }
+            if KyvernoConditions.failure([pre], root: root) != nil { return .no }
+        }
+        return .yes
     }
 
     static func policyLabel(_ p: KyvernoPolicy) -> String { "\(p.kind)/\(p.qualifiedName)" }
@@ -40,11 +49,22 @@ enum KyvernoEvaluator {
             add("attestors[\(i)]", r.ok, r.detail, r.transient)
             if !r.ok { break }
         }
+        var named: [String: JSONValue] = [:]
         if !failed {
             for (i, att) in v.attestations.enumerated() {
                 let r = await verifyAttestation(att, index: i, image: image, digest: digest, context: context, verifier: verifier)
                 add("attestations[\(i)]", r.ok, r.detail, r.transient)
                 if !r.ok { break }
+                if let n = att.name, let p = r.predicate { named[n] = p }
+            }
+        }
+        if !failed, let validate = v.validate {
+            var root = KyvernoConditions.requestContext(context)
+            for (k, p) in named { root[k] = p }
+            switch KyvernoConditions.denies(validate.deny, root: root) {
+            case .success(true): add("validate", false, validate.message ?? "denied by validate.deny conditions")
+            case .success(false): add("validate", true, "deny conditions not met")
+            case .failure(let why): add("validate", false, why.description)
             }
         }
         let verified = !failed && !(v.attestors.isEmpty && v.attestations.isEmpty)
@@ -68,7 +88,15 @@ enum KyvernoEvaluator {
         return PolicyVerdict(policy: name, rule: ruleName, decision: decision, reasons: reasons, transient: transient, pinsDigest: pinned)
     }
 
-    struct SetResult { var ok: Bool; var detail: String; var transient: Bool }
+    struct SetResult {
+        var ok: Bool
+        var detail: String
+        var transient: Bool
+        /// Predicate of the first verified statement (for `validate.deny`).
+        var predicate: JSONValue? = nil
+    }
+
+    final class FirstPredicate: @unchecked Sendable { var value: JSONValue? }
 
     /// Tries entries in order until `requiredCount` have verified.
     static func verifySet(_ set: KyvernoAttestorSet, label: String, image: ImageRef, digest: String, verifier: some AuthorityVerifier,
@@ -103,6 +131,7 @@ enum KyvernoEvaluator {
     static func verifyAttestation(_ att: KyvernoAttestation, index: Int, image: ImageRef, digest: String, context: AdmissionContext,
                                   verifier: some AuthorityVerifier) async -> SetResult {
         // One attestor entry passes when statements exist and every statement meets every condition.
+        let first = FirstPredicate()
         let check: (SignatureAuthority?) async -> AuthorityOutcome = { a in
             if let a, let u = Unsupported.reason(a) { return .fail(u) }
             let o = await verifier.verifyAttestations(image: image, digest: digest, authority: a, predicateType: att.type)
@@ -114,11 +143,12 @@ enum KyvernoEvaluator {
                     return .fail("statement \(i): \(why)")
                 }
             }
+            if first.value == nil { first.value = statements[0]["predicate"] }
             return .pass("\(statements.count) statement(s) satisfy the conditions")
         }
         if att.attestors.isEmpty {
             let o = await check(nil)
-            return SetResult(ok: o.passed, detail: o.passed ? "\(att.type): \(o.reason)" : "\(att.type): \(o.reason)", transient: o.transient)
+            return SetResult(ok: o.passed, detail: "\(att.type): \(o.reason)", transient: o.transient, predicate: first.value)
         }
         for (i, set) in att.attestors.enumerated() {
             let r = await verifySet(set, label: "attestations[\(index)].attestors[\(i)]", image: image, digest: digest, verifier: verifier) { a in
@@ -126,20 +156,30 @@ enum KyvernoEvaluator {
             }
             if !r.ok { return SetResult(ok: false, detail: "image attestations verification failed, \(r.detail)", transient: r.transient) }
         }
-        return SetResult(ok: true, detail: "\(att.type): attestations verified", transient: false)
+        return SetResult(ok: true, detail: "\(att.type): attestations verified", transient: false, predicate: first.value)
     }
 }
 
 /// Condition evaluation over an attestation statement.
 enum KyvernoConditions {
-    /// nil when all condition blocks hold; otherwise the first failure.
-    static func failure(_ blocks: [KyvernoAnyAllConditions], statement: JSONValue, context: AdmissionContext) -> String? {
-        // Kyverno merges the predicate into the context root; `request` stays available.
-        var root: [String: JSONValue] = statement["predicate"]?.objectValue ?? [:]
-        var request: [String: JSONValue] = ["operation": .string(context.operation)]
+    /// Standard variables: `request.object`, `request.operation`, `request.namespace`, `request.name`.
+    static func requestContext(_ context: AdmissionContext) -> [String: JSONValue] {
+        var request: [String: JSONValue] = ["operation": .string(context.operation), "name": .string(context.name),
+                                            "kind": ["kind": .string(context.kind), "group": .string(context.group), "version": .string(context.version)]]
         if let obj = context.object { request["object"] = obj }
         if let ns = context.namespace { request["namespace"] = .string(ns) }
-        if root["request"] == nil { root["request"] = .object(request) }
+        return ["request": .object(request)]
+    }
+
+    /// Attestation conditions: Kyverno merges the statement's predicate into the context root.
+    static func failure(_ blocks: [KyvernoAnyAllConditions], statement: JSONValue, context: AdmissionContext) -> String? {
+        var root = requestContext(context)
+        for (k, v) in statement["predicate"]?.objectValue ?? [:] { root[k] = v }
+        return failure(blocks, root: root)
+    }
+
+    /// nil when every block holds (all of `all`, and one of `any` if present); else the first failure.
+    static func failure(_ blocks: [KyvernoAnyAllConditions], root: [String: JSONValue]) -> String? {
         let ctx = JSONValue.object(root)
         for block in blocks {
             for c in block.all {
@@ -154,6 +194,50 @@ enum KyvernoConditions {
             }
         }
         return nil
+    }
+
+    /// `validate.deny`: true when the conditions hold; unresolvable variables are errors.
+    static func denies(_ block: KyvernoAnyAllConditions, root: [String: JSONValue]) -> Result<Bool, Failure> {
+        let ctx = JSONValue.object(root)
+        func holds(_ c: KyvernoCondition) -> Result<Bool, Failure> {
+            do {
+                return .success(c.op.evaluate(key: try c.key.resolve(ctx), value: try c.value.resolve(ctx)))
+            } catch {
+                return .failure(Failure(description: "validate.deny: \(error.description)"))
+            }
+        }
+        for c in block.all {
+            switch holds(c) {
+            case .success(false): return .success(false)
+            case .failure(let f): return .failure(f)
+            default: continue
+            }
+        }
+        if block.any.isEmpty { return .success(!block.all.isEmpty) }
+        for c in block.any {
+            switch holds(c) {
+            case .success(true): return .success(true)
+            case .failure(let f): return .failure(f)
+            default: continue
+            }
+        }
+        return .success(false)
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// Fails when a key or value of `block` has a variable that cannot be resolved.
+    static func resolvable(_ block: KyvernoAnyAllConditions, root: [String: JSONValue]) -> Result<Void, Failure> {
+        let ctx = JSONValue.object(root)
+        for c in block.all + block.any {
+            do {
+                _ = try c.key.resolve(ctx)
+                _ = try c.value.resolve(ctx)
+            } catch {
+                return .failure(Failure(description: "preconditions: \(error.description)"))
+            }
+        }
+        return .success(())
     }
 
     static func evaluate(_ c: KyvernoCondition, _ ctx: JSONValue) -> String? {
@@ -171,7 +255,7 @@ enum KyvernoConditions {
 
 /// Kyverno match/exclude against the admission context.
 enum KyvernoMatcher {
-    static func matches(_ m: KyvernoMatch, policy: KyvernoPolicy, context: AdmissionContext, excluding: Bool = false) -> Bool {
+    static func matches(_ m: KyvernoMatch, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
         if !m.any.isEmpty, !m.any.contains(where: { filter($0, policy: policy, context: context) }) { return false }
         if !m.all.isEmpty, !m.all.allSatisfy({ filter($0, policy: policy, context: context) }) { return false }
         return !(m.any.isEmpty && m.all.isEmpty)
@@ -194,7 +278,9 @@ enum KyvernoMatcher {
 
     /// `Pod`, `v1/Pod`, `apps/v1/Deployment`, `*`; Pod rules also cover autogen controllers.
     static func kindMatches(_ spec: String, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
-        let parts = spec.split(separator: "/").map(String.init)
+        var parts = spec.split(separator: "/").map(String.init)
+        // `Kind/subresource` (e.g. Pod/ephemeralcontainers): sealgate admits whole objects, match on the kind.
+        if let last = parts.last, parts.count >= 2, last.first?.isLowercase == true { parts.removeLast() }
         let kind = parts.last ?? spec
         if parts.count == 3 {
             guard Wildcard.match(pattern: parts[0], context.group), Wildcard.match(pattern: parts[1], context.version) else { return false }

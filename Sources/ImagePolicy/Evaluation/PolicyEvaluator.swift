@@ -15,7 +15,17 @@ public struct PolicyEvaluator: Sendable {
             verdicts.append(await ClusterImagePolicyEvaluator.evaluate(p, image: image, digest: digest, context: context, verifier: verifier))
         }
         for p in policies.kyvernoPolicies {
-            for rule in p.rules where KyvernoEvaluator.ruleApplies(p, rule, context: context) {
+            for rule in p.rules {
+                switch KyvernoEvaluator.applicability(p, rule, context: context) {
+                case .no: continue
+                case .error(let why):
+                    let name = KyvernoEvaluator.policyLabel(p)
+                    verdicts.append(PolicyVerdict(policy: name, rule: rule.name, decision: .fail,
+                                                  reasons: [VerdictReason(policy: name, check: rule.name, detail: why, passed: false)],
+                                                  transient: false, pinsDigest: false))
+                    continue
+                case .yes: break
+                }
                 for (i, v) in rule.verifyImages.enumerated() {
                     if let verdict = await KyvernoEvaluator.evaluate(p, rule: rule, index: i, verification: v, image: image,
                                                                      digest: digest, context: context, verifier: verifier) {

@@ -60,11 +60,18 @@ public enum KyvernoOperator: String, Sendable, CaseIterable {
         }
     }
 
+    /// Kyverno stringifies both sides (fmt.Sprint) and matches wildcards in either direction.
     static func member(_ k: JSONValue, _ set: [JSONValue]) -> Bool {
-        set.contains { v in
-            if case .string(let ks) = k, case .string(let vs) = v { return Wildcard.match(pattern: vs, ks) }
-            return equals(k, v)
+        let ks = text(k)
+        return set.contains { v in
+            let vs = text(v)
+            return Wildcard.match(pattern: vs, ks) || Wildcard.match(pattern: ks, vs)
         }
+    }
+
+    static func text(_ v: JSONValue) -> String {
+        if case .string(let s) = v { return s }
+        return v.jsonString
     }
 
     /// all=true: every key element is in the set; all=false: at least one is.

@@ -29,6 +29,9 @@ public struct KyvernoRule: Sendable {
     /// Custom image locations per kind (parsed and validated; the admission layer extracts images).
     public var imageExtractors: [String: [KyvernoImageExtractor]]
     public var verifyImages: [KyvernoImageVerification]
+    /// Rule preconditions over the admission request (`{{ request.object... }}`); the rule
+    /// applies only when they hold.
+    public var preconditions: KyvernoAnyAllConditions?
 }
 
 public struct KyvernoImageExtractor: Sendable, Hashable {
@@ -54,6 +57,14 @@ public struct KyvernoImageVerification: Sendable {
     public var verifyDigest: Bool
     public var required: Bool
     public var useCache: Bool
+    /// 1.13+ `validate`: deny conditions evaluated after attestations, with each named
+    /// attestation's predicate in the context under its name.
+    public var validate: KyvernoValidate?
+}
+
+public struct KyvernoValidate: Sendable {
+    public var message: String?
+    public var deny: KyvernoAnyAllConditions
 }
 
 public struct KyvernoAttestorSet: Sendable {

@@ -108,10 +108,28 @@ enum KyvernoPolicyParser {
         }
         let exclude = r.object("exclude").map { parseMatch($0, namespaced: namespaced) }
 
-        for unsupported in ["context", "preconditions", "validate", "mutate", "generate", "celPreconditions"] where r.has(unsupported) {
+        for unsupported in ["validate", "mutate", "generate"] where r.has(unsupported) {
             d.error(r.at(unsupported), "\(unsupported) is not supported: sealgate only runs verifyImages rules")
         }
-        r.ignore("context", "preconditions", "validate", "mutate", "generate", "celPreconditions")
+        for unsupported in ["context", "celPreconditions"] where r.has(unsupported) {
+            d.error(r.at(unsupported), "\(unsupported) is not supported (sealgate has no API or ConfigMap lookups)")
+        }
+        r.ignore("context", "validate", "mutate", "generate", "celPreconditions")
+        var preconditions: KyvernoAnyAllConditions?
+        if let raw = r.raw("preconditions") {
+            // `{any, all}`, or the legacy plain list meaning `all`.
+            switch raw {
+            case .array:
+                preconditions = KyvernoAnyAllConditions(any: [], all: parseConditions(r, "preconditions"))
+            case .object:
+                if let c = r.object("preconditions") {
+                    preconditions = KyvernoAnyAllConditions(any: parseConditions(c, "any"), all: parseConditions(c, "all"))
+                    c.finish()
+                }
+            default:
+                d.error(r.at("preconditions"), "expected {any, all} or a list of conditions, got \(raw.typeName)")
+            }
+        }
         r.ignore("skipBackgroundRequests", "reportProperties")
 
         var extractors: [String: [KyvernoImageExtractor]] = [:]
@@ -147,7 +165,8 @@ enum KyvernoPolicyParser {
             }
         }
         r.finish()
-        return KyvernoRule(name: name, match: match, exclude: exclude, imageExtractors: extractors, verifyImages: verifications)
+        return KyvernoRule(name: name, match: match, exclude: exclude, imageExtractors: extractors, verifyImages: verifications,
+                           preconditions: preconditions)
     }
 
     static func parseMatch(_ m: FieldReader, namespaced: Bool) -> KyvernoMatch {
@@ -258,8 +277,26 @@ enum KyvernoPolicyParser {
             _ = c.strings("secrets")
             c.finish()
         }
-        if v.has("validate") { d.error(v.at("validate"), "verifyImages.validate is not supported") }
-        v.ignore("validate")
+        var validate: KyvernoValidate?
+        if let val = v.object("validate") {
+            let message = val.string("message")
+            if let deny = val.object("deny") {
+                if let c = deny.object("conditions") {
+                    validate = KyvernoValidate(message: message, deny: KyvernoAnyAllConditions(any: parseConditions(c, "any"), all: parseConditions(c, "all")))
+                    c.finish()
+                } else {
+                    d.error(deny.at("conditions"), "missing field(s): \(deny.at("conditions"))")
+                }
+                deny.finish()
+            } else {
+                d.error(val.at("deny"), "missing field(s): \(val.at("deny"))")
+            }
+            for unsupported in ["pattern", "anyPattern", "foreach", "podSecurity", "cel", "manifests", "assert"] where val.has(unsupported) {
+                d.error(val.at(unsupported), "verifyImages.validate.\(unsupported) is not supported (only deny conditions)")
+            }
+            val.ignore("pattern", "anyPattern", "foreach", "podSecurity", "cel", "manifests", "assert")
+            val.finish()
+        }
 
         var attestors: [KyvernoAttestorSet] = []
         for (i, s) in (v.objects("attestors") ?? []).enumerated() {
@@ -291,7 +328,8 @@ enum KyvernoPolicyParser {
         v.finish()
         return KyvernoImageVerification(failureAction: action, type: type, imageReferences: refs, skipImageReferences: skip,
                                         attestors: attestors, attestations: attestations, repository: repository,
-                                        mutateDigest: mutateDigest, verifyDigest: verifyDigest, required: required, useCache: useCache)
+                                        mutateDigest: mutateDigest, verifyDigest: verifyDigest, required: required, useCache: useCache,
+                                        validate: validate)
     }
 
     static func parseAttestorSet(_ s: FieldReader, label: String, type: KyvernoImageVerification.SignatureType, repository: String?) -> KyvernoAttestorSet? {
