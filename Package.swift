@@ -77,5 +77,6 @@ let package = Package(
         .testTarget(name: "ImagePolicyTests", dependencies: ["ImagePolicy", "TestSupport"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
     ]
 )

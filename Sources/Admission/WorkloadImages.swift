@@ -1,0 +1,58 @@
+import ImagePolicy
+
+/// One container image in an admitted object, with the JSON pointer of its `image` field.
+public struct ContainerImage: Sendable, Equatable {
+    public var image: String
+    /// RFC 6901 pointer, e.g. `/spec/template/spec/containers/0/image`.
+    public var pointer: String
+    /// `containers`, `initContainers` or `ephemeralContainers`.
+    public var list: String
+    public var name: String
+}
+
+/// Finds container images in every workload kind the API server sends.
+public enum WorkloadImages {
+    /// Where the pod spec sits inside each kind (as JSON pointer segments).
+    static func podSpecPath(kind: String) -> [String]? {
+        switch kind {
+        case "Pod": ["spec"]
+        case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController": ["spec", "template", "spec"]
+        case "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"]
+        case "PodTemplate": ["template", "spec"]
+        default: nil
+        }
+    }
+
+    public static func isWorkload(kind: String) -> Bool { podSpecPath(kind: kind) != nil }
+
+    /// Every container image in `object` of `kind`, in spec order (init, regular, ephemeral).
+    public static func images(in object: JSONValue?, kind: String) -> [ContainerImage] {
+        guard let object, let path = podSpecPath(kind: kind) else { return [] }
+        var spec: JSONValue? = object
+        for key in path { spec = spec?[key] }
+        var found: [ContainerImage] = []
+        for list in ["initContainers", "containers", "ephemeralContainers"] {
+            for (i, container) in (spec?[list]?.arrayValue ?? []).enumerated() {
+                guard let image = container["image"]?.stringValue else { continue }
+                let pointer = "/" + (path + [list, String(i), "image"]).joined(separator: "/")
+                found.append(ContainerImage(image: image, pointer: pointer, list: list, name: container["name"]?.stringValue ?? ""))
+            }
+        }
+        return found
+    }
+
+    /// The images an admission must check: all of them on CREATE; on UPDATE only those not already
+    /// present in the old object (as policy-controller does, so unrelated edits of running workloads pass).
+    public static func imagesToCheck(_ request: AdmissionRequest) -> [ContainerImage] {
+        let kind = request.kind.kind
+        switch request.operation {
+        case "CREATE":
+            return images(in: request.object, kind: kind)
+        case "UPDATE":
+            let old = Set(images(in: request.oldObject, kind: kind).map(\.image))
+            return images(in: request.object, kind: kind).filter { !old.contains($0.image) }
+        default:
+            return []
+        }
+    }
+}
