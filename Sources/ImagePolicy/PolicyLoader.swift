@@ -61,10 +61,13 @@ public enum PolicyLoader {
         return result
     }
 
-    static func policyFiles(in dir: String) -> [String] {
+    /// Policy files below `dir`, sorted. Entries under `..`-prefixed names are skipped: a mounted
+    /// ConfigMap keeps its real files in `..data/`, and the visible names are symlinks to them.
+    public static func policyFiles(in dir: String) -> [String] {
         guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
         var files: [String] = []
         while let rel = e.nextObject() as? String {
+            if rel.split(separator: "/").contains(where: { $0.hasPrefix("..") }) { continue }
             let full = (dir as NSString).appendingPathComponent(rel)
             if extensions.contains((rel as NSString).pathExtension.lowercased()) { files.append(full) }
         }

@@ -42,6 +42,25 @@ public struct PolicyEvaluator: Sendable {
         return ImageVerdict(image: image, digest: digest, decision: decision, policies: verdicts, pinnedReference: pinned)
     }
 
+    /// Whether any policy could apply to `image` in `context`, decided without a digest, so callers
+    /// skip registry I/O for images no policy covers. Errs towards true (a rule whose preconditions
+    /// cannot be evaluated counts), so `evaluate` still gives the verdict.
+    public func applies(image: ImageRef, context: AdmissionContext) -> Bool {
+        if policies.clusterImagePolicies.contains(where: { ClusterImagePolicyEvaluator.applies($0, image: image, context: context) }) {
+            return true
+        }
+        let imageString = image.kyvernoMatchString
+        for p in policies.kyvernoPolicies {
+            for rule in p.rules {
+                if case .no = KyvernoEvaluator.applicability(p, rule, context: context) { continue }
+                if rule.verifyImages.contains(where: { v in v.imageReferences.contains { Wildcard.match(pattern: $0, imageString) } }) {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
     /// The image as written with `@digest` appended (the tag is kept, as Kyverno and policy-controller do).
     static func pin(_ image: ImageRef, _ digest: String) -> String {
         let base = image.original.split(separator: "@", maxSplits: 1).first.map(String.init) ?? image.original

@@ -1,0 +1,340 @@
+import Foundation
+import ImagePolicy
+import ImageReference
+import Logging
+import Metrics
+
+/// Resolves a tag to the digest it names now (the registry's job; a protocol so tests and
+/// offline replays can supply their own).
+public protocol DigestResolver: Sendable {
+    func digest(of image: ImageRef, deadline: Double) async throws -> String
+}
+
+/// Errors that may clear up on retry (registry down, timeout, 429) say so.
+public protocol TransientError: Error {
+    var isTransient: Bool { get }
+}
+
+public struct AdmissionSettings: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// Deny what fails.
+        case enforce
+        /// Allow, and tell the client (kubectl shows warnings).
+        case warn
+        /// Allow silently; record what would have been denied (log, metrics, audit file).
+        case audit
+    }
+
+    /// What happens to an image no policy covers.
+    public enum NoMatch: String, Sendable, CaseIterable { case allow, warn, deny }
+
+    /// How verified images are pinned by the mutating webhook.
+    public enum Pinning: String, Sendable, CaseIterable {
+        /// `repo:tag@sha256:…` (the tag stays readable).
+        case tagDigest = "tag-digest"
+        /// `repo@sha256:…`.
+        case digest
+        /// Never patch (validate only).
+        case none
+    }
+
+    public var mode = Mode.enforce
+    public var noMatch = NoMatch.allow
+    public var pinning = Pinning.tagDigest
+    /// When verification cannot finish (timeout, registry unreachable): false denies (fail closed).
+    public var failOpen = false
+    /// Answer this long before the API server's timeout.
+    public var deadlineMargin = 0.5
+
+    public init() {}
+}
+
+/// What was decided for one image of a request.
+public struct ImageDecision: Sendable {
+    public var image: String
+    public var pointers: [String]
+    public var decision: Decision
+    public var digest: String?
+    public var pinned: String?
+    public var reasons: [String]
+    public var transient: Bool
+}
+
+/// Decides admission requests with the policy engine: extracts images, resolves digests,
+/// evaluates every image concurrently within the API server's deadline, builds the answer.
+public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
+    private let store: PolicyStore
+    private let resolver: DigestResolver
+    private let verifier: any AuthorityVerifier
+    private let settings: AdmissionSettings
+    private let logger: Logger
+    private let audit: AuditLog?
+
+    public init(store: PolicyStore, resolver: DigestResolver, verifier: any AuthorityVerifier, settings: AdmissionSettings,
+                logger: Logger, audit: AuditLog? = nil) {
+        self.store = store
+        self.resolver = resolver
+        self.verifier = verifier
+        self.settings = settings
+        self.logger = logger
+        self.audit = audit
+    }
+
+    public func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse {
+        let box = ResponseBox()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            box.response = await self.decideAsync(request, mutating: mutating, timeout: timeout)
+            done.signal()
+        }
+        done.wait()
+        return box.response!
+    }
+
+    public func decideAsync(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> AdmissionResponse {
+        let started = Self.now()
+        let webhook = mutating ? "mutate" : "validate"
+        let images = WorkloadImages.imagesToCheck(request)
+        guard !images.isEmpty else {
+            record(webhook: webhook, result: "allowed", started: started)
+            return AdmissionResponse(uid: request.uid, allowed: true)
+        }
+        let context = Self.context(for: request)
+        let evaluator = PolicyEvaluator(policies: store.current)
+        let deadline = started + max(0.1, timeout - settings.deadlineMargin)
+        let decisions = await evaluateAll(images, context: context, evaluator: evaluator, deadline: deadline)
+        let response = mutating
+            ? mutateResponse(request, images: images, decisions: decisions)
+            : validateResponse(request, decisions: decisions)
+        let result = response.allowed ? (decisions.contains { $0.decision == .fail } ? (settings.mode == .audit ? "audited" : "warned") : "allowed") : "denied"
+        record(webhook: webhook, result: result, started: started)
+        if !mutating { writeAudit(request, decisions: decisions, allowed: response.allowed) }
+        return response
+    }
+
+    // MARK: - Evaluation
+
+    /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails.
+    func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator, deadline: Double) async -> [ImageDecision] {
+        var pointerMap: [String: [String]] = [:]
+        var distinct: [String] = []
+        for image in images {
+            if pointerMap[image.image] == nil { distinct.append(image.image) }
+            pointerMap[image.image, default: []].append(image.pointer)
+        }
+        let pointers = pointerMap, order = distinct
+        let results = ResultCollector()
+        // Unstructured tasks: an evaluation stuck past the deadline must not hold up the answer.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let gate = OnceGate(continuation)
+            for image in order {
+                Task {
+                    let decision = await self.evaluate(image, pointers: pointers[image]!, context: context, evaluator: evaluator, deadline: deadline)
+                    if results.add(decision) == order.count { gate.open() }
+                }
+            }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, deadline - Self.now()) * 1e9))
+                gate.open()
+            }
+        }
+        let finished = results.snapshot()
+        return order.map { image in
+            finished[image] ?? timedOut(image, pointers: pointers[image]!, deadline: deadline)
+        }
+    }
+
+    private func timedOut(_ image: String, pointers: [String], deadline: Double) -> ImageDecision {
+        let detail = "verification did not finish before the admission deadline (registry or signature lookups too slow)"
+        return ImageDecision(image: image, pointers: pointers, decision: settings.failOpen ? .warn : .fail, digest: nil, pinned: nil,
+                             reasons: ["\(detail)\(settings.failOpen ? "; allowed because failure policy is open" : "") — transient, retry"],
+                             transient: true)
+    }
+
+    private func evaluate(_ imageString: String, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
+                          deadline: Double) async -> ImageDecision {
+        var decision = ImageDecision(image: imageString, pointers: pointers, decision: .skip, digest: nil, pinned: nil, reasons: [], transient: false)
+        let image: ImageRef
+        do {
+            image = try ImageRef(parsing: imageString)
+        } catch {
+            decision.decision = .fail
+            decision.reasons = ["\(error)"]
+            return decision
+        }
+        guard evaluator.applies(image: image, context: context) else {
+            switch settings.noMatch {
+            case .allow: decision.decision = .skip
+            case .warn:
+                decision.decision = .warn
+                decision.reasons = ["no policy matches this image"]
+            case .deny:
+                decision.decision = .fail
+                decision.reasons = ["no policy matches this image and unmatched images are denied (--no-match deny)"]
+            }
+            return decision
+        }
+        let digest: String
+        if let pinned = image.digest {
+            digest = pinned
+        } else {
+            do {
+                digest = try await resolver.digest(of: image, deadline: deadline)
+            } catch {
+                let transient = (error as? TransientError)?.isTransient ?? false
+                decision.transient = transient
+                decision.decision = transient && settings.failOpen ? .warn : .fail
+                decision.reasons = ["resolving the tag to a digest failed: \(error)\(transient ? " — transient, retry" : "")"]
+                return decision
+            }
+        }
+        decision.digest = digest
+        let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier)
+        decision.decision = verdict.decision
+        decision.transient = verdict.policies.contains { $0.transient && $0.decision == .fail }
+        if decision.transient && settings.failOpen && decision.decision == .fail { decision.decision = .warn }
+        decision.pinned = verdict.pinnedReference
+        decision.reasons = verdict.policies.flatMap { p in
+            p.reasons.filter { !$0.passed || p.decision != .pass }.map { r in
+                "\(r.policy): \(r.check): \(r.detail)\(p.transient && !r.passed ? " — transient, retry" : "")"
+            }
+        }
+        if decision.decision == .fail && decision.reasons.isEmpty {
+            decision.reasons = verdict.policies.filter { $0.decision == .fail }.map { "\($0.policy): failed" }
+        }
+        return decision
+    }
+
+    // MARK: - Responses
+
+    private func validateResponse(_ request: AdmissionRequest, decisions: [ImageDecision]) -> AdmissionResponse {
+        let failures = decisions.filter { $0.decision == .fail }
+        var warnings = decisions.filter { $0.decision == .warn }.map(Self.line)
+        var annotations: [String: String] = [:]
+        var allowed = true
+        var status: AdmissionStatus?
+        if !failures.isEmpty {
+            let subject = "\(request.kind.kind) \(request.namespace.map { "\($0)/" } ?? "")\(Self.objectName(request))"
+            switch settings.mode {
+            case .enforce:
+                allowed = false
+                let message = "sealgate denied \(subject):\n" + failures.map(Self.line).joined(separator: "\n")
+                status = AdmissionStatus(code: 403, message: message, reason: "Forbidden", status: "Failure")
+            case .warn:
+                warnings += failures.map { "would be denied: " + Self.line($0) }
+            case .audit:
+                annotations["would-deny"] = failures.map(Self.line).joined(separator: "; ")
+            }
+        }
+        annotations["decision"] = allowed ? (failures.isEmpty ? "allowed" : "allowed (\(settings.mode.rawValue) mode)") : "denied"
+        annotations["images"] = decisions.map { "\($0.image)=\($0.decision.rawValue)" }.joined(separator: ",")
+        return AdmissionResponse(uid: request.uid, allowed: allowed, status: status,
+                                 warnings: warnings.isEmpty ? nil : warnings.map(Self.warningText), auditAnnotations: annotations)
+    }
+
+    private func mutateResponse(_ request: AdmissionRequest, images: [ContainerImage], decisions: [ImageDecision]) -> AdmissionResponse {
+        guard settings.pinning != .none else { return AdmissionResponse(uid: request.uid, allowed: true) }
+        var operations: [[String: String]] = []
+        for decision in decisions where decision.decision != .fail {
+            guard let pinned = decision.pinned, let digest = decision.digest else { continue }
+            let value: String
+            switch settings.pinning {
+            case .tagDigest: value = pinned
+            case .digest:
+                value = (try? ImageRef(parsing: decision.image)).map { ref in
+                    let base = ref.original.split(separator: "@", maxSplits: 1)[0]
+                    // Strip the tag: everything after the last ':' that follows the last '/'.
+                    let name = ref.tag.map { tag in String(base.dropLast(tag.count + 1)) } ?? String(base)
+                    return "\(name)@\(digest)"
+                } ?? pinned
+            case .none: continue
+            }
+            for pointer in decision.pointers {
+                operations.append(["op": "replace", "path": pointer, "value": value])
+            }
+        }
+        guard !operations.isEmpty else { return AdmissionResponse(uid: request.uid, allowed: true) }
+        operations.sort { $0["path"]! < $1["path"]! }
+        let patch = try? JSONSerialization.data(withJSONObject: operations, options: [.sortedKeys, .withoutEscapingSlashes])
+        return AdmissionResponse(uid: request.uid, allowed: true, patch: patch, patchType: "JSONPatch")
+    }
+
+    static func line(_ d: ImageDecision) -> String {
+        "image \(d.image)\(d.digest.map { " (\($0))" } ?? ""): " + (d.reasons.isEmpty ? d.decision.rawValue : d.reasons.joined(separator: "; "))
+    }
+
+    /// The API server rejects warnings over 120 characters... per warning it truncates; keep them printable.
+    static func warningText(_ text: String) -> String {
+        String(text.map { $0.isNewline ? " " : $0 })
+    }
+
+    // MARK: - Context, metrics, audit
+
+    static func context(for request: AdmissionRequest) -> AdmissionContext {
+        let metadata = request.object?["metadata"]
+        func strings(_ value: JSONValue?) -> [String: String] {
+            (value?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        }
+        return AdmissionContext(kind: request.kind.kind, group: request.kind.group, version: request.kind.version,
+                                resource: request.resource.resource, namespace: request.namespace, name: objectName(request),
+                                labels: strings(metadata?["labels"]), annotations: strings(metadata?["annotations"]),
+                                operation: request.operation, object: request.object)
+    }
+
+    static func objectName(_ request: AdmissionRequest) -> String {
+        request.name ?? request.object?["metadata"]?["name"]?.stringValue ?? request.object?["metadata"]?["generateName"]?.stringValue ?? ""
+    }
+
+    private func record(webhook: String, result: String, started: Double) {
+        Counter(label: "sealgate_admission_decisions_total", dimensions: [("webhook", webhook), ("result", result), ("mode", settings.mode.rawValue)]).increment()
+        Metrics.Timer(label: "sealgate_admission_duration_seconds", dimensions: [("webhook", webhook)])
+            .recordNanoseconds(Int64((Self.now() - started) * 1e9))
+    }
+
+    private func writeAudit(_ request: AdmissionRequest, decisions: [ImageDecision], allowed: Bool) {
+        let failing = decisions.filter { $0.decision == .fail }
+        guard !failing.isEmpty else { return }
+        let line = Self.line
+        logger.notice(allowed ? "would deny (\(settings.mode.rawValue) mode)" : "denied", metadata: [
+            "uid": "\(request.uid)", "kind": "\(request.kind.kind)", "namespace": "\(request.namespace ?? "")",
+            "name": "\(Self.objectName(request))", "dryRun": "\(request.dryRun ?? false)",
+            "images": "\(failing.map(line).joined(separator: " | "))",
+        ])
+        audit?.write(AuditRecord(uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name: Self.objectName(request),
+                                 operation: request.operation, dryRun: request.dryRun ?? false, mode: settings.mode.rawValue,
+                                 allowed: allowed, images: failing.map { AuditRecord.Image(image: $0.image, digest: $0.digest, reasons: $0.reasons, transient: $0.transient) }))
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+private final class ResponseBox: @unchecked Sendable {
+    var response: AdmissionResponse?
+}
+
+private final class ResultCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [String: ImageDecision] = [:]
+    /// Returns how many results there are now.
+    func add(_ d: ImageDecision) -> Int { lock.lock(); defer { lock.unlock() }; results[d.image] = d; return results.count }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return results.count }
+    func snapshot() -> [String: ImageDecision] { lock.lock(); defer { lock.unlock() }; return results }
+}
+
+/// Resumes a continuation exactly once, whoever gets there first.
+private final class OnceGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    func open() {
+        lock.lock()
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume()
+    }
+}
