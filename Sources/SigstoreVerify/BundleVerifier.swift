@@ -110,7 +110,9 @@ public struct BundleVerifier: Sendable {
         // 4. Keyless: the certificate must chain to Fulcio at every verified time, then match the identity policy.
         if let leaf, case .certificateIdentities(let ids) = policy.signer {
             let fulcio = FulcioCertificateVerifier(trustedRoot: trustedRoot, sctThreshold: policy.sctThreshold)
-            for t in result.timestamps { try fulcio.verify(leaf, at: t.time) }
+            // TSA times first: they are the stronger claim and give the more specific error.
+            let ordered = result.timestamps.filter { $0.source == .timestampAuthority } + result.timestamps.filter { $0.source != .timestampAuthority }
+            for t in ordered { try fulcio.verify(leaf, at: t.time) }
             if result.timestamps.isEmpty { try fulcio.verify(leaf, at: now) }
             try CertificateIdentity.check(ids, leaf)
         }

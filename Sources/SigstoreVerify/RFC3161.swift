@@ -89,7 +89,10 @@ public struct RFC3161Timestamp: Sendable {
             if sidNode.identifier == .sequence {
                 sid = try DER.sequence(sidNode, identifier: .sequence) { s in
                     let dn = try DistinguishedName(derEncoded: s.next() ?? ASN1Node.missing)
-                    let serial = try ArraySlice<UInt8>(derEncoded: &s)
+                    // Raw INTEGER bytes: some TSAs emit serials with the top bit set, which strict parsers reject.
+                    guard let node = s.next(), node.identifier == .integer, case .primitive(let serial) = node.content else {
+                        throw SigstoreError.malformedTimestamp("signer serial number")
+                    }
                     return .issuerAndSerial(dn, Certificate.SerialNumber(bytes: serial))
                 }
             } else if sidNode.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
@@ -130,7 +133,7 @@ public struct RFC3161Timestamp: Sendable {
             let (alg, hashed) = try DER.sequence(n.next() ?? ASN1Node.missing, identifier: .sequence) { m in
                 (try Self.hashAlgorithm(try AlgorithmIdentifierNode(derEncoded: &m).oid), Data(try ASN1OctetString(derEncoded: &m).bytes))
             }
-            _ = try ArraySlice<UInt8>(derEncoded: &n)  // serialNumber
+            _ = n.next()  // serialNumber: not needed, and not always minimally encoded
             let time = try GeneralizedTime(derEncoded: &n)
             while n.next() != nil {}
             return (alg, hashed, Date(time))

@@ -18,7 +18,9 @@ struct VerifyBundleCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Options and FILE_OR_DIGEST; see --help.")
     var arguments: [String] = []
 
-    struct Options: ParsableArguments {
+    /// A command type only so usage text says "sealgate verify-bundle"; it is parsed, never run.
+    struct Options: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "sealgate verify-bundle")
         static let helpUsage = "sealgate verify-bundle --bundle FILE (--certificate-identity ID | --certificate-identity-regexp RE) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp RE) [--key PEM] [--trusted-root FILE] [--offline] FILE_OR_DIGEST"
 
         @Option(help: "Sigstore bundle JSON file.") var bundle: String
