@@ -69,3 +69,10 @@ public final class TestRekorLog: @unchecked Sendable {
         return path(m - k, h.dropFirst(k)) + [root(h.prefix(k))]
     }
 }
+
+extension TestRekorLog {
+    /// RFC 6962 Merkle tree hash over leaf hashes.
+    public static func rootHash(_ leafHashes: [Data]) -> Data { root(leafHashes[...]) }
+    /// RFC 6962 audit path for leaf `m`.
+    public static func auditPath(_ m: Int, _ leafHashes: [Data]) -> [Data] { path(m, leafHashes[...]) }
+}
