@@ -36,7 +36,7 @@ public struct FulcioCertificateVerifier: Sendable {
         throw lastError
     }
 
-    /// Walks issuer links through `pool` (signature-checked) until a self-signed cert or the pool's last cert.
+    /// Walks issuer links through `pool` (each link signature-checked) until a root or the pool's last cert.
     static func buildPath(from leaf: Certificate, pool: [Certificate]) -> [Certificate]? {
         var path: [Certificate] = []
         var current = leaf
@@ -46,8 +46,8 @@ public struct FulcioCertificateVerifier: Sendable {
             }
             guard !path.contains(issuer) else { return nil }
             path.append(issuer)
-            let selfSigned = issuer.subject == issuer.issuer && issuer.publicKey.isValidSignature(issuer.signature, for: issuer)
-            if selfSigned || issuer == pool.last { return path }
+            // Anchors come from the trusted root, so a root's self-signature adds nothing; stop at it.
+            if issuer.subject == issuer.issuer || issuer == pool.last { return path }
             current = issuer
         }
         return nil

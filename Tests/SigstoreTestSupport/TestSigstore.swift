@@ -92,13 +92,12 @@ public final class TestSigstore: @unchecked Sendable {
         let signature = o.signingKey.sign(payload)
         let digest = Data(SHA256.hash(data: payload))
         let cert = o.keyless ? leaf(o) : nil
-        var body: [String: Any] = [
+        let body: [String: Any] = [
             "apiVersion": "0.0.1", "kind": "hashedrekord",
             "spec": ["data": ["hash": ["algorithm": "sha256", "value": hex(digest)]],
                      "signature": ["content": signature.base64EncodedString(),
                                    "publicKey": ["content": Data(verifierPEM(cert, o).utf8).base64EncodedString()]]],
         ]
-        _ = body.removeValue(forKey: "")
         let entry = o.tlog ? rekor.append(body: canonical(body), kind: "hashedrekord", version: "0.0.1", integratedTime: o.signingTime) : nil
         let ts = o.rfc3161 ? tsa.timestamp(signature, at: o.signingTime) : nil
         let content: [String: Any] = ["messageSignature": [
