@@ -4,6 +4,7 @@ import Foundation
 public enum Encoding {
     /// Standard base64; tolerates missing padding and the URL-safe alphabet (bundles in the wild use both).
     static func base64(_ s: String) -> Data? {
+        if let d = Data(base64Encoded: s) { return d }  // fast path: canonical standard base64
         var t = s.trimmingCharacters(in: .whitespacesAndNewlines)
             .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         t = t.filter { !$0.isWhitespace }
