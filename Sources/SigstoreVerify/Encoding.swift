@@ -1,0 +1,96 @@
+import Foundation
+
+/// Small encoding helpers shared by the parsers (base64, hex, PEM, RFC 3339).
+public enum Encoding {
+    /// Standard base64; tolerates missing padding and the URL-safe alphabet (bundles in the wild use both).
+    static func base64(_ s: String) -> Data? {
+        if let d = Data(base64Encoded: s) { return d }  // fast path: canonical standard base64
+        var t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        t = t.filter { !$0.isWhitespace }
+        let rem = t.count % 4
+        if rem == 1 { return nil }
+        if rem > 0 { t += String(repeating: "=", count: 4 - rem) }
+        return Data(base64Encoded: t)
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func fromHex(_ s: String) -> Data? {
+        let chars = Array(s.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out = Data(capacity: chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 97...102: return c - 87
+        case 65...70: return c - 55
+        default: return nil
+        }
+    }
+
+    /// All PEM blocks of the given label (or any label when nil) as DER.
+    static func pemBlocks(_ text: String, label: String? = nil) -> [(label: String, der: Data)] {
+        var out: [(String, Data)] = []
+        var current: String?
+        var body = ""
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("-----BEGIN "), line.hasSuffix("-----") {
+                current = String(line.dropFirst(11).dropLast(5)); body = ""
+            } else if line.hasPrefix("-----END "), let cur = current {
+                if label == nil || label == cur, let der = Data(base64Encoded: body) { out.append((cur, der)) }
+                current = nil
+            } else if current != nil {
+                body += line
+            }
+        }
+        return out
+    }
+
+    /// RFC 3339 timestamps as used in trusted_root.json (optional fractional seconds).
+    static func rfc3339(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        if let d = f.date(from: s) { return d }
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: s)
+    }
+}
+
+/// JSON helpers for the protobuf-JSON encodings Sigstore uses (int64 as string or number).
+enum JSON {
+    static func object(_ data: Data) throws -> [String: Any] {
+        guard let obj = try? JSONSerialization.jsonObject(with: data), let dict = obj as? [String: Any] else {
+            throw SigstoreError.malformedBundle("not a JSON object")
+        }
+        return dict
+    }
+
+    static func int64(_ v: Any?) -> Int64? {
+        if let s = v as? String { return Int64(s) }
+        if let n = v as? NSNumber {
+            // Reject non-integral numbers.
+            let d = n.doubleValue
+            guard d == d.rounded(), abs(d) < 9.0e18 else { return nil }
+            return n.int64Value
+        }
+        return nil
+    }
+}
+
+extension Encoding {
+    /// Public hex decoder for CLI digests (sha256:<hex>).
+    public static func hexDigest(_ s: String) -> Data? { fromHex(s) }
+}

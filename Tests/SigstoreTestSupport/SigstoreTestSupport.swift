@@ -1,1 +1,0 @@
-// Test-only Sigstore signer (see Package.swift).
