@@ -36,9 +36,12 @@ RUN swift build -c release --static-swift-stdlib --product sealgate \
 
 FROM ${RUNTIME_IMAGE} AS runtime
 # Runtime libraries the binary links (ldd): libssl3 (libssl.so.3, libcrypto.so.3),
-# libnghttp2-14 (libnghttp2.so.14), zlib1g (libz.so.1); ca-certificates for TLS to registries.
+# libnghttp2-14 (libnghttp2.so.14), zlib1g (libz.so.1), and the C++ runtime the
+# statically linked Swift runtime still needs dynamically (libstdc++6, libgcc-s1;
+# already in the slim image, listed so the dependency is explicit);
+# ca-certificates for TLS to registries.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libssl3 libnghttp2-14 zlib1g ca-certificates \
+ && apt-get install -y --no-install-recommends libssl3 libnghttp2-14 zlib1g libstdc++6 libgcc-s1 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # Non-root user 65532 (the distroless "nonroot" uid, so runAsUser in manifests matches).
 # Its home holds an optional registry pull secret at /home/sealgate/.docker/config.json.
