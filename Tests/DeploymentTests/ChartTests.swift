@@ -241,3 +241,55 @@ enum HelmRender {
         #expect(data["release.yaml"]?.contains("# sealgate in sealgate-system") == true)
     }
 }
+
+/// The rendered Deployment's container command line, run for real: sealgate starts with exactly those
+/// flags, serves the chart-generated certificate from a Secret-style volume, loads the policies from a
+/// ConfigMap-style volume, answers the probes over HTTPS for the Service name, and drains on SIGTERM.
+@Suite struct RenderedDeploymentRuns {
+    @Test func serveWithRenderedArguments() throws {
+        guard Deploy.sealgate() != nil, let curl = Deploy.tool("curl", "probes the server over HTTPS"),
+              let r = try HelmRender.render([]), r.status == 0, let report = try Manifests.validate(yaml: r.yaml),
+              let deployment = report.one("Deployment"), let secret = report.one("Secret"), let cm = report.one("ConfigMap") else { return }
+        let pod = dig(deployment.object, "spec", "template", "spec") as? [String: Any] ?? [:]
+        let container = dig(pod, "containers", "0") as? [String: Any] ?? [:]
+        let mounts = container["volumeMounts"] as? [[String: Any]] ?? []
+        func mountPath(_ name: String) -> String { mounts.first { $0["name"] as? String == name }?["mountPath"] as? String ?? "?" }
+
+        // Volumes laid out the way the kubelet does (Secret volumes use the same ..data layout).
+        var tlsFiles: [String: String] = [:]
+        for (k, v) in dig(secret.object, "data") as? [String: String] ?? [:] {
+            tlsFiles[k] = String(decoding: Data(base64Encoded: v) ?? Data(), as: UTF8.self)
+        }
+        let tlsVolume = try kubeletConfigMapVolume(tlsFiles)
+        let policyVolume = try kubeletConfigMapVolume(cm.object["data"] as? [String: String] ?? [:])
+        let tmp = try makeTemporaryDirectory("pod-tmp")
+        defer { for d in [tlsVolume, policyVolume, tmp] { try? FileManager.default.removeItem(at: d) } }
+        let remap = [(mountPath("tls"), tlsVolume.path), (mountPath("policies"), policyVolume.path), ("/tmp", tmp.path)]
+        let args = strings(container["args"]).filter { !$0.hasPrefix("--address=") }.map { arg -> String in
+            // Replace one mount prefix at most (the temporary directories themselves live under /tmp).
+            guard let (from, to) = remap.first(where: { arg.contains("=\($0.0)/") }) else { return arg }
+            return arg.replacingOccurrences(of: "=\(from)/", with: "=\(to)/")
+        }
+        var env: [String: String] = [:]
+        for e in container["env"] as? [[String: Any]] ?? [] {
+            if let n = e["name"] as? String, let v = e["value"] as? String { env[n] = v == "/tmp" ? tmp.path : v }
+        }
+        env["DOCKER_CONFIG"] = tmp.appendingPathComponent("docker").path   // the optional pull secret is absent
+
+        let server = try SealgateServer(arguments: args, environment: env)
+        defer { server.stop() }
+        let host = "\(deployment.name).\(deployment.namespace ?? "").svc"
+        let caFile = tlsVolume.appendingPathComponent("ca.crt").path
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            let out = try Subprocess.run(curl, ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                                                "--cacert", caFile, "--resolve", "\(host):\(server.port):127.0.0.1",
+                                                "https://\(host):\(server.port)\(path)"], timeout: 30)
+            #expect(out.stdout == "200", "GET \(path) over TLS with the chart CA: \(out.stdout) \(out.stderr)")
+        }
+        // SIGTERM drains and exits 0 well inside the pod's termination grace period.
+        let grace = pod["terminationGracePeriodSeconds"] as? Int ?? 30
+        server.process.signal(SIGTERM)
+        let status = server.process.waitForExit(timeout: Double(grace))
+        #expect(status == 0, "exit after SIGTERM: \(String(describing: status)) \(server.process.stderr.suffix(1000))")
+    }
+}

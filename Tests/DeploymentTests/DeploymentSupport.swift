@@ -173,6 +173,12 @@ func expectHardenedDeployment(_ deployment: ManifestDocument, flags: Set<String>
         #expect((port as? Int) == 8443 || (port as? String) == "https", "\(probe) port", sourceLocation: sourceLocation)
     }
 
+    // The grace period covers the preStop pause plus sealgate's drain time.
+    let drain = args(c).first { $0.hasPrefix("--drain-timeout=") }.flatMap { Int($0.dropFirst("--drain-timeout=".count)) } ?? 25
+    let preStop = strings(dig(c, "lifecycle", "preStop", "exec", "command")).last.flatMap { Int($0) } ?? 0
+    let grace = pod["terminationGracePeriodSeconds"] as? Int ?? 30
+    #expect(grace > drain + preStop, "terminationGracePeriodSeconds \(grace) <= preStop \(preStop) + drain \(drain)", sourceLocation: sourceLocation)
+
     // /tmp is the only writable place: an emptyDir.
     let mounts = c["volumeMounts"] as? [[String: Any]] ?? []
     let volumes = pod["volumes"] as? [[String: Any]] ?? []
@@ -195,6 +201,8 @@ func expectHardenedDeployment(_ deployment: ManifestDocument, flags: Set<String>
         #expect(mounts.contains { file.hasPrefix(($0["mountPath"] as? String ?? "?") + "/") }, "\(file) is on no volume mount", sourceLocation: sourceLocation)
     }
 }
+
+private func args(_ container: [String: Any]) -> [String] { strings(container["args"]) }
 
 /// Checks one webhook configuration object (Validating or Mutating).
 func expectWebhookConfiguration(_ config: ManifestDocument, service: ManifestDocument, path: String,
