@@ -32,7 +32,7 @@ enum HelmRender {
     }
 
     /// Renders charts/sealgate with values.yaml plus the given values files (later wins), like `helm template`.
-    static func render(_ valueFiles: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> Rendered? {
+    static func render(_ valueFiles: [String], lookup: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> Rendered? {
         let bin: String
         switch binary {
         case .success(let b): bin = b
@@ -42,6 +42,7 @@ enum HelmRender {
         defer { try? FileManager.default.removeItem(at: notes) }
         var args = ["-chart", Deploy.chart, "-name", "sealgate", "-namespace", "sealgate-system", "-notes", notes.path]
         for f in valueFiles { args += ["-f", f] }
+        if let lookup { args += ["-lookup", lookup] }
         let r = try Subprocess.run(bin, args, directory: Deploy.root.path, timeout: 120)
         return Rendered(status: r.status, yaml: r.stdout, notes: (try? String(contentsOf: notes, encoding: .utf8)) ?? "", stderr: r.stderr)
     }
@@ -214,6 +215,45 @@ enum HelmRender {
         guard let r = try HelmRender.render([file.path]) else { return }
         #expect(r.status != 0)
         #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+
+    /// On upgrade (the Secret exists) the chart reuses its certificate, so caBundle and the
+    /// serving certificate never disagree; a fresh install generates a new CA.
+    @Test func upgradeReusesTheGeneratedCertificate() throws {
+        guard let first = try HelmRender.render([]), first.status == 0 else { return }
+        let installed = try HelmRender.valuesFile(first.yaml)
+        defer { try? FileManager.default.removeItem(at: installed) }
+        guard let upgrade = try HelmRender.render([], lookup: installed.path), upgrade.status == 0,
+              let fresh = try HelmRender.render([]), fresh.status == 0,
+              let a = try Manifests.validate(yaml: first.yaml), let b = try Manifests.validate(yaml: upgrade.yaml),
+              let c = try Manifests.validate(yaml: fresh.yaml) else { return }
+        func material(_ r: ValidationReport) -> [String?] {
+            let secret = r.one("Secret")
+            return [dig(secret?.object, "data", "tls.crt") as? String, dig(secret?.object, "data", "ca.crt") as? String,
+                    dig(r.one("ValidatingWebhookConfiguration")?.object, "webhooks", "0", "clientConfig", "caBundle") as? String]
+        }
+        let (ma, mb, mc) = (material(a), material(b), material(c))
+        #expect(ma.allSatisfy { $0 != nil } && ma == mb, "upgrade keeps certificate and caBundle")
+        #expect(ma[1] != mc[1], "a fresh install generates a new CA")
+        #expect(mb[1] == mb[2])
+    }
+
+    /// The chart's default Deployment and the plain manifests run the container the same way.
+    @Test func chartAndPlainManifestsAgree() throws {
+        guard let r = try HelmRender.render([]), r.status == 0, let chart = try Manifests.validate(yaml: r.yaml),
+              let plain = try Manifests.validate(["deploy/base"]) else { return }
+        let c1 = dig(chart.one("Deployment")?.object, "spec", "template", "spec", "containers", "0") as? [String: Any] ?? [:]
+        let c2 = dig(plain.one("Deployment")?.object, "spec", "template", "spec", "containers", "0") as? [String: Any] ?? [:]
+        for key in ["args", "securityContext", "livenessProbe", "readinessProbe", "ports", "lifecycle", "resources"] {
+            let same = NSDictionary(dictionary: [key: c1[key] ?? 0]).isEqual(to: [key: c2[key] ?? 1])
+            #expect(same, "container \(key) differs between charts/sealgate and deploy/base")
+        }
+        let rules1 = dig(chart.one("ClusterRole")?.object, "rules") as? [Any] ?? []
+        let rules2 = dig(plain.one("ClusterRole")?.object, "rules") as? [Any] ?? []
+        #expect(NSArray(array: rules1).isEqual(to: rules2), "ClusterRole rules differ")
+        let hooks1 = dig(chart.one("ValidatingWebhookConfiguration")?.object, "webhooks", "0", "rules") as? [Any] ?? []
+        let hooks2 = dig(plain.one("ValidatingWebhookConfiguration")?.object, "webhooks", "0", "rules") as? [Any] ?? []
+        #expect(NSArray(array: hooks1).isEqual(to: hooks2), "webhook rules differ")
     }
 
     /// values.yaml keys merge deeply with -f files (Helm semantics), and `tpl` runs on inline policies.

@@ -78,6 +78,20 @@ struct Dockerfile {
         #expect(copies.contains { $0.hasPrefix("policies") })
     }
 
+    /// The build stage installs the -dev packages Package.swift's system libraries name (`.apt([...])`).
+    @Test func buildStageInstallsSystemLibraryProviders() throws {
+        let manifest = try Deploy.read("Package.swift")
+        let regex = try NSRegularExpression(pattern: #"\.apt\(\[([^\]]*)\]\)"#)
+        let ns = manifest as NSString
+        let wanted = regex.matches(in: manifest, range: NSRange(location: 0, length: ns.length)).flatMap {
+            ns.substring(with: $0.range(at: 1)).split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }
+        }
+        #expect(!wanted.isEmpty)
+        let build = try #require(dockerfile.stages.first)
+        let installed = Dockerfile.aptPackages(build)
+        for p in wanted { #expect(installed.contains(p), "build stage does not install \(p)") }
+    }
+
     /// Every file or directory a COPY takes from the build context exists in the repository
     /// and is not excluded by .dockerignore.
     @Test func copiedContextPathsExist() throws {

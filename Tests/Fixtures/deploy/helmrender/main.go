@@ -12,7 +12,7 @@
 // .Capabilities (KubeVersion, APIVersions.Has), .Files.Get, .Template; templates
 // whose names start with "_" are only definitions; NOTES.txt is rendered
 // separately; missing keys render as empty; lookup returns an empty map as it
-// does in `helm template`. Documents are emitted per template file with a
+// does in `helm template`, or an object from the -lookup file (an upgrade). Documents are emitted per template file with a
 // "# Source:" comment like Helm.
 package main
 
@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -74,10 +75,16 @@ func main() {
 	notesOut := flag.String("notes", "", "write the rendered NOTES.txt here")
 	kubeVersion := flag.String("kube-version", "v1.31.0", "Capabilities.KubeVersion")
 	apiVersions := flag.String("api-versions", "", "comma-separated extra Capabilities.APIVersions (e.g. monitoring.coreos.com/v1)")
+	lookupFile := flag.String("lookup", "", "YAML documents that `lookup` finds, as if they existed in the cluster (an upgrade)")
 	flag.Var(&files, "f", "values file (repeatable, later wins)")
 	flag.Parse()
 	if *chartDir == "" {
 		fail(errors.New("-chart is required"))
+	}
+	if *lookupFile != "" {
+		if err := loadCluster(*lookupFile); err != nil {
+			fail(err)
+		}
 	}
 	out, notes, err := render(*chartDir, files, *name, *namespace, *kubeVersion, *apiVersions)
 	if err != nil {
@@ -94,6 +101,31 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "Error:", err)
 	os.Exit(1)
+}
+
+// cluster holds the objects `lookup` can find (-lookup); empty means a fresh
+// install, like `helm template`.
+var cluster []map[string]interface{}
+
+func loadCluster(file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	for {
+		obj := map[string]interface{}{}
+		if err := dec.Decode(&obj); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if len(obj) > 0 {
+			cluster = append(cluster, obj)
+		}
+	}
 }
 
 func readYAMLMap(file string) (map[string]interface{}, error) {
@@ -250,6 +282,13 @@ func render(chartDir string, valueFiles []string, releaseName, namespace, kubeVe
 		return v, nil
 	}
 	funcs["lookup"] = func(apiVersion, kind, ns, name string) (map[string]interface{}, error) {
+		for _, obj := range cluster {
+			meta, _ := obj["metadata"].(map[string]interface{})
+			objNS, _ := meta["namespace"].(string)
+			if obj["apiVersion"] == apiVersion && obj["kind"] == kind && objNS == ns && meta["name"] == name {
+				return obj, nil
+			}
+		}
 		return map[string]interface{}{}, nil
 	}
 	funcs["include"] = func(name string, data interface{}) (string, error) {
