@@ -45,6 +45,11 @@ let package = Package(
             "ImageReference",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // cosign-compatible image verification: registry attachments checked with SigstoreVerify.
+        .target(name: "ImageVerification", dependencies: [
+            "ImageReference", "Registry", "SigstoreVerify", "ImagePolicy",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "Admission", dependencies: [
             "ImagePolicy", "ImageReference",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -52,7 +57,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .executableTarget(name: "sealgate", dependencies: [
-            "HTTP2Server", "ImageReference", "Registry", "SigstoreVerify", "ImagePolicy", "Admission",
+            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -64,7 +69,11 @@ let package = Package(
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
+        .target(name: "RegistryTestSupport", dependencies: ["Registry"], path: "Tests/RegistryTestSupport"),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "RegistryTestSupport", "TestSupport"]),
+        .testTarget(name: "ImageVerificationTests", dependencies: [
+            "ImageVerification", "Registry", "RegistryTestSupport", "SigstoreVerify", "SigstoreTestSupport", "TestSupport",
+        ]),
         // Test-only Sigstore signer: own CA, Rekor-like and CT-like keys, trusted_root.json writer.
         .target(name: "SigstoreTestSupport", dependencies: [
             "SigstoreVerify",

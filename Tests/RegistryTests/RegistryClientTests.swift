@@ -1,4 +1,5 @@
 import Foundation
+import RegistryTestSupport
 import ImageReference
 import Registry
 import Testing

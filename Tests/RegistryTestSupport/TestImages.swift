@@ -2,18 +2,18 @@ import Foundation
 import Registry
 
 /// Builds small, unique OCI images and pushes them with our own client (blobs, then manifest).
-enum TestImages {
-    struct Pushed {
-        var manifestBytes: [UInt8]
-        var digest: String
+public enum TestImages {
+    public struct Pushed: Sendable {
+        public var manifestBytes: [UInt8]
+        public var digest: String
     }
 
-    static func json(_ object: Any) -> [UInt8] {
+    public static func json(_ object: Any) -> [UInt8] {
         Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
     }
 
     /// A single-platform image with one random layer.
-    static func pushImage(_ client: RegistryClient, registry: String, repository: String, tag: String?,
+    public static func pushImage(_ client: RegistryClient, registry: String, repository: String, tag: String?,
                           os: String = "linux", architecture: String = "amd64") throws -> Pushed {
         let deadline = Deadline.after(seconds: 30)
         let layer = (0..<512).map { _ in UInt8.random(in: 0...255) }
@@ -34,7 +34,7 @@ enum TestImages {
     }
 
     /// An index over two platform images.
-    static func pushIndex(_ client: RegistryClient, registry: String, repository: String, tag: String) throws -> (index: Pushed, amd64: Pushed, arm64: Pushed) {
+    public static func pushIndex(_ client: RegistryClient, registry: String, repository: String, tag: String) throws -> (index: Pushed, amd64: Pushed, arm64: Pushed) {
         let amd64 = try pushImage(client, registry: registry, repository: repository, tag: nil, architecture: "amd64")
         let arm64 = try pushImage(client, registry: registry, repository: repository, tag: nil, architecture: "arm64")
         let index = json([
@@ -51,7 +51,7 @@ enum TestImages {
 
     /// A cosign-style attachment: a manifest whose layers carry `payloads`, pushed under `tag`,
     /// optionally naming `subject` (OCI 1.1 referrers) with an artifactType.
-    static func pushAttachment(_ client: RegistryClient, registry: String, repository: String, tag: String?,
+    public static func pushAttachment(_ client: RegistryClient, registry: String, repository: String, tag: String?,
                                layers payloads: [(mediaType: String, bytes: [UInt8], annotations: [String: String])],
                                subject: (digest: String, size: Int)? = nil, artifactType: String? = nil) throws -> Pushed {
         let deadline = Deadline.after(seconds: 30)
@@ -78,7 +78,7 @@ enum TestImages {
 
     /// The referrers tag schema fallback (for registries without the referrers API): an index
     /// under `sha256-<hex>` listing the referrers, as cosign/oras write it.
-    static func pushReferrersFallbackIndex(_ client: RegistryClient, registry: String, repository: String, subject: String,
+    public static func pushReferrersFallbackIndex(_ client: RegistryClient, registry: String, repository: String, subject: String,
                                            referrers: [(digest: String, size: Int, artifactType: String)]) throws {
         let index = json([
             "schemaVersion": 2, "mediaType": MediaType.ociIndex,

@@ -1,0 +1,1 @@
+// ImageVerification module: cosign-compatible verification of container images (see issue 6).
