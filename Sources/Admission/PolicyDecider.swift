@@ -177,6 +177,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         let digest: String
         if let pinned = image.digest {
             digest = pinned
+        } else if !evaluator.needsDigest(image: image, context: context) {
+            digest = ""  // static authorities only: no registry call at all
         } else {
             do {
                 digest = try await resolver.digest(of: image, deadline: deadline)
@@ -188,7 +190,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                 return decision
             }
         }
-        decision.digest = digest
+        decision.digest = digest.isEmpty ? nil : digest
         let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier)
         decision.decision = verdict.decision
         decision.transient = verdict.policies.contains { $0.transient && $0.decision == .fail }

@@ -2,9 +2,11 @@ import Admission
 import ArgumentParser
 import Foundation
 import HTTP2Server
+import ImagePolicy
 import Logging
 import Metrics
 import Prometheus
+import Registry
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +31,30 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong("policy"), help: "Policy file or directory (repeatable). Defaults to ./policies when present.")
     var policies: [String] = env("POLICY").map { $0.split(separator: ",").map(String.init) } ?? []
+
+    @Option(help: "enforce (deny what fails), warn (allow with warnings) or audit (allow, record what would be denied).")
+    var mode = env("MODE") ?? "enforce"
+
+    @Option(help: "Images no policy covers: allow, warn or deny.")
+    var noMatch = env("NO_MATCH") ?? "allow"
+
+    @Option(help: "Digest pinning by /mutate: tag-digest (repo:tag@sha256:…), digest (repo@sha256:…) or none.")
+    var pinning = env("PINNING") ?? "tag-digest"
+
+    @Flag(help: "Allow (with a warning) when verification cannot finish: registry down, timeout. Default is to deny (fail closed).")
+    var failOpen = envFlag("FAIL_OPEN")
+
+    @Option(help: "Append a JSON line for every denied (or, in warn/audit mode, would-be-denied) admission to this file.")
+    var auditFile = env("AUDIT_FILE")
+
+    @Option(name: .customLong("insecure-registry"), help: "Registry host:port reached over plain HTTP (repeatable).")
+    var insecureRegistries: [String] = env("INSECURE_REGISTRY").map { $0.split(separator: ",").map(String.init) } ?? []
+
+    @Option(name: .customLong("registry-ca"), help: "Extra PEM CA bundle for registry TLS.")
+    var registryCA = env("REGISTRY_CA")
+
+    @Option(help: "Seconds a tag's digest is cached (tags move; digests do not).")
+    var tagCacheTTL = env("TAG_CACHE_TTL").flatMap(Double.init) ?? 30
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = env("LOG_LEVEL") ?? "info"
@@ -88,11 +114,25 @@ struct ServeCommand: ParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let policyPaths = policies.isEmpty && FileManager.default.fileExists(atPath: "policies") ? ["policies"] : policies
-        let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: AllowAllDecider()), metrics: registry, logger: logger)
+        guard !policyPaths.isEmpty else { throw ValidationError("no policies: pass --policy FILE|DIR (or run where ./policies exists)") }
+        let store = PolicyStore(paths: policyPaths, logger: logger)
+        store.reload()
+        store.watch()
+
+        var registryConfig = RegistryConfiguration()
+        registryConfig.insecureRegistries = Set(insecureRegistries)
+        registryConfig.extraCAFile = registryCA
+        registryConfig.tagTTL = tagCacheTTL
+        registryConfig.credentials = try CredentialStore.fromDockerConfigFile()
+        let registryClient = try RegistryClient(configuration: registryConfig)
+
+        let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient),
+                                    verifier: try makeVerifier(registry: registryClient, logger: logger),
+                                    settings: try admissionSettings(), logger: logger,
+                                    audit: try auditFile.map { try AuditLog(path: $0) })
+        let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server
-        logger.info("policies", metadata: ["paths": "\(policyPaths)", "note": "policy evaluation not wired yet: every request is allowed"])
-        app.markReady()
 
         signal(SIGPIPE, SIG_IGN)
         let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
@@ -109,6 +149,18 @@ struct ServeCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data("sealgate listening on \(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)\n".utf8))
         server.run()
         signals.forEach { $0.cancel() }
+    }
+
+    private func admissionSettings() throws -> AdmissionSettings {
+        var settings = AdmissionSettings()
+        guard let m = AdmissionSettings.Mode(rawValue: mode) else { throw ValidationError("--mode must be enforce, warn or audit") }
+        guard let n = AdmissionSettings.NoMatch(rawValue: noMatch) else { throw ValidationError("--no-match must be allow, warn or deny") }
+        guard let p = AdmissionSettings.Pinning(rawValue: pinning) else { throw ValidationError("--pinning must be tag-digest, digest or none") }
+        settings.mode = m
+        settings.noMatch = n
+        settings.pinning = p
+        settings.failOpen = failOpen
+        return settings
     }
 
     private func makeLogger() throws -> Logger {

@@ -1,5 +1,6 @@
 import Admission
 import Foundation
+import ImagePolicy
 import HTTP2Server
 import Logging
 import Prometheus
@@ -9,23 +10,23 @@ final class WebhookApplication: @unchecked Sendable {
     let endpoint: AdmissionEndpoint
     let metrics: PrometheusCollectorRegistry
     let logger: Logger
+    let policies: PolicyStore
     weak var server: HTTPServer?
-    private let lock = NSLock()
-    private var ready = false
 
-    init(endpoint: AdmissionEndpoint, metrics: PrometheusCollectorRegistry, logger: Logger) {
+    init(endpoint: AdmissionEndpoint, metrics: PrometheusCollectorRegistry, logger: Logger, policies: PolicyStore) {
         self.endpoint = endpoint
         self.metrics = metrics
         self.logger = logger
+        self.policies = policies
     }
 
-    func markReady() {
-        lock.lock(); ready = true; lock.unlock()
-    }
-
-    var isReady: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return ready && !(server?.isDraining ?? false)
+    /// Ready once a policy set is loaded (a later bad reload keeps the old set and stays ready) and until draining.
+    var readiness: (ready: Bool, detail: String) {
+        let status = policies.currentStatus
+        if server?.isDraining ?? false { return (false, "draining") }
+        guard status.loaded else { return (false, "policies not loaded: \(status.lastError ?? "loading")") }
+        if let error = status.lastError { return (true, "ready (\(status.policyCount) policies; last reload failed, previous set enforced: \(error))") }
+        return (true, "ready (\(status.policyCount) policies)")
     }
 
     func handle(_ request: Request) -> Response {
@@ -37,7 +38,10 @@ final class WebhookApplication: @unchecked Sendable {
         case "/healthz":
             return probe(request) { .text(200, "ok") }
         case "/readyz":
-            return probe(request) { isReady ? .text(200, "ready") : .text(503, "not ready") }
+            return probe(request) {
+                let state = readiness
+                return .text(state.ready ? 200 : 503, state.detail)
+            }
         case "/metrics":
             return probe(request) {
                 Response(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.emitToBuffer())

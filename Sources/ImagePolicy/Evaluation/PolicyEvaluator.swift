@@ -36,7 +36,7 @@ public struct PolicyEvaluator: Sendable {
         }
         let decision = verdicts.map(\.decision).max() ?? .skip
         var pinned: String?
-        if decision != .fail, image.digest == nil, verdicts.contains(where: { $0.pinsDigest && $0.decision != .skip }) {
+        if decision != .fail, image.digest == nil, !digest.isEmpty, verdicts.contains(where: { $0.pinsDigest && $0.decision != .skip }) {
             pinned = Self.pin(image, digest)
         }
         return ImageVerdict(image: image, digest: digest, decision: decision, policies: verdicts, pinnedReference: pinned)
@@ -48,6 +48,26 @@ public struct PolicyEvaluator: Sendable {
     public func applies(image: ImageRef, context: AdmissionContext) -> Bool {
         if policies.clusterImagePolicies.contains(where: { ClusterImagePolicyEvaluator.applies($0, image: image, context: context) }) {
             return true
+        }
+        let imageString = image.kyvernoMatchString
+        for p in policies.kyvernoPolicies {
+            for rule in p.rules {
+                if case .no = KyvernoEvaluator.applicability(p, rule, context: context) { continue }
+                if rule.verifyImages.contains(where: { v in v.imageReferences.contains { Wildcard.match(pattern: $0, imageString) } }) {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
+    /// Whether deciding about `image` needs its digest (and so the registry). False when every
+    /// applicable policy decides with `static` authorities alone: those never look at the image.
+    public func needsDigest(image: ImageRef, context: AdmissionContext) -> Bool {
+        for p in policies.clusterImagePolicies where ClusterImagePolicyEvaluator.applies(p, image: image, context: context) {
+            for authority in p.authorities {
+                guard case .staticAction = authority.kind, authority.attestations.isEmpty else { return true }
+            }
         }
         let imageString = image.kyvernoMatchString
         for p in policies.kyvernoPolicies {

@@ -19,6 +19,8 @@ import (
 )
 
 type summary struct {
+	// Bodies holds every response body (as JSON) when -bodies is set.
+	Bodies      []json.RawMessage `json:"bodies,omitempty"`
 	OK          int      `json:"ok"`
 	Failed      int      `json:"failed"`
 	Connections int      `json:"connections"`
@@ -31,6 +33,8 @@ func main() {
 	caFile := flag.String("ca", "", "CA bundle (PEM)")
 	bodyFile := flag.String("body", "", "AdmissionReview JSON")
 	n := flag.Int("n", 200, "concurrent requests")
+	keepBodies := flag.Bool("bodies", false, "include response bodies in the summary")
+	timeout := flag.String("timeout", "10s", "the ?timeout= the API server would send")
 	flag.Parse()
 
 	caPEM, err := os.ReadFile(*caFile)
@@ -69,7 +73,7 @@ func main() {
 				conns[fmt.Sprintf("%p", info.Conn)] = true
 				mu.Unlock()
 			}}
-			req, _ := http.NewRequest("POST", *url+"?timeout=10s", bytes.NewReader(body))
+			req, _ := http.NewRequest("POST", *url+"?timeout="+*timeout, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", "application/json")
 			req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
@@ -91,6 +95,9 @@ func main() {
 					UID     string `json:"uid"`
 					Allowed *bool  `json:"allowed"`
 				} `json:"response"`
+			}
+			if *keepBodies {
+				s.Bodies = append(s.Bodies, json.RawMessage(data))
 			}
 			if resp.StatusCode != 200 || json.Unmarshal(data, &got) != nil || got.Response.UID != sent.Request.UID ||
 				got.Kind != "AdmissionReview" || got.Response.Allowed == nil {
