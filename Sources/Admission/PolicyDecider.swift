@@ -133,10 +133,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                     if results.add(decision) == order.count { gate.open() }
                 }
             }
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(max(0, deadline - Self.now()) * 1e9))
-                gate.open()
-            }
+            // A Dispatch timer, not Task.sleep: the deadline must fire even if the task pool is busy.
+            DispatchQueue.global().asyncAfter(deadline: .now() + max(0, deadline - Self.now())) { gate.open() }
         }
         let finished = results.snapshot()
         return order.map { image in

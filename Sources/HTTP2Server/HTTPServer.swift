@@ -30,6 +30,8 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
     private var draining = false
     private var drainDeadline = 0.0
     private var finalGoawayAt: Double?
+    /// Handler answers that found their connection gone (peer left, or drain timed out).
+    private var undelivered = 0
     private var nextHousekeeping = 0.0
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
@@ -51,6 +53,8 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
+        // OpenSSL writes with write(2): a peer that vanished would raise SIGPIPE and kill the process.
+        signal(SIGPIPE, SIG_IGN)
         tls = try configuration.tls.map(ReloadingTLSContext.init)
         metrics = ServerMetrics(knownPaths: configuration.metricPaths)
         errorLog = RateLimitedLog(logger: logger)
@@ -134,7 +138,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
             }
         }
         pool.stop()
-        logger.info("server stopped")
+        logger.info("server stopped", metadata: ["undelivered_responses": "\(undelivered)", "in_flight": "\(metrics.inFlightCount)"])
     }
 
     // MARK: - RequestSink
@@ -378,7 +382,10 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         for completion in batch {
             metrics.requestFinished(path: completion.path, status: completion.response.status, protocol: completion.version.rawValue,
                                     seconds: now - completion.started, dispatched: true)
-            guard let connection = connectionsByID[completion.connection] else { continue }
+            guard let connection = connectionsByID[completion.connection] else {
+                undelivered += 1
+                continue
+            }
             connection.pendingHandlers -= 1
             connection.lastActivity = now
             connection.session?.deliver(stream: completion.stream, response: completion.response)

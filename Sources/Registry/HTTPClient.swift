@@ -40,6 +40,8 @@ final class HTTPClient: @unchecked Sendable {
     private(set) var requestCount = 0
 
     init(extraCAFile: String?) throws {
+        // TLS writes use write(2); a registry closing the socket must not raise SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw HTTPClientError.tls("SSL_CTX_new failed") }
         _ = sg_ssl_ctx_set_min_proto(ctx, sg_tls1_2_version())
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)

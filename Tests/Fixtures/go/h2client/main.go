@@ -57,6 +57,14 @@ func main() {
 	}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 
+	// One request first, so the connection exists before the burst: the burst then shows
+	// multiplexing on it, not how many dials a cold client races into.
+	warm, _ := http.NewRequest("GET", *url, nil)
+	if resp, err := client.Do(warm); err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
 	var mu sync.Mutex
 	var s summary
 	conns := map[string]bool{}
