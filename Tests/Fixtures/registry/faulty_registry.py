@@ -13,7 +13,7 @@ The first path segment after /v2/ picks the fault:
              issues a token for the requested scope; /v2/bearer/... wants it
 Prints "listening PORT" once ready.
 """
-import base64, hashlib, http.server, json, socketserver, sys, time, urllib.parse
+import base64, hashlib, http.server, json, os, socketserver, sys, threading, time, urllib.parse
 
 MANIFEST = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:' + b"0" * 64 + b'","size":2},"layers":[]}'
 
@@ -102,6 +102,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
+def watchdog(parent):
+    # Exit with the test process that started us (and after 15 minutes at most), so nothing leaks.
+    deadline = time.time() + 900
+    while os.getppid() == parent and time.time() < deadline:
+        time.sleep(0.5)
+    os._exit(0)
+
+threading.Thread(target=watchdog, args=(os.getppid(),), daemon=True).start()
 server = Server(("127.0.0.1", 0), Handler)
 print("listening", server.server_address[1], flush=True)
 server.serve_forever()

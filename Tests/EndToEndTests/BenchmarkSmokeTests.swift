@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `bench/run --smoke`: every benchmark piece (sealgate, Go floor, nghttpd ceiling, h2load, reporting)
+/// still runs. Tiny counts; no speed is asserted — numbers live in BENCHMARKS.md.
+@Suite(.serialized)
+struct BenchmarkSmokeTests {
+    @Test("bench/run --smoke completes and reports every server and shape")
+    func smoke() throws {
+        let out = try makeTemporaryDirectory("bench")
+        let run = try Subprocess.run("bash", [TestPaths.packageRoot.appendingPathComponent("bench/run").path, "--smoke"],
+                                     environment: ["SEALGATE_BIN": TestPaths.sealgateBinary.path, "BENCH_OUT": out.path],
+                                     directory: TestPaths.packageRoot.path, timeout: 600)
+        try #require(run.status == 0, "bench/run --smoke failed: \(run.stdout) \(run.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("latest.json"))) as! [String: Any]
+        let rows = summary["rows"] as! [[String: Any]]
+        for server in ["sealgate", "go", "nghttpd"] {
+            let mine = rows.filter { $0["server"] as? String == server }
+            #expect(mine.count == (server == "nghttpd" ? 3 : 4), "\(server): \(mine)")
+            for row in mine {
+                #expect(row["failed"] as? Int == 0, "\(row)")
+                #expect((row["rps"] as? Double ?? 0) > 0, "\(row)")
+                #expect((row["latency"] as? [String: Any])?["ok"] as? Int == 300, "\(row)")
+            }
+        }
+        #expect((summary["ratios"] as? [Any])?.count == 4)
+        let memory = try #require(summary["memory_kb"] as? [String: Int])
+        #expect((memory["idle"] ?? 0) > 1000, "RSS of the server process itself, not a wrapper: \(memory)")
+    }
+}
