@@ -1,1 +1,0 @@
-// ImageVerification module: cosign-compatible verification of container images (see issue 6).
