@@ -146,7 +146,15 @@ public enum CosignLayerVerifier {
         guard let leaf, case .keyless(let identities) = options.signer else { return }
         let fulcio = FulcioCertificateVerifier(trustedRoot: options.trustedRoot, sctThreshold: options.ignoreSCT ? 0 : 1)
         // Without a verified time the certificate must be valid now (so an expired one is rejected).
-        for t in result.times.isEmpty ? [options.now] : result.times { try fulcio.verify(leaf, at: t) }
+        if result.times.isEmpty {
+            do { try fulcio.verify(leaf, at: options.now) } catch SigstoreError.certificateExpired(_, let nb, let na) {
+                let f = ISO8601DateFormatter()
+                throw ImageCheckFailure("certificate is not valid now (valid \(f.string(from: nb)) to \(f.string(from: na))) "
+                    + "and there is no verified signing time (Rekor SET or RFC 3161 timestamp)")
+            }
+        } else {
+            for t in result.times { try fulcio.verify(leaf, at: t) }
+        }
         try CertificateIdentity.check(identities, leaf)
     }
 }
