@@ -136,8 +136,8 @@ public struct CosignVerifier: Sendable {
                 }
                 let policy = VerificationPolicy(signer: policySigner, tlogThreshold: options.ignoreTlog ? 0 : 1,
                                                 timestampThreshold: options.ignoreTlog ? 0 : nil, sctThreshold: options.ignoreSCT ? 0 : 1)
-                if !options.requiredAnnotations.isEmpty && predicateType == nil {
-                    throw ImageCheckFailure("annotations cannot be checked on a Sigstore bundle signature (it has no simple-signing payload)")
+                if !options.requiredAnnotations.isEmpty {
+                    throw ImageCheckFailure("required annotations cannot be checked on a Sigstore bundle (it has no simple-signing payload)")
                 }
                 let r = try BundleVerifier(trustedRoot: options.trustedRoot).verify(bundle: bundle, artifact: artifact, policy: policy, at: options.now)
                 check.certificateSubject = r.subjectAlternativeName

@@ -76,6 +76,10 @@ public enum CosignLayerVerifier {
         }
         let statement = try InTotoStatement(json: env.payload)
         try checkSubject(statement, digest: digest)
+        if !options.requiredAnnotations.isEmpty {
+            // Attestations carry no simple-signing annotations; fail closed rather than ignore a policy constraint.
+            throw ImageCheckFailure("required annotations cannot be checked on an attestation (no simple-signing payload)")
+        }
         var result = Verified(certificate: leaf, times: [], envelope: env, statement: statement)
         try checkTlog(annotations: annotations, content: .dsse(env), signer: bodySigner, artifact: nil, options: options, into: &result)
         // cosign timestamps attestations over the layer payload (the envelope), as they carry no signature annotation.

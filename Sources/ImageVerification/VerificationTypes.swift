@@ -137,7 +137,7 @@ public struct ImageVerificationResult: Sendable {
         var parts: [String] = []
         for (i, c) in checks.enumerated() { parts.append("\(what) \(i + 1) (\(c.source)): \(c.reason)") }
         if let lookupError { parts.append(lookupError) }
-        if parts.isEmpty { parts.append("no \(what)s\(kind) found for \(image.name)@\(digest)") }
+        if parts.isEmpty { return "no \(what)s\(kind) found for \(image.name)@\(digest)" }
         return "no \(what)\(kind) verified for \(image.name)@\(digest): " + parts.joined(separator: "; ")
     }
 }

@@ -226,6 +226,87 @@ struct VerifyCommandTests {
         }
     }
 
+    @Test("--insecure-ignore-sct, --certificate-chain and -tlog flags change exactly what they say")
+    func trustFlags() throws {
+        let env = try VerifyEnvironment()
+        defer { env.stop() }
+
+        // A certificate without an embedded SCT: rejected unless --insecure-ignore-sct.
+        let nosct = try env.pushImage("flags/nosct")
+        var o = env.keyless()
+        o.ctLog = nil
+        try env.signer("flags/nosct").sign(digest: nosct.digest, reference: env.ref("flags/nosct"), options: o)
+        var out = try env.sealgate(["verify"] + env.keylessFlags + [env.ref("flags/nosct", ":v1")])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("certificate has no embedded signed certificate timestamp"), "\(out.stderr)")
+        out = try env.sealgate(["verify", "--insecure-ignore-sct"] + env.keylessFlags + [env.ref("flags/nosct", ":v1")])
+        #expect(out.status == 0, "\(out.stderr)")
+
+        // A private CA: trusted only via --certificate-chain.
+        let ca = TestCertificateAuthority(name: "private", notBefore: env.sigstore.validFrom, notAfter: Date().addingTimeInterval(86400 * 365))
+        let priv = try env.pushImage("flags/private")
+        var p = env.keyless()
+        p.issuingCA = ca
+        try env.signer("flags/private").sign(digest: priv.digest, reference: env.ref("flags/private"), options: p)
+        out = try env.sealgate(["verify"] + env.keylessFlags + [env.ref("flags/private", ":v1")])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("does not verify to a trusted Fulcio CA"), "\(out.stderr)")
+        let chain = try env.write(ca.chain.map(PEM.certificate).joined(), name: "chain.pem")
+        out = try env.sealgate(["verify", "--certificate-chain", chain] + env.keylessFlags + [env.ref("flags/private", ":v1")])
+        #expect(out.status == 0, "\(out.stderr)")
+        // The private chain replaces the trusted root's CAs: the public-CA signature no longer verifies with it.
+        let pub = try env.pushImage("flags/public")
+        try env.signer("flags/public").sign(digest: pub.digest, reference: env.ref("flags/public"), options: env.keyless())
+        out = try env.sealgate(["verify", "--certificate-chain", chain] + env.keylessFlags + [env.ref("flags/public", ":v1")])
+        #expect(out.status == 1)
+
+        // --insecure-ignore-tlog still rejects a present-but-broken entry from a known log ...
+        let key = SigningKey.newP256()
+        let keyPath = try env.writeKey(key)
+        let broken = try env.pushImage("flags/brokentlog")
+        try env.signer("flags/brokentlog").sign(digest: broken.digest, reference: env.ref("flags/brokentlog"), options: env.keyed(key)) { layer in
+            let other = env.sigstore.cosignSignatureLayer(digest: broken.digest, dockerReference: "x", env.keyed(key))
+            layer.annotations[CosignAnnotation.bundle] = other.annotations[CosignAnnotation.bundle]
+        }
+        out = try env.sealgate(["verify", "--insecure-ignore-tlog"] + env.keyFlags(keyPath) + [env.ref("flags/brokentlog", ":v1")])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("transparency log entry does not match"), "\(out.stderr)")
+        // ... but skips an entry from a log it does not know (e.g. public-good Rekor when verifying offline with a key).
+        let unknown = TestSigstore()
+        let foreign = try env.pushImage("flags/unknownlog")
+        var uo = unknown.options(at: Date())
+        uo.keyless = false
+        uo.signingKey = key
+        let layer = unknown.cosignSignatureLayer(digest: foreign.digest, dockerReference: env.ref("flags/unknownlog"), uo)
+        try TestImages.appendCosignLayers(env.client, registry: env.registry.host, repository: "flags/unknownlog", digest: foreign.digest,
+                                          suffix: "sig", layers: [layer.tuple])
+        out = try env.sealgate(["verify"] + env.keyFlags(keyPath) + [env.ref("flags/unknownlog", ":v1")])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("transparency log entry from unknown log"), "\(out.stderr)")
+        out = try env.sealgate(["verify", "--insecure-ignore-tlog"] + env.keyFlags(keyPath) + [env.ref("flags/unknownlog", ":v1")])
+        #expect(out.status == 0, "\(out.stderr)")
+    }
+
+    @Test("TLS registry with basic auth: credentials come from ~/.docker/config.json, the CA from --registry-ca")
+    func dockerConfigAuth() throws {
+        let pki = try TestPKI()
+        let env = try VerifyEnvironment(pki: pki, users: ["ci": "s3cret"])
+        defer { env.stop() }
+        let image = try env.pushImage("private/app")
+        try env.signer("private/app").sign(digest: image.digest, reference: env.ref("private/app"), options: env.keyless())
+        let flags = ["--certificate-identity", VerifyEnvironment.subject, "--certificate-oidc-issuer", VerifyEnvironment.issuer,
+                     "--trusted-root", env.rootPath, "--registry-ca", pki.caCertificate, env.ref("private/app", ":v1")]
+        var out = try env.sealgate(["verify"] + flags)
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("unauthorized"), "\(out.stderr)")
+        let docker = URL(fileURLWithPath: env.home).appendingPathComponent(".docker")
+        try FileManager.default.createDirectory(at: docker, withIntermediateDirectories: true)
+        let config = #"{"auths":{"\#(env.registry.host)":{"auth":"\#(Data("ci:s3cret".utf8).base64EncodedString())"}}}"#
+        try config.write(to: docker.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        out = try env.sealgate(["verify"] + flags)
+        #expect(out.status == 0, "\(out.stderr)")
+    }
+
     @Test("a signature made by Python's cryptography package and pushed with bare registry API calls verifies with --key")
     func foreignSignature() throws {
         let env = try VerifyEnvironment()

@@ -23,10 +23,21 @@ final class VerifyEnvironment: @unchecked Sendable {
     }
     static var issuer: String { identity.issuer }
 
-    init() throws {
-        registry = try LocalRegistry()
+    let tls: Bool
+
+    /// `pki`/`users`: a TLS registry with htpasswd basic auth (the client gets the CA and credentials).
+    init(pki: TestPKI? = nil, users: [String: String] = [:]) throws {
+        registry = try LocalRegistry(tls: pki, users: users)
+        tls = pki != nil
         var config = RegistryConfiguration()
-        config.insecureRegistries = [registry.host]
+        if let pki {
+            config.extraCAFile = pki.caCertificate
+        } else {
+            config.insecureRegistries = [registry.host]
+        }
+        for (user, password) in users {
+            config.credentials.set(Credential(username: user, password: password), for: registry.host)
+        }
         client = try RegistryClient(configuration: config)
         sigstore = TestSigstore()
         directory = try makeTemporaryDirectory("imgverify")
