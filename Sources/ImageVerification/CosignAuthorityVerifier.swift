@@ -170,9 +170,17 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
             root.timestampAuthorities.append(CertificateAuthority(uri: "custom-tsa", chain: certs,
                                                                   validFor: ValidityPeriod(start: Date(timeIntervalSince1970: 0))))
         }
-        return CosignCheckOptions(signer: signer, trustedRoot: root, ignoreTlog: authority.tlog.ignore, ignoreSCT: authority.ignoreSCT,
-                                  requiredAnnotations: authority.requiredAnnotations, signatureRepository: authority.signatureRepository,
-                                  now: clock())
+        var options = CosignCheckOptions(signer: signer, trustedRoot: root, ignoreTlog: authority.tlog.ignore, ignoreSCT: authority.ignoreSCT,
+                                         requiredAnnotations: authority.requiredAnnotations, signatureRepository: authority.signatureRepository,
+                                         now: clock())
+        let hash = authority.hashAlgorithm.lowercased()
+        if case .publicKey = signer, !hash.isEmpty {
+            guard let h = HashAlgorithm(name: hash) else {
+                throw CosignVerificationError.configuration("unsupported hash algorithm '\(authority.hashAlgorithm)'")
+            }
+            options.hashAlgorithm = h
+        }
+        return options
     }
 
     static func key(_ pem: String, what: String) throws -> PublicKey {

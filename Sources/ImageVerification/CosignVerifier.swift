@@ -20,6 +20,11 @@ public struct CosignVerifier: Sendable {
 
     public init(registry: RegistryClient) { self.registry = registry }
 
+    /// `application/vnd.dev.sigstore.bundle.v0.3+json` and the `…bundle+json;version=0.x` spellings.
+    public static func isBundleMediaType(_ type: String) -> Bool {
+        type.hasPrefix("application/vnd.dev.sigstore.bundle.v0.") || type.hasPrefix("application/vnd.dev.sigstore.bundle+json")
+    }
+
     /// Verifies that `image@digest` carries a signature satisfying `options`.
     public func verifySignatures(image: ImageRef, digest: String, options: CosignCheckOptions, deadline: Deadline) -> ImageVerificationResult {
         var result = ImageVerificationResult(image: image, digest: digest)
@@ -99,8 +104,8 @@ public struct CosignVerifier: Sendable {
         }
         var manifestBytes: Data?
         for referrer in referrers {
-            guard referrer.artifactType == Self.bundleMediaType || referrer.layers.first?.mediaType == Self.bundleMediaType,
-                  let layer = referrer.layers.first(where: { $0.mediaType == Self.bundleMediaType }) else { continue }
+            guard referrer.artifactType.map(Self.isBundleMediaType) ?? false || referrer.layers.contains(where: { Self.isBundleMediaType($0.mediaType) }),
+                  let layer = referrer.layers.first(where: { Self.isBundleMediaType($0.mediaType) }) else { continue }
             var check = SignatureCheck(source: .referrer(referrer.digest), passed: false, reason: "")
             check.format = "sigstore-bundle"
             do {

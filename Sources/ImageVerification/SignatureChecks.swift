@@ -34,7 +34,7 @@ public enum CosignLayerVerifier {
             throw ImageCheckFailure("signature annotation is not base64")
         }
         let (key, bodySigner, leaf) = try signer(annotations: annotations, options: options)
-        guard key.verify(signature: signature, data: payload) else {
+        guard verify(key, signature, payload, options) else {
             throw SigstoreError.signatureInvalid(leaf == nil
                 ? "signature over the simple-signing payload does not verify with the given public key"
                 : "signature over the simple-signing payload does not verify with the certificate's key")
@@ -65,7 +65,7 @@ public enum CosignLayerVerifier {
                                          options: CosignCheckOptions) throws -> Verified {
         var env = try DSSEEnvelope(json: envelopeJSON)
         let (key, bodySigner, leaf) = try signer(annotations: annotations, options: options)
-        guard let good = env.signatures.first(where: { key.verify(signature: $0.sig, data: env.pae) }) else {
+        guard let good = env.signatures.first(where: { verify(key, $0.sig, env.pae, options) }) else {
             throw SigstoreError.signatureInvalid(leaf == nil
                 ? "DSSE envelope signature does not verify with the given public key"
                 : "DSSE envelope signature does not verify with the certificate's key")
@@ -87,6 +87,14 @@ public enum CosignLayerVerifier {
         let stamped = sig64.isEmpty ? envelopeJSON : (Encoding.decodeBase64(sig64) ?? envelopeJSON)
         try checkTimestampsAndCertificate(annotations: annotations, timestamped: stamped, leaf: leaf, options: options, into: &result)
         return result
+    }
+
+    static func verify(_ key: PublicKey, _ signature: Data, _ data: Data, _ options: CosignCheckOptions) -> Bool {
+        guard case .publicKey = options.signer else { return key.verify(signature: signature, data: data) }
+        // cosign hashes with SHA-256 for every key type unless told otherwise (--signature-digest-algorithm);
+        // without an explicit choice the key's own default (e.g. SHA-384 for P-384) is accepted too.
+        if key.verify(signature: signature, data: data, hash: options.hashAlgorithm ?? .sha256) { return true }
+        return options.hashAlgorithm == nil && key.hash != .sha256 && key.verify(signature: signature, data: data)
     }
 
     static func checkSubject(_ statement: InTotoStatement, digest: String) throws {

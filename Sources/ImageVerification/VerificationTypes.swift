@@ -26,6 +26,9 @@ public struct CosignCheckOptions: Sendable {
     public var signatureRepository: String?
     /// The verifier's clock (certificates without a verified time are checked at `now`).
     public var now: Date
+    /// Key-based only: the hash the signer used with its key (policy `hashAlgorithm`, cosign
+    /// `--signature-digest-algorithm`); nil = SHA-256 (cosign's default) or the key's own default hash.
+    public var hashAlgorithm: HashAlgorithm?
 
     public init(signer: CosignSigner, trustedRoot: TrustedRoot, ignoreTlog: Bool = false, ignoreSCT: Bool = false,
                 requiredAnnotations: [String: String] = [:], signatureRepository: String? = nil, now: Date = Date()) {

@@ -27,6 +27,8 @@ struct CosignAuthorityOptions: ParsableArguments {
     var ignoreSCT = false
     @Option(name: [.customShort("a"), .customLong("annotations")], help: "key=value that must be in the signed payload's annotations (repeatable).")
     var annotations: [String] = []
+    @Option(name: .customLong("signature-digest-algorithm"), help: "Key-based: hash the signer used (sha256, sha384, sha512).")
+    var digestAlgorithm: String?
     @Option(help: "Output format: json or text.")
     var output = "json"
     @OptionGroup var registry: RegistryOptions
@@ -46,6 +48,9 @@ struct CosignAuthorityOptions: ParsableArguments {
         }
         guard output == "json" || output == "text" else { throw ValidationError("--output must be json or text") }
         for a in annotations where !a.contains("=") { throw ValidationError("-a expects key=value, got \"\(a)\"") }
+        if let d = digestAlgorithm, HashAlgorithm(name: d) == nil {
+            throw ValidationError("--signature-digest-algorithm must be sha256, sha384 or sha512")
+        }
     }
 
     /// Check options; file and flag problems are usage errors.
@@ -80,8 +85,10 @@ struct CosignAuthorityOptions: ParsableArguments {
             required[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
         let repo = ProcessInfo.processInfo.environment["COSIGN_REPOSITORY"].flatMap { $0.isEmpty ? nil : $0 }
-        return CosignCheckOptions(signer: signer, trustedRoot: root, ignoreTlog: ignoreTlog, ignoreSCT: ignoreSCT,
-                                  requiredAnnotations: required, signatureRepository: repo, now: Date())
+        var options = CosignCheckOptions(signer: signer, trustedRoot: root, ignoreTlog: ignoreTlog, ignoreSCT: ignoreSCT,
+                                         requiredAnnotations: required, signatureRepository: repo, now: Date())
+        options.hashAlgorithm = digestAlgorithm.flatMap(HashAlgorithm.init(name:))
+        return options
     }
 }
 

@@ -321,6 +321,19 @@ struct VerifyCommandTests {
                                     "-a", "built-by=python", env.ref("foreign/app", ":v1")])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.contains(image.digest))
+        // Other curves and digest algorithms: P-384 with cosign's default SHA-256 or with SHA-384; P-256 with SHA-512
+        // needs --signature-digest-algorithm.
+        for (curve, hash, flag, ok) in [("P384", "sha256", nil, true), ("P384", "sha384", nil, true), ("P256", "sha512", nil, false),
+                                        ("P256", "sha512", "sha512", true)] as [(String, String, String?, Bool)] {
+            let img = try env.pushImage("foreign/app", tag: "\(curve.lowercased())-\(hash)-\(flag ?? "default")")
+            let kp = env.directory.appendingPathComponent("\(curve)-\(hash)-\(flag ?? "").pub").path
+            let r = try Subprocess.run("python3", [script, env.registry.host, "foreign/app", img.digest, kp],
+                                       environment: ["SIGN_CURVE": curve, "SIGN_HASH": hash], timeout: 60)
+            try #require(r.status == 0, "python signer failed: \(r.stderr)")
+            let o = try env.sealgate(["verify", "--key", kp, "--insecure-ignore-tlog", "--insecure-registry", env.registry.host]
+                                     + (flag.map { ["--signature-digest-algorithm", $0] } ?? []) + [env.ref("foreign/app", "@\(img.digest)")])
+            #expect(o.status == (ok ? 0 : 1), "\(curve)/\(hash)/\(flag ?? "-"): \(o.stderr)")
+        }
         // Without --insecure-ignore-tlog the missing Rekor entry is a rejection.
         out = try env.sealgate(["verify", "--key", keyPath, "--insecure-registry", env.registry.host, env.ref("foreign/app", ":v1")])
         #expect(out.status == 1)

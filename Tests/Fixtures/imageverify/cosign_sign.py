@@ -6,7 +6,10 @@ IMAGE_DIGEST, and pushes the signature to REGISTRY (plain HTTP) with bare regist
 blobs via POST+PUT uploads, then the manifest under the cosign tag `sha256-<hex>.sig`.
 
 usage: cosign_sign.py REGISTRY REPOSITORY IMAGE_DIGEST PUBLIC_KEY_OUT [key=value ...]
+
+Environment: SIGN_CURVE (P256 default, P384), SIGN_HASH (sha256 default, sha384, sha512).
 """
+import os
 import base64
 import hashlib
 import json
@@ -42,7 +45,9 @@ def main():
     annotations = dict(a.split("=", 1) for a in sys.argv[5:])
     base = f"http://{registry}"
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    curve = {"P256": ec.SECP256R1(), "P384": ec.SECP384R1()}[os.environ.get("SIGN_CURVE", "P256")]
+    digest_alg = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[os.environ.get("SIGN_HASH", "sha256")]
+    key = ec.generate_private_key(curve)
     with open(key_out, "wb") as f:
         f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
                                               serialization.PublicFormat.SubjectPublicKeyInfo))
@@ -55,7 +60,7 @@ def main():
         },
         "optional": annotations or None,
     }, separators=(",", ":")).encode()
-    signature = key.sign(payload, ec.ECDSA(hashes.SHA256()))  # DER
+    signature = key.sign(payload, ec.ECDSA(digest_alg))  # DER
 
     config = b"{}"
     config_digest, config_size = push_blob(base, repo, config)
