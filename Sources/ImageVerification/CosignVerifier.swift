@@ -116,8 +116,11 @@ public struct CosignVerifier: Sendable {
                 var bundle = try SigstoreBundle(json: json)
                 let isDSSE: Bool
                 if case .dsse = bundle.content { isDSSE = true } else { isDSSE = false }
-                // Attestation lookups only consider DSSE bundles; signature lookups both kinds.
+                // Attestation lookups only consider DSSE bundles; signature lookups message signatures and DSSE
+                // bundles of cosign's signature predicate (other DSSE bundles are attestations: not signatures).
                 if predicateType != nil && !isDSSE { continue }
+                if predicateType == nil, case .dsse(let env) = bundle.content,
+                   (try? InTotoStatement(json: env.payload))?.predicateType != Self.cosignSignPredicate { continue }
                 if options.ignoreTlog {
                     bundle.tlogEntries = bundle.tlogEntries.filter { options.trustedRoot.tlog(id: $0.logID) != nil }
                 }

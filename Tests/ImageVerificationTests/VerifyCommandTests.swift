@@ -86,6 +86,21 @@ struct VerifyCommandTests {
         out = try env.sealgate(["verify-attestation", "--type", "slsaprovenance1", "--output", "text"] + env.keylessFlags + [env.ref("team/bundled", ":v1")])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.contains("referrer sha256:"))
+        // A DSSE bundle with cosign's signature predicate counts as a signature ...
+        let dsse = try env.pushImage("team/dssesig")
+        try env.signer("team/dssesig").attestBundle(digest: dsse.digest, reference: env.ref("team/dssesig"), manifestMediaType: MediaType.ociManifest,
+                                                    manifestSize: dsse.manifestBytes.count, predicateType: "https://sigstore.dev/cosign/sign/v1",
+                                                    predicate: [String: Any](), options: env.keyless())
+        out = try env.sealgate(["verify"] + env.keylessFlags + [env.ref("team/dssesig", ":v1")])
+        #expect(out.status == 0, "\(out.stderr)")
+        // ... an attestation bundle does not.
+        let attOnly = try env.pushImage("team/attonly")
+        try env.signer("team/attonly").attestBundle(digest: attOnly.digest, reference: env.ref("team/attonly"), manifestMediaType: MediaType.ociManifest,
+                                                    manifestSize: attOnly.manifestBytes.count, predicateType: Self.slsa1,
+                                                    predicate: TestSigstore.slsaV1Predicate, options: env.keyless())
+        out = try env.sealgate(["verify"] + env.keylessFlags + [env.ref("team/attonly", ":v1")])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("no signatures found"), "\(out.stderr)")
         // Key-based bundle.
         let kb = try env.pushImage("team/keybundle")
         try env.signer("team/keybundle").signBundle(digest: kb.digest, manifestBytes: Data(kb.manifestBytes), manifestMediaType: MediaType.ociManifest,
