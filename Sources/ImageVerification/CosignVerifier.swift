@@ -13,6 +13,9 @@ public struct CosignVerifier: Sendable {
     public let registry: RegistryClient
     /// Maximum size of a signature/attestation layer or bundle.
     public var maxLayerBytes = 16 << 20
+    /// At most this many signatures/attestations are checked per source (tag scheme, referrers); more are
+    /// reported as skipped (bounds the work an attacker-controlled attachment can cause).
+    public var maxSignatures = 64
 
     public static let bundleMediaType = MediaType.sigstoreBundleV03
     /// Predicate type of cosign's own "signature" statements in DSSE bundles.
@@ -33,7 +36,7 @@ public struct CosignVerifier: Sendable {
         do {
             let tag = RegistryClient.cosignTag(for: digest, .signature)
             if let manifest = try registry.cosignAttachment(.signature, registry: reg, repository: repo, digest: digest, deadline: deadline) {
-                for (i, layer) in manifest.layers.enumerated() {
+                for (i, layer) in manifest.layers.prefix(maxSignatures).enumerated() {
                     var check = SignatureCheck(source: .tag(tag, layer: i), passed: false, reason: "")
                     do {
                         guard layer.mediaType == CosignSimpleSigningPayload.mediaType else {
@@ -67,7 +70,7 @@ public struct CosignVerifier: Sendable {
         do {
             let tag = RegistryClient.cosignTag(for: digest, .attestation)
             if let manifest = try registry.cosignAttachment(.attestation, registry: reg, repository: repo, digest: digest, deadline: deadline) {
-                for (i, layer) in manifest.layers.enumerated() {
+                for (i, layer) in manifest.layers.prefix(maxSignatures).enumerated() {
                     var check = SignatureCheck(source: .tag(tag, layer: i), passed: false, reason: "")
                     do {
                         guard layer.mediaType == MediaType.dsseEnvelope else {
@@ -103,7 +106,14 @@ public struct CosignVerifier: Sendable {
             return
         }
         var manifestBytes: Data?
+        var examined = 0
         for referrer in referrers {
+            guard examined < maxSignatures else {
+                result.checks.append(SignatureCheck(source: .referrer(referrer.digest), passed: false,
+                                                    reason: "skipped: more than \(maxSignatures) referrers"))
+                break
+            }
+            examined += 1
             guard referrer.artifactType.map(Self.isBundleMediaType) ?? false || referrer.layers.contains(where: { Self.isBundleMediaType($0.mediaType) }),
                   let layer = referrer.layers.first(where: { Self.isBundleMediaType($0.mediaType) }) else { continue }
             var check = SignatureCheck(source: .referrer(referrer.digest), passed: false, reason: "")

@@ -78,6 +78,17 @@ struct CosignAuthorityVerifierTests {
         let kms = await v.verifySignature(image: ref, digest: image.digest, authority: SignatureAuthority(label: "kms", trust: .kms(uri: "awskms:///x")))
         #expect(!kms.passed && kms.reason.contains("KMS not supported"))
 
+        // Signatures kept in another repository (policy signatureRepository / COSIGN_REPOSITORY).
+        let elsewhere = try env.pushImage("policy/elsewhere")
+        try env.signer("policy/signatures").sign(digest: elsewhere.digest, reference: env.ref("policy/elsewhere"), options: env.keyed(key))
+        let elsewhereRef = try ImageRef(parsing: env.ref("policy/elsewhere", ":v1"))
+        let inRepo = await v.verifySignature(image: elsewhereRef, digest: elsewhere.digest,
+                                             authority: SignatureAuthority(label: "k", trust: .publicKey(pem: key.publicKeyPEM)))
+        #expect(!inRepo.passed)
+        let inSigRepo = await v.verifySignature(image: elsewhereRef, digest: elsewhere.digest, authority: SignatureAuthority(
+            label: "k", trust: .publicKey(pem: key.publicKeyPEM), signatureRepository: env.ref("policy/signatures")))
+        #expect(inSigRepo.passed, "\(inSigRepo.reason)")
+
         let unsigned = try env.pushImage("policy/unsigned")
         let none = await v.verifySignature(image: try ImageRef(parsing: env.ref("policy/unsigned", ":v1")), digest: unsigned.digest,
                                            authority: SignatureAuthority(label: "k", trust: .publicKey(pem: key.publicKeyPEM)))
