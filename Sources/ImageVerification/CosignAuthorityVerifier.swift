@@ -126,6 +126,13 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
                     throw CosignVerificationError.configuration("certificate is not PEM")
                 }
                 let c = try FulcioCertificate(der: der)
+                if let chain {
+                    // The given certificate must itself be issued by the given chain and valid now.
+                    let anchors = try CosignCheckOptions.trustedRoot(root, replacingFulcioWith: chain)
+                    do { try FulcioCertificateVerifier(trustedRoot: anchors, sctThreshold: 0).verify(c, at: clock()) } catch {
+                        throw CosignVerificationError.configuration("certificate does not verify against the certificate chain: \(error)")
+                    }
+                }
                 signer = .publicKey(try PublicKey(certificate: c.certificate))
             } else if let chain {
                 root = try CosignCheckOptions.trustedRoot(root, replacingFulcioWith: chain)

@@ -112,6 +112,12 @@ public enum CosignLayerVerifier {
         -> (PublicKey, RekorBodyMatcher.Signer, FulcioCertificate?) {
         switch options.signer {
         case .publicKey(let key):
+            // A certificate-carrying signature checked against a known key (e.g. Kyverno `certificates`): its
+            // Rekor entry records the certificate, which is acceptable when it holds exactly this key.
+            if let pem = annotations[CosignAnnotation.certificate], let der = Encoding.pem(pem, label: "CERTIFICATE").first?.der,
+               let cert = try? FulcioCertificate(der: der), let certKey = try? PublicKey(certificate: cert.certificate), certKey.sameKey(as: key) {
+                return (key, .certificate(der: cert.der), nil)
+            }
             return (key, .publicKey(key), nil)
         case .keyless:
             guard let pem = annotations[CosignAnnotation.certificate], !pem.isEmpty else {

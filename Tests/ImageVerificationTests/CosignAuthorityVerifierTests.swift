@@ -110,6 +110,16 @@ struct CosignAuthorityVerifierTests {
         let withRoot = await v.verifySignature(image: ref, digest: image.digest, authority: SignatureAuthority(label: "ca", trust: .keyless(KeylessTrust(
             rootsPEM: other.chain.map(PEM.certificate).joined(), identities: Self.keylessTrust.identities))))
         #expect(withRoot.passed, "\(withRoot.reason)")
+        // Kyverno `certificates`: the signing certificate itself (and its chain) as the authority.
+        let layer = try #require(try env.client.cosignAttachment(.signature, registry: env.registry.host, repository: "policy/private",
+                                                                  digest: image.digest, deadline: .after(seconds: 10))?.layers.first)
+        let certPEM = try #require(layer.annotations?[CosignAnnotation.certificate])
+        let byCert = await v.verifySignature(image: ref, digest: image.digest, authority: SignatureAuthority(
+            label: "certs", trust: .certificates(cert: certPEM, chain: other.chain.map(PEM.certificate).joined()), tlog: .init(ignore: true)))
+        #expect(byCert.passed, "\(byCert.reason)")
+        let wrongChain = await v.verifySignature(image: ref, digest: image.digest, authority: SignatureAuthority(
+            label: "certs", trust: .certificates(cert: certPEM, chain: env.sigstore.fulcio.chain.map(PEM.certificate).joined())))
+        #expect(!wrongChain.passed && wrongChain.reason.contains("does not verify against the certificate chain"), "\(wrongChain.reason)")
         let withoutRoot = await v.verifySignature(image: ref, digest: image.digest, authority: SignatureAuthority(label: "ca", trust: .keyless(Self.keylessTrust)))
         #expect(!withoutRoot.passed)
         #expect(withoutRoot.reason.contains("trusted Fulcio CA"), "\(withoutRoot.reason)")
