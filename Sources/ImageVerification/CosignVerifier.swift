@@ -1,0 +1,231 @@
+import Foundation
+import ImageReference
+import Registry
+import SigstoreVerify
+
+/// cosign-compatible verification of an image's signatures and attestations in a registry.
+///
+/// Looks in the cosign tag scheme (`sha256-<hex>.sig` / `.att` in the image's repository or the signature
+/// repository) and in OCI referrers (Sigstore bundles v0.3, `application/vnd.dev.sigstore.bundle.v0.3+json`).
+/// Every signature found is checked and reported; the image passes if any one verifies.
+/// Blocking (registry calls are bounded by `deadline`); call from a thread that may block.
+public struct CosignVerifier: Sendable {
+    public let registry: RegistryClient
+    /// Maximum size of a signature/attestation layer or bundle.
+    public var maxLayerBytes = 16 << 20
+    /// At most this many signatures/attestations are checked per source (tag scheme, referrers); more are
+    /// reported as skipped (bounds the work an attacker-controlled attachment can cause).
+    public var maxSignatures = 64
+
+    public static let bundleMediaType = MediaType.sigstoreBundleV03
+    /// Predicate type of cosign's own "signature" statements in DSSE bundles.
+    public static let cosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
+
+    public init(registry: RegistryClient) { self.registry = registry }
+
+    /// `application/vnd.dev.sigstore.bundle.v0.3+json` and the `…bundle+json;version=0.x` spellings.
+    public static func isBundleMediaType(_ type: String) -> Bool {
+        type.hasPrefix("application/vnd.dev.sigstore.bundle.v0.") || type.hasPrefix("application/vnd.dev.sigstore.bundle+json")
+    }
+
+    /// Verifies that `image@digest` carries a signature satisfying `options`.
+    public func verifySignatures(image: ImageRef, digest: String, options: CosignCheckOptions, deadline: Deadline) -> ImageVerificationResult {
+        var result = ImageVerificationResult(image: image, digest: digest)
+        let (reg, repo) = location(image, options)
+        // 1. cosign tag scheme.
+        do {
+            let tag = RegistryClient.cosignTag(for: digest, .signature)
+            if let manifest = try registry.cosignAttachment(.signature, registry: reg, repository: repo, digest: digest, deadline: deadline) {
+                for (i, layer) in manifest.layers.prefix(maxSignatures).enumerated() {
+                    var check = SignatureCheck(source: .tag(tag, layer: i), passed: false, reason: "")
+                    do {
+                        guard layer.mediaType == CosignSimpleSigningPayload.mediaType else {
+                            throw ImageCheckFailure("layer media type \(layer.mediaType) is not a cosign simple-signing payload")
+                        }
+                        let payload = Data(try registry.blob(registry: reg, repository: repo, digest: layer.digest, maxBytes: maxLayerBytes, deadline: deadline))
+                        check.payload = payload
+                        let v = try CosignLayerVerifier.verifySignature(payload: payload, annotations: layer.annotations ?? [:], digest: digest, options: options)
+                        check.record(v)
+                    } catch {
+                        check.fail(error)
+                    }
+                    result.checks.append(check)
+                }
+            }
+        } catch {
+            result.recordLookup(error)
+        }
+        if result.passed { return result }
+        // 2. Sigstore bundles attached as referrers.
+        verifyReferrers(into: &result, registry: reg, repository: repo, digest: digest, options: options, deadline: deadline, predicateType: nil)
+        return result
+    }
+
+    /// Verifies attestations of `predicateType` (a URI; see `PredicateType.resolve`) on `image@digest`.
+    /// All attestations of that type are checked; `verified` holds those that passed, with their statements.
+    public func verifyAttestations(image: ImageRef, digest: String, predicateType: String, options: CosignCheckOptions,
+                                   deadline: Deadline) -> ImageVerificationResult {
+        var result = ImageVerificationResult(image: image, digest: digest, predicateType: predicateType)
+        let (reg, repo) = location(image, options)
+        do {
+            let tag = RegistryClient.cosignTag(for: digest, .attestation)
+            if let manifest = try registry.cosignAttachment(.attestation, registry: reg, repository: repo, digest: digest, deadline: deadline) {
+                for (i, layer) in manifest.layers.prefix(maxSignatures).enumerated() {
+                    var check = SignatureCheck(source: .tag(tag, layer: i), passed: false, reason: "")
+                    do {
+                        guard layer.mediaType == MediaType.dsseEnvelope else {
+                            throw ImageCheckFailure("layer media type \(layer.mediaType) is not a DSSE envelope")
+                        }
+                        let env = Data(try registry.blob(registry: reg, repository: repo, digest: layer.digest, maxBytes: maxLayerBytes, deadline: deadline))
+                        check.envelopeJSON = env
+                        let v = try CosignLayerVerifier.verifyAttestation(envelopeJSON: env, annotations: layer.annotations ?? [:], digest: digest, options: options)
+                        check.record(v)
+                        try check.requirePredicate(predicateType)
+                    } catch {
+                        check.fail(error)
+                    }
+                    result.checks.append(check)
+                }
+            }
+        } catch {
+            result.recordLookup(error)
+        }
+        verifyReferrers(into: &result, registry: reg, repository: repo, digest: digest, options: options, deadline: deadline, predicateType: predicateType)
+        return result
+    }
+
+    // MARK: - Referrers (Sigstore bundles)
+
+    private func verifyReferrers(into result: inout ImageVerificationResult, registry reg: String, repository repo: String, digest: String,
+                                 options: CosignCheckOptions, deadline: Deadline, predicateType: String?) {
+        let referrers: [Manifest]
+        do {
+            referrers = try registry.referrers(registry: reg, repository: repo, digest: digest, deadline: deadline)
+        } catch {
+            result.recordLookup(error)
+            return
+        }
+        var manifestBytes: Data?
+        var examined = 0
+        for referrer in referrers {
+            guard examined < maxSignatures else {
+                result.checks.append(SignatureCheck(source: .referrer(referrer.digest), passed: false,
+                                                    reason: "skipped: more than \(maxSignatures) referrers"))
+                break
+            }
+            examined += 1
+            guard referrer.artifactType.map(Self.isBundleMediaType) ?? false || referrer.layers.contains(where: { Self.isBundleMediaType($0.mediaType) }),
+                  let layer = referrer.layers.first(where: { Self.isBundleMediaType($0.mediaType) }) else { continue }
+            var check = SignatureCheck(source: .referrer(referrer.digest), passed: false, reason: "")
+            check.format = "sigstore-bundle"
+            do {
+                if let subject = referrer.subject, subject.digest != digest {
+                    throw ImageCheckFailure("referrer's subject is \(subject.digest), not \(digest)")
+                }
+                let json = Data(try registry.blob(registry: reg, repository: repo, digest: layer.digest, maxBytes: maxLayerBytes, deadline: deadline))
+                var bundle = try SigstoreBundle(json: json)
+                let isDSSE: Bool
+                if case .dsse = bundle.content { isDSSE = true } else { isDSSE = false }
+                // Attestation lookups only consider DSSE bundles; signature lookups message signatures and DSSE
+                // bundles of cosign's signature predicate (other DSSE bundles are attestations: not signatures).
+                if predicateType != nil && !isDSSE { continue }
+                if predicateType == nil, case .dsse(let env) = bundle.content,
+                   (try? InTotoStatement(json: env.payload))?.predicateType != Self.cosignSignPredicate { continue }
+                if options.ignoreTlog {
+                    bundle.tlogEntries = bundle.tlogEntries.filter { options.trustedRoot.tlog(id: $0.logID) != nil }
+                }
+                let artifact: Artifact
+                if isDSSE {
+                    guard let raw = Encoding.hexDigest(String(digest.dropFirst(7))), digest.hasPrefix("sha256:") else {
+                        throw ImageCheckFailure("unsupported image digest \(digest)")
+                    }
+                    artifact = .digest(.sha256, raw)
+                } else {
+                    if manifestBytes == nil {
+                        let m = try registry.manifest(registry: reg, repository: repo, reference: digest, deadline: deadline)
+                        manifestBytes = Data(m.bytes)
+                    }
+                    artifact = .bytes(manifestBytes!)
+                }
+                let policySigner: VerificationPolicy.Signer
+                switch options.signer {
+                case .publicKey(let k): policySigner = .publicKey(k)
+                case .keyless(let ids): policySigner = .certificateIdentities(ids)
+                }
+                let policy = VerificationPolicy(signer: policySigner, tlogThreshold: options.ignoreTlog ? 0 : 1,
+                                                timestampThreshold: options.ignoreTlog ? 0 : nil, sctThreshold: options.ignoreSCT ? 0 : 1)
+                if !options.requiredAnnotations.isEmpty {
+                    throw ImageCheckFailure("required annotations cannot be checked on a Sigstore bundle (it has no simple-signing payload)")
+                }
+                let r = try BundleVerifier(trustedRoot: options.trustedRoot).verify(bundle: bundle, artifact: artifact, policy: policy, at: options.now)
+                check.certificateSubject = r.subjectAlternativeName
+                check.certificateIssuer = r.oidcIssuer
+                check.certificateExtensions = r.extensions?.values ?? [:]
+                check.verifiedTimes = r.timestamps.map(\.time)
+                check.rekorLogIndex = r.tlogEntries.first?.logIndex
+                if let env = r.envelope {
+                    check.envelopeJSON = try? JSONSerialization.data(withJSONObject: env.jsonObject(), options: [.sortedKeys])
+                    check.payload = env.payload
+                }
+                check.predicateType = r.statement?.predicateType
+                if let predicateType {
+                    try check.requirePredicate(predicateType)
+                } else if isDSSE, r.statement?.predicateType != Self.cosignSignPredicate {
+                    throw ImageCheckFailure("DSSE bundle is an attestation of type \(r.statement?.predicateType ?? "?"), not a cosign signature (\(Self.cosignSignPredicate))")
+                }
+                check.passed = true
+                check.reason = "verified"
+            } catch {
+                check.fail(error)
+            }
+            result.checks.append(check)
+        }
+    }
+
+    private func location(_ image: ImageRef, _ options: CosignCheckOptions) -> (String, String) {
+        if let repo = options.signatureRepository, let ref = try? ImageRef(parsing: repo) {
+            return (ref.registry, ref.repository)
+        }
+        return (image.registry, image.repository)
+    }
+}
+
+extension SignatureCheck {
+    mutating func record(_ v: CosignLayerVerifier.Verified) {
+        passed = true
+        reason = "verified"
+        simpleSigning = v.simpleSigning
+        certificateSubject = v.certificate?.subjectAlternativeName
+        certificateIssuer = v.certificate?.issuer
+        certificateExtensions = v.certificate?.extensions.values ?? [:]
+        verifiedTimes = v.times
+        rekorLogIndex = v.logIndex
+        if let st = v.statement { predicateType = st.predicateType }
+        if let env = v.envelope { payload = env.payload }
+    }
+
+    mutating func requirePredicate(_ wanted: String) throws {
+        guard predicateType == wanted else {
+            passed = false
+            throw ImageCheckFailure("predicate type is \(predicateType ?? "(none)"), not \(wanted)")
+        }
+    }
+
+    mutating func fail(_ error: Error) {
+        passed = false
+        if let e = error as? RegistryError {
+            transient = e.isTransient
+            reason = e.description
+        } else {
+            reason = "\(error)"
+        }
+    }
+}
+
+extension ImageVerificationResult {
+    mutating func recordLookup(_ error: Error) {
+        let text = (error as? RegistryError)?.description ?? "\(error)"
+        lookupError = lookupError.map { "\($0); \(text)" } ?? text
+        if let e = error as? RegistryError, e.isTransient { lookupTransient = true }
+    }
+}
