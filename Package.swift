@@ -86,7 +86,10 @@ let package = Package(
         .testTarget(name: "SigstoreVerifyTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         .testTarget(name: "ImagePolicyTests", dependencies: ["ImagePolicy", "TestSupport"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "TestSupport", "Registry", "RegistryTestSupport", "SigstoreTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
     ]
 )

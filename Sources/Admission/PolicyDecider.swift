@@ -99,6 +99,15 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             record(webhook: webhook, result: "allowed", started: started)
             return AdmissionResponse(uid: request.uid, allowed: true)
         }
+        let status = store.currentStatus
+        guard status.loaded else {
+            // Never a silent allow: without a valid policy set nothing can be verified.
+            record(webhook: webhook, result: mutating ? "allowed" : "denied", started: started)
+            if mutating { return AdmissionResponse(uid: request.uid, allowed: true) }
+            let why = status.lastError.map { ": \($0)" } ?? ""
+            return AdmissionResponse(uid: request.uid, allowed: false,
+                                     status: AdmissionStatus(code: 503, message: "sealgate has no valid policies loaded\(why)", reason: "ServiceUnavailable", status: "Failure"))
+        }
         let context = Self.context(for: request)
         let evaluator = PolicyEvaluator(policies: store.current)
         let deadline = started + max(0.1, timeout - settings.deadlineMargin)

@@ -1,5 +1,9 @@
 import Admission
+import ArgumentParser
 import Dispatch
+import Foundation
+import ImageVerification
+import SigstoreVerify
 import Logging
 import ImagePolicy
 import ImageReference
@@ -21,18 +25,20 @@ struct RegistryDigestResolver: DigestResolver {
     }
 }
 
-/// Stands in until image verification is wired: every authority fails closed with a clear reason.
-struct UnavailableVerifier: AuthorityVerifier {
-    func verifySignature(image: ImageRef, digest: String, authority: SignatureAuthority) async -> AuthorityOutcome {
-        .fail("signature verification is not available in this build")
-    }
-    func verifyAttestations(image: ImageRef, digest: String, authority: SignatureAuthority?, predicateType: String) async -> AuthorityOutcome {
-        .fail("attestation verification is not available in this build")
-    }
-}
-
 extension ServeCommand {
+    /// cosign-compatible verification against the trust root (`--trusted-root`, else Sigstore public good).
     func makeVerifier(registry: RegistryClient, logger: Logger) throws -> any AuthorityVerifier {
-        UnavailableVerifier()
+        let root: TrustedRoot
+        if let trustedRoot {
+            guard let data = FileManager.default.contents(atPath: trustedRoot) else {
+                throw ValidationError("--trusted-root: cannot read \(trustedRoot)")
+            }
+            do { root = try TrustedRoot(json: data) } catch { throw ValidationError("--trusted-root \(trustedRoot): \(error)") }
+        } else {
+            root = try TrustedRoot.publicGood()
+        }
+        // Secrets named by policies (keys, CA bundles) come from the cluster: not read yet, so such
+        // authorities fail closed with a message saying the secret is unavailable.
+        return CosignAuthorityVerifier(registry: registry, trustedRoot: root, timeout: AdmissionEndpoint.maxTimeout)
     }
 }

@@ -53,6 +53,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("registry-ca"), help: "Extra PEM CA bundle for registry TLS.")
     var registryCA = env("REGISTRY_CA")
 
+    @Option(help: "Sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys, TSAs). Default: the embedded Sigstore public-good root.")
+    var trustedRoot = env("TRUSTED_ROOT")
+
     @Option(help: "Seconds a tag's digest is cached (tags move; digests do not).")
     var tagCacheTTL = env("TAG_CACHE_TTL").flatMap(Double.init) ?? 30
 
