@@ -92,8 +92,11 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let stderrURL: URL
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : (Subprocess.which(executable) ?? executable))
-        process.arguments = arguments
+        // Started through reaper.py so the child dies with this test process, even if a test crashes
+        // or a shared (static) fixture never gets to stop it.
+        let target = executable.hasPrefix("/") ? executable : (Subprocess.which(executable) ?? executable)
+        process.executableURL = URL(fileURLWithPath: Subprocess.which("python3") ?? "/usr/bin/python3")
+        process.arguments = ["-u", TestPaths.fixtures.appendingPathComponent("reaper.py").path, target] + arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let dir = FileManager.default.temporaryDirectory
