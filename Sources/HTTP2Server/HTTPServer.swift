@@ -51,6 +51,10 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
+        // OpenSSL writes with plain write(2): a peer that resets mid-response would raise SIGPIPE
+        // and kill the whole process unless the embedder happened to ignore it. Plain-text sends
+        // already use MSG_NOSIGNAL; for TLS the only process-wide fix is to ignore the signal.
+        signal(SIGPIPE, SIG_IGN)
         tls = try configuration.tls.map(ReloadingTLSContext.init)
         metrics = ServerMetrics(knownPaths: configuration.metricPaths)
         errorLog = RateLimitedLog(logger: logger)
@@ -407,6 +411,19 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
                 metrics.error("timeout")
                 closeConnection(connection)
                 continue
+            }
+            // A peer that keeps its window at zero (while pinging to look alive) pins responses in
+            // memory; it gets the same write timeout as one that stops reading the socket.
+            if connection.session?.isFlowControlBlocked == true {
+                let since = connection.flowBlockedSince ?? now
+                connection.flowBlockedSince = since
+                if now - since > limits.writeTimeout {
+                    metrics.error("timeout")
+                    closeConnection(connection)
+                    continue
+                }
+            } else {
+                connection.flowBlockedSince = nil
             }
             let open = connection.session?.hasOpenRequests ?? false
             let idleFor = now - connection.lastActivity

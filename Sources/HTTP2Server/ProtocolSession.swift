@@ -22,6 +22,8 @@ protocol ProtocolSession: AnyObject {
     var isFinished: Bool { get }
     /// A request is partly received or waiting for its response.
     var hasOpenRequests: Bool { get }
+    /// Output is held back only by the peer's flow-control window (HTTP/2): a slow-read signal.
+    var isFlowControlBlocked: Bool { get }
     var version: Request.Version { get }
 }
 
