@@ -111,6 +111,15 @@ struct H2AbuseTests {
         #expect(summary["still_open"] as? Int == 0, "\(summary)")
     }
 
+    @Test("TLS peers resetting mid-response do not kill the process with SIGPIPE")
+    func resetMidResponse() throws {
+        // OpenSSL writes with write(2); before the server ignored SIGPIPE this test process died of signal 13.
+        let server = try Hardening.start(tls: true)
+        defer { server.stop() }
+        let summary = try attack(server, "reset-mid-response", ["--count", "20"])
+        #expect(summary["resets"] as? Int == 20, "\(summary)")
+    }
+
     @Test("half-open and silent connections are closed")
     func halfOpen() throws {
         let server = try Hardening.start { $0.readTimeout = 1 }

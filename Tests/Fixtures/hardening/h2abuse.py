@@ -398,7 +398,25 @@ def half_open(args):
         s.close()
 
 
+def reset_mid_response(args):
+    """Ask for large responses over TLS, then reset the connection (RST) while the server writes."""
+    done = 0
+    for _ in range(args.count):
+        try:
+            peer = Peer(args, alpn="http/1.1")
+            peer.send(b"GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n" * 4)
+            peer.sock.recv(100)
+            peer.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            peer.close()
+            done += 1
+        except (OSError, ssl.SSLError):
+            pass
+        time.sleep(0.05)
+    print(json.dumps({"mode": "reset-mid-response", "resets": done}), flush=True)
+
+
 MODES = {
+    "reset-mid-response": reset_mid_response,
     "rapid-reset": rapid_reset, "continuation-flood": continuation_flood, "hpack-bomb": hpack_bomb,
     "many-headers": many_headers, "settings-flood": settings_flood, "ping-flood": ping_flood,
     "zero-window": zero_window, "body-hoard": body_hoard, "slow-tls": slow_tls, "half-open": half_open,
