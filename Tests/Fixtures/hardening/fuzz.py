@@ -167,9 +167,13 @@ def status_of(answer):
     return "other"
 
 
+HEALTH_PATH = "/fast"
+
+
 def healthy(port):
     try:
-        answer = exchange(port, b"GET /fast HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", random.Random(0), wait=5)
+        request = b"GET " + HEALTH_PATH.encode() + b" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        answer = exchange(port, request, random.Random(0), wait=5)
     except OSError:
         return False
     return answer is not None and answer.startswith(b"HTTP/1.1 200")
@@ -183,7 +187,10 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--check-every", type=int, default=50)
     parser.add_argument("--protocol", choices=["h1", "h2", "both"], default="both")
+    parser.add_argument("--health-path", default="/fast", help="a path that answers 200")
     args = parser.parse_args()
+    global HEALTH_PATH
+    HEALTH_PATH = args.health_path
     rng = random.Random(args.seed)
     outcomes, failures = {}, []
     down = False
