@@ -195,7 +195,7 @@ def main():
     outcomes, failures = {}, []
     down = False
     for probe in MUST_REJECT:
-        status = status_of(exchange(args.port, probe, random.Random(1), wait=1))
+        status = status_of(exchange(args.port, probe, random.Random(1), wait=3))
         outcomes["probe:" + status] = outcomes.get("probe:" + status, 0) + 1
         if status.startswith("2") or status == "silent":
             failures.append({"probe": probe.decode("latin-1"), "status": status})
