@@ -16,6 +16,8 @@ final class H2Session: ProtocolSession {
         var dispatched = false
         var responseBody: [UInt8] = []
         var responseOffset = 0
+        /// When the request's HEADERS arrived (slow uploads are answered 408 after the read timeout).
+        let startedAt = monotonicNow()
     }
 
     private var session: OpaquePointer!
@@ -241,6 +243,16 @@ final class H2Session: ProtocolSession {
         guard let stream = streams.removeValue(forKey: id) else { return }
         dropBody(stream)
         if stream.dispatched, !stream.answered { connection.abandoned(stream: id) }
+    }
+
+    func expireIncompleteRequests(startedBefore cutoff: Double) -> Bool {
+        var answered = false
+        for (id, stream) in streams where !stream.dispatched && !stream.answered && stream.startedAt < cutoff {
+            dropBody(stream)
+            reject(id, stream, status: 408, message: "request not received in time")
+            answered = true
+        }
+        return answered
     }
 
     /// A response is waiting only for the peer to grant flow-control window (slow-read / zero-window

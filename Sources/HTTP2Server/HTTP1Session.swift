@@ -24,6 +24,8 @@ final class HTTP1Session: ProtocolSession {
     private var input: [UInt8] = []
     /// Where the search for the end of the head resumes: rescanning from 0 on every read is quadratic.
     private var headScanFrom = 0
+    /// When the first byte of the request now being received arrived.
+    private var requestStartedAt = 0.0
     private var head: Head?
     private var body: [UInt8] = []
     private var output: [UInt8] = []
@@ -56,6 +58,7 @@ final class HTTP1Session: ProtocolSession {
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if case .closed = state { return true }
+        if case .head = state, input.isEmpty { requestStartedAt = monotonicNow() }
         input.append(contentsOf: bytes)
         if case .discard = state {} else if input.count > limits.maxBodyBytes + limits.maxHeaderBytes + 65536 {
             fail(413, "request exceeds \(limits.maxBodyBytes) bytes")
@@ -78,8 +81,20 @@ final class HTTP1Session: ProtocolSession {
         if !closeAfterWrite {
             state = .head
             self.head = nil
+            requestStartedAt = monotonicNow() // pipelined bytes, if any, start their clock now
             parse()
         }
+    }
+
+    func expireIncompleteRequests(startedBefore cutoff: Double) -> Bool {
+        guard requestStartedAt < cutoff, !closeAfterWrite else { return false }
+        switch state {
+        case .head where !input.isEmpty: break
+        case .body, .chunked, .discard: break
+        default: return false
+        }
+        fail(408, "request not received in time")
+        return true
     }
 
     func beginShutdown() {
@@ -122,6 +137,7 @@ final class HTTP1Session: ProtocolSession {
                     return
                 }
                 state = .head
+                requestStartedAt = monotonicNow()
                 answerLocally(413, message, keepAlive: head?.keepAlive ?? false)
             case .awaitingResponse, .closed:
                 return

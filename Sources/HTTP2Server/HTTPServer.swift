@@ -425,6 +425,13 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
             } else {
                 connection.flowBlockedSince = nil
             }
+            // Whole-request deadline: per-read activity alone lets a slowloris client live forever.
+            if let session = connection.session, session.expireIncompleteRequests(startedBefore: now - limits.readTimeout) {
+                metrics.error("timeout")
+                flush(connection, now: now)
+                closeIfDone(connection)
+                guard connections[connection.fd] === connection else { continue }
+            }
             let open = connection.session?.hasOpenRequests ?? false
             let idleFor = now - connection.lastActivity
             if !open && idleFor > limits.idleTimeout {

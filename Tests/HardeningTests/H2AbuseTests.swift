@@ -120,6 +120,26 @@ struct H2AbuseTests {
         #expect(summary["resets"] as? Int == 20, "\(summary)")
     }
 
+    @Test("HTTP/1.1 slowloris: a head dribbled byte by byte is cut off after the read timeout")
+    func slowHeaders() throws {
+        let server = try Hardening.start { $0.readTimeout = 1 }
+        defer { server.stop() }
+        // Each byte used to reset the idle clock, so the connection lived as long as the client liked.
+        let summary = try attack(server, "slow-headers", ["--seconds", "6"])
+        #expect(summary["status"] as? String == "408", "\(summary)")
+        #expect((summary["closed_after"] as? Double ?? 99) < 4, "\(summary)")
+    }
+
+    @Test("HTTP/2 slowloris: a body dribbled byte by byte gets 408 after the read timeout")
+    func slowBody() throws {
+        let server = try Hardening.start { $0.readTimeout = 1 }
+        defer { server.stop() }
+        let summary = try attack(server, "slow-body", ["--path", "/echo", "--seconds", "6"])
+        let statuses = summary["responses"] as? [String: Int] ?? [:]
+        #expect(statuses["408"] == 1, "\(summary)")
+        #expect((summary["answered_after"] as? Double ?? 99) < 4, "\(summary)")
+    }
+
     @Test("half-open and silent connections are closed")
     func halfOpen() throws {
         let server = try Hardening.start { $0.readTimeout = 1 }

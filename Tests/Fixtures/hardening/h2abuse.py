@@ -415,7 +415,57 @@ def reset_mid_response(args):
     print(json.dumps({"mode": "reset-mid-response", "resets": done}), flush=True)
 
 
+def slow_headers(args):
+    """HTTP/1.1 slowloris: a request head dribbled one byte every 0.2 s, never finished."""
+    s = socket.create_connection((args.host, args.port), timeout=5)
+    s.sendall(b"GET /fast HTTP/1.1\r\nHost: a\r\n")
+    started = time.time()
+    answer, closed_after = b"", None
+    filler = b"X-Slow: " + b"s" * 10000
+    i = 0
+    while time.time() - started < args.seconds and i < len(filler):
+        try:
+            s.sendall(filler[i:i + 1])
+        except OSError:
+            closed_after = time.time() - started
+            break
+        i += 1
+        ready, _, _ = select.select([s], [], [], 0.2)
+        if ready:
+            try:
+                chunk = s.recv(4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                closed_after = time.time() - started
+                break
+            answer += chunk
+    s.close()
+    status = answer[9:12].decode() if answer.startswith(b"HTTP/1.1 ") else None
+    print(json.dumps({"mode": "slow-headers", "status": status, "closed_after": closed_after, "bytes_sent": i}), flush=True)
+
+
+def slow_body(args):
+    """HTTP/2 slowloris: a POST whose body arrives one byte every 0.2 s, never finished."""
+    peer = Peer(args)
+    peer.start_h2()
+    peer.pump(0.2)
+    enc = hpack.Encoder()
+    peer.send(frame(HEADERS, END_HEADERS, 1, request_block(enc, args.path, method="POST")))
+    started = time.time()
+    answered_after = None
+    while time.time() - started < args.seconds and not peer.closed:
+        if not peer.send(frame(DATA, 0, 1, b"x")):
+            break
+        peer.pump(0.2)
+        if peer.statuses and answered_after is None:
+            answered_after = time.time() - started
+            break
+    peer.report("slow-body", 1, answered_after=answered_after)
+
+
 MODES = {
+    "slow-headers": slow_headers, "slow-body": slow_body,
     "reset-mid-response": reset_mid_response,
     "rapid-reset": rapid_reset, "continuation-flood": continuation_flood, "hpack-bomb": hpack_bomb,
     "many-headers": many_headers, "settings-flood": settings_flood, "ping-flood": ping_flood,
