@@ -51,9 +51,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
-        // OpenSSL writes with plain write(2): a peer that resets mid-response would raise SIGPIPE
-        // and kill the whole process unless the embedder happened to ignore it. Plain-text sends
-        // already use MSG_NOSIGNAL; for TLS the only process-wide fix is to ignore the signal.
+        // OpenSSL writes with write(2): a peer that vanished would raise SIGPIPE and kill the process.
         signal(SIGPIPE, SIG_IGN)
         tls = try configuration.tls.map(ReloadingTLSContext.init)
         metrics = ServerMetrics(knownPaths: configuration.metricPaths)
