@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
         /// Worker threads running handlers, and how many requests may wait for one.
         public var workerThreads = 8
         public var maxQueuedRequests = 4096
+        /// Request body bytes one HTTP/2 connection may hold across its unfinished streams
+        /// (never less than `maxBodyBytes`); beyond it further uploads get 503.
+        public var maxConnectionBodyBytes = 16 * 1024 * 1024
 
         public init() {}
     }

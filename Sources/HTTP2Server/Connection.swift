@@ -13,6 +13,8 @@ final class Connection {
     var outputOffset = 0
     var lastActivity: Double
     var writeBlockedSince: Double?
+    /// Since when HTTP/2 output has waited only for the peer's flow-control window.
+    var flowBlockedSince: Double?
     var pollingForWrite = false
     var pendingHandlers = 0
     var closeRequested = false

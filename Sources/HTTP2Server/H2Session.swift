@@ -16,6 +16,8 @@ final class H2Session: ProtocolSession {
         var dispatched = false
         var responseBody: [UInt8] = []
         var responseOffset = 0
+        /// When the request's HEADERS arrived (slow uploads are answered 408 after the read timeout).
+        let startedAt = monotonicNow()
     }
 
     private var session: OpaquePointer!
@@ -25,6 +27,10 @@ final class H2Session: ProtocolSession {
     private let limits: ServerConfiguration.Limits
     private var shuttingDown = false
     private var fatal = false
+    /// Request body bytes held for streams not yet dispatched, summed over the connection:
+    /// 250 streams x 3 MiB each would otherwise be 750 MiB for one peer.
+    private var bufferedBodyBytes = 0
+    private var bodyBudget: Int { max(limits.maxBodyBytes, limits.maxConnectionBodyBytes) }
     let version = Request.Version.h2
 
     init(connection: Connection, sink: RequestSink, limits: ServerConfiguration.Limits) {
@@ -149,10 +155,17 @@ final class H2Session: ProtocolSession {
             reject(id, stream, status: 400, message: "missing :method or :path")
             return
         }
+        // Streams the peer reset do not count against MAX_CONCURRENT_STREAMS, but their handlers keep
+        // running: without this cap, open+RST_STREAM in a loop (CVE-2023-44487) queues unbounded work.
+        if connection.pendingHandlers >= limits.maxConcurrentStreams {
+            dropBody(stream)
+            reject(id, stream, status: 503, message: "too many requests in progress on this connection")
+            return
+        }
         stream.dispatched = true
         let request = Request(method: stream.method, path: stream.path, query: stream.query, headers: stream.headers,
                               body: stream.body, version: .h2, remoteAddress: connection.remoteAddress)
-        stream.body = []
+        dropBody(stream)
         sink.dispatch(request, stream: id, connection: connection)
     }
 
@@ -162,13 +175,20 @@ final class H2Session: ProtocolSession {
         streams[id] = Stream()
     }
 
-    fileprivate func header(_ id: Int32, name: String, value: String) -> Bool {
-        guard let stream = streams[id] else { return true }
-        stream.headerBytes += name.utf8.count + value.utf8.count + 32
+    /// Counts a header's size before it is decoded into Strings: an HPACK bomb (one table entry
+    /// referenced thousands of times) must not cost an allocation per reference once over the limit.
+    fileprivate func admitHeader(_ id: Int32, size: Int) -> Bool {
+        guard let stream = streams[id] else { return false }
+        stream.headerBytes += size + 32
         if stream.headerBytes > limits.maxHeaderBytes {
             if !stream.answered { reject(id, stream, status: 431, message: "request headers exceed \(limits.maxHeaderBytes) bytes") }
-            return true
+            return false
         }
+        return !stream.answered
+    }
+
+    fileprivate func header(_ id: Int32, name: String, value: String) -> Bool {
+        guard let stream = streams[id] else { return true }
         switch name {
         case ":method": stream.method = value
         case ":path":
@@ -192,11 +212,22 @@ final class H2Session: ProtocolSession {
     fileprivate func data(_ id: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
         guard let stream = streams[id], !stream.answered else { return }
         if stream.body.count + bytes.count > limits.maxBodyBytes {
-            stream.body = []
+            dropBody(stream)
             reject(id, stream, status: 413, message: "request body exceeds the limit of \(limits.maxBodyBytes) bytes")
             return
         }
+        if bufferedBodyBytes + bytes.count > bodyBudget {
+            dropBody(stream)
+            reject(id, stream, status: 503, message: "too much unfinished request data on this connection")
+            return
+        }
+        bufferedBodyBytes += bytes.count
         stream.body.append(contentsOf: bytes)
+    }
+
+    private func dropBody(_ stream: Stream) {
+        bufferedBodyBytes -= stream.body.count
+        stream.body = []
     }
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
@@ -209,9 +240,29 @@ final class H2Session: ProtocolSession {
     }
 
     fileprivate func streamClosed(_ id: Int32) {
-        if let stream = streams.removeValue(forKey: id), stream.dispatched, !stream.answered {
-            connection.abandoned(stream: id)
+        guard let stream = streams.removeValue(forKey: id) else { return }
+        dropBody(stream)
+        if stream.dispatched, !stream.answered { connection.abandoned(stream: id) }
+    }
+
+    func expireIncompleteRequests(startedBefore cutoff: Double) -> Bool {
+        var answered = false
+        for (id, stream) in streams where !stream.dispatched && !stream.answered && stream.startedAt < cutoff {
+            dropBody(stream)
+            reject(id, stream, status: 408, message: "request not received in time")
+            answered = true
         }
+        return answered
+    }
+
+    /// A response is waiting only for the peer to grant flow-control window (slow-read / zero-window
+    /// peers): the event loop closes such a connection after the write timeout, as for a full socket.
+    var isFlowControlBlocked: Bool {
+        let connectionWindow = nghttp2_session_get_remote_window_size(session)
+        for (id, stream) in streams where stream.answered && stream.responseOffset < stream.responseBody.count {
+            if connectionWindow <= 0 || nghttp2_session_get_stream_remote_window_size(session, id) <= 0 { return true }
+        }
+        return false
     }
 
     fileprivate func readBody(_ stream: Stream, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
@@ -264,9 +315,11 @@ private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, user
 
 private let onHeader: nghttp2_on_header_callback = { _, frame, name, namelen, value, valuelen, _, userData in
     guard let frame, let name, let value else { return 0 }
+    let owner = session(userData)
+    guard owner.admitHeader(frame.pointee.hd.stream_id, size: namelen + valuelen) else { return 0 }
     let n = String(decoding: UnsafeBufferPointer(start: name, count: namelen), as: UTF8.self)
     let v = String(decoding: UnsafeBufferPointer(start: value, count: valuelen), as: UTF8.self)
-    _ = session(userData).header(frame.pointee.hd.stream_id, name: n, value: v)
+    _ = owner.header(frame.pointee.hd.stream_id, name: n, value: v)
     return 0
 }
 

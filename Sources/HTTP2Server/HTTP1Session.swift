@@ -22,6 +22,10 @@ final class HTTP1Session: ProtocolSession {
 
     private var state = State.head
     private var input: [UInt8] = []
+    /// Where the search for the end of the head resumes: rescanning from 0 on every read is quadratic.
+    private var headScanFrom = 0
+    /// When the first byte of the request now being received arrived.
+    private var requestStartedAt = 0.0
     private var head: Head?
     private var body: [UInt8] = []
     private var output: [UInt8] = []
@@ -50,8 +54,11 @@ final class HTTP1Session: ProtocolSession {
         return true
     }
 
+    var isFlowControlBlocked: Bool { false }
+
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if case .closed = state { return true }
+        if case .head = state, input.isEmpty { requestStartedAt = monotonicNow() }
         input.append(contentsOf: bytes)
         if case .discard = state {} else if input.count > limits.maxBodyBytes + limits.maxHeaderBytes + 65536 {
             fail(413, "request exceeds \(limits.maxBodyBytes) bytes")
@@ -74,8 +81,20 @@ final class HTTP1Session: ProtocolSession {
         if !closeAfterWrite {
             state = .head
             self.head = nil
+            requestStartedAt = monotonicNow() // pipelined bytes, if any, start their clock now
             parse()
         }
+    }
+
+    func expireIncompleteRequests(startedBefore cutoff: Double) -> Bool {
+        guard requestStartedAt < cutoff, !closeAfterWrite else { return false }
+        switch state {
+        case .head where !input.isEmpty: break
+        case .body, .chunked, .discard: break
+        default: return false
+        }
+        fail(408, "request not received in time")
+        return true
     }
 
     func beginShutdown() {
@@ -118,6 +137,7 @@ final class HTTP1Session: ProtocolSession {
                     return
                 }
                 state = .head
+                requestStartedAt = monotonicNow()
                 answerLocally(413, message, keepAlive: head?.keepAlive ?? false)
             case .awaitingResponse, .closed:
                 return
@@ -135,11 +155,23 @@ final class HTTP1Session: ProtocolSession {
             fail(431, "request headers exceed \(limits.maxHeaderBytes) bytes")
             return false
         }
+        // Bare CR/LF, NUL and other controls inside the head are smuggling vectors
+        // (a proxy may split lines differently): refuse them outright.
+        if input[0..<end].enumerated().contains(where: { i, byte in
+            (byte < 32 && byte != 9 && byte != 13 && byte != 10) || byte == 127
+                || (byte == 13 && (i + 1 >= end || input[i + 1] != 10))
+                || (byte == 10 && (i == 0 || input[i - 1] != 13))
+        }) {
+            fail(400, "control character in request head")
+            return false
+        }
         let text = String(decoding: input[0..<end], as: UTF8.self)
         input.removeFirst(end + 4)
+        headScanFrom = 0
         var lines = text.components(separatedBy: "\r\n")
         let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: false)
-        guard requestLine.count == 3, !requestLine[0].isEmpty, requestLine[1].hasPrefix("/") || requestLine[1] == "*" else {
+        guard requestLine.count == 3, !requestLine[0].isEmpty, requestLine[0].allSatisfy(isTokenCharacter),
+              requestLine[1].hasPrefix("/") || requestLine[1] == "*" else {
             fail(400, "malformed request line")
             return false
         }
@@ -151,7 +183,7 @@ final class HTTP1Session: ProtocolSession {
         var headers: [(name: String, value: String)] = []
         for line in lines {
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
-                  !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }) else {
+                  line[..<colon].allSatisfy(isTokenCharacter) else {
                 fail(400, "malformed header line")
                 return false
             }
@@ -171,7 +203,9 @@ final class HTTP1Session: ProtocolSession {
         head = Head(method: String(requestLine[0]), path: path, query: query, headers: headers, keepAlive: keepAlive)
         body = []
 
-        let transferEncoding = headers.first { $0.name == "transfer-encoding" }?.value.lowercased()
+        // All Transfer-Encoding lines count ("chunked" then "identity" must not read as chunked).
+        let encodings = headers.filter { $0.name == "transfer-encoding" }.map { $0.value.lowercased() }
+        let transferEncoding = encodings.isEmpty ? nil : encodings.joined(separator: ",")
         let lengths = headers.filter { $0.name == "content-length" }.map(\.value)
         let expectsContinue = headers.contains { $0.name == "expect" && $0.value.lowercased() == "100-continue" }
         if let transferEncoding {
@@ -184,7 +218,9 @@ final class HTTP1Session: ProtocolSession {
             state = .chunked(ChunkedBody())
             return true
         }
-        guard Set(lengths).count <= 1, let length = lengths.first.map({ Int($0) }) ?? 0, length >= 0 else {
+        // Digits only: Int("+5") would parse, and a proxy may read such a length differently.
+        guard Set(lengths).count <= 1, lengths.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 18 && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }),
+              let length = lengths.first.map({ Int($0) }) ?? 0, length >= 0 else {
             fail(400, "invalid content-length")
             return false
         }
@@ -205,9 +241,11 @@ final class HTTP1Session: ProtocolSession {
 
     private func findHeadEnd() -> Int? {
         guard input.count >= 4 else { return nil }
-        for i in 0...(input.count - 4) where input[i] == 13 && input[i + 1] == 10 && input[i + 2] == 13 && input[i + 3] == 10 {
+        for i in min(headScanFrom, input.count - 4)...(input.count - 4)
+        where input[i] == 13 && input[i + 1] == 10 && input[i + 2] == 13 && input[i + 3] == 10 {
             return i
         }
+        headScanFrom = input.count - 3
         return nil
     }
 
@@ -231,6 +269,7 @@ final class HTTP1Session: ProtocolSession {
     private func fail(_ status: Int, _ message: String) {
         answerLocally(status, message, keepAlive: false)
         input = []
+        headScanFrom = 0
     }
 
     private func write(_ response: Response, keepAlive: Bool) {
@@ -252,6 +291,7 @@ struct ChunkedBody {
     enum Step { case needMore, done, tooLarge, malformed(String) }
     private enum Phase { case size, data(Int), dataEnd, trailers }
     private var phase = Phase.size
+    private var trailerBytes = 0
 
     mutating func consume(_ input: inout [UInt8], into body: inout [UInt8], limit: Int) -> Step {
         while true {
@@ -260,8 +300,10 @@ struct ChunkedBody {
                 guard let lineEnd = crlf(in: input) else { return input.count > 1024 ? .malformed("chunk size line too long") : .needMore }
                 let line = String(decoding: input[0..<lineEnd], as: UTF8.self)
                 input.removeFirst(lineEnd + 2)
-                let sizeText = line.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-                guard !sizeText.isEmpty, sizeText.count <= 8, let size = Int(sizeText, radix: 16) else { return .malformed("bad chunk size \"\(line)\"") }
+                let sizeText = line.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                // Hex digits only: Int(_:radix:) also takes "-1" (a negative size crashed the decoder) and "+5".
+                guard !sizeText.isEmpty, sizeText.count <= 8, sizeText.allSatisfy(\.isHexDigit),
+                      let size = Int(sizeText, radix: 16), size >= 0 else { return .malformed("bad chunk size \"\(line)\"") }
                 if size == 0 { phase = .trailers; continue }
                 if body.count + size > limit { return .tooLarge }
                 phase = .data(size)
@@ -277,7 +319,10 @@ struct ChunkedBody {
                 input.removeFirst(2)
                 phase = .size
             case .trailers:
-                guard let lineEnd = crlf(in: input) else { return .needMore }
+                // Trailers are skipped, but not without bound.
+                guard let lineEnd = crlf(in: input) else { return input.count > 8192 ? .malformed("trailer line too long") : .needMore }
+                trailerBytes += lineEnd + 2
+                if trailerBytes > 16384 { return .malformed("trailers too long") }
                 input.removeFirst(lineEnd + 2)
                 if lineEnd == 0 { return .done }
             }
@@ -289,4 +334,11 @@ struct ChunkedBody {
         for i in 0..<(input.count - 1) where input[i] == 13 && input[i + 1] == 10 { return i }
         return nil
     }
+}
+
+/// RFC 9110 token characters (method and header names).
+func isTokenCharacter(_ c: Character) -> Bool {
+    guard let a = c.asciiValue else { return false }
+    if (a >= 48 && a <= 57) || (a >= 65 && a <= 90) || (a >= 97 && a <= 122) { return true }
+    return "!#$%&'*+-.^_`|~".utf8.contains(a)
 }

@@ -415,6 +415,26 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
                 closeConnection(connection)
                 continue
             }
+            // A peer that keeps its window at zero (while pinging to look alive) pins responses in
+            // memory; it gets the same write timeout as one that stops reading the socket.
+            if connection.session?.isFlowControlBlocked == true {
+                let since = connection.flowBlockedSince ?? now
+                connection.flowBlockedSince = since
+                if now - since > limits.writeTimeout {
+                    metrics.error("timeout")
+                    closeConnection(connection)
+                    continue
+                }
+            } else {
+                connection.flowBlockedSince = nil
+            }
+            // Whole-request deadline: per-read activity alone lets a slowloris client live forever.
+            if let session = connection.session, session.expireIncompleteRequests(startedBefore: now - limits.readTimeout) {
+                metrics.error("timeout")
+                flush(connection, now: now)
+                closeIfDone(connection)
+                guard connections[connection.fd] === connection else { continue }
+            }
             let open = connection.session?.hasOpenRequests ?? false
             let idleFor = now - connection.lastActivity
             if !open && idleFor > limits.idleTimeout {

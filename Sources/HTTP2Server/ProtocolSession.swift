@@ -22,6 +22,12 @@ protocol ProtocolSession: AnyObject {
     var isFinished: Bool { get }
     /// A request is partly received or waiting for its response.
     var hasOpenRequests: Bool { get }
+    /// Answers (408) requests whose first bytes arrived before `cutoff` and that are still incomplete:
+    /// a peer dribbling one byte at a time otherwise keeps resetting the idle clock (slowloris).
+    /// Returns true when something was answered (output to flush).
+    func expireIncompleteRequests(startedBefore cutoff: Double) -> Bool
+    /// Output is held back only by the peer's flow-control window (HTTP/2): a slow-read signal.
+    var isFlowControlBlocked: Bool { get }
     var version: Request.Version { get }
 }
 

@@ -39,6 +39,12 @@ enum TLSContextFactory {
         if let ca = tls.clientCAPath {
             guard SSL_CTX_load_verify_locations(ctx, ca, nil) == 1 else { throw TLSError("loading client CA \(ca)") }
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+            // With peer verification on, OpenSSL refuses to resume a session unless a session ID
+            // context is set ("session id context uninitialized"): reconnecting clients would fail.
+            let sessionContext = Array("sealgate".utf8)
+            guard SSL_CTX_set_session_id_context(ctx, sessionContext, UInt32(sessionContext.count)) == 1 else {
+                throw TLSError("setting session id context")
+            }
         }
         SSL_CTX_set_alpn_select_cb(ctx, selectALPN, nil)
         ok = true
@@ -108,6 +114,8 @@ final class ReloadingTLSContext {
     private static func fingerprint(_ config: ServerConfiguration.TLS) -> [UInt8] {
         let cert = (try? Data(contentsOf: URL(fileURLWithPath: config.certificatePath))) ?? Data()
         let key = (try? Data(contentsOf: URL(fileURLWithPath: config.privateKeyPath))) ?? Data()
-        return Array(cert) + [0] + Array(key)
+        // The client CA bundle rotates too (mutual TLS); a change must rebuild the context.
+        let ca = config.clientCAPath.flatMap { try? Data(contentsOf: URL(fileURLWithPath: $0)) } ?? Data()
+        return Array(cert) + [0] + Array(key) + [0] + Array(ca)
     }
 }

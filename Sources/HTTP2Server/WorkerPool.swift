@@ -43,6 +43,9 @@ final class WorkerPool: @unchecked Sendable {
                 return
             }
             let job = jobs[head]
+            // Drop the slot's reference now: a finished job must not keep its request (body up to
+            // maxBodyBytes) alive until the next compaction, nor the server it captured.
+            jobs[head] = {}
             head += 1
             if head > 1024 && head * 2 > jobs.count {
                 jobs.removeFirst(head)
