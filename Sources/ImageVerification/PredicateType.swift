@@ -1,20 +1,10 @@
 import Foundation
+import ImagePolicy
 
 /// cosign's `--type` values for attestations: short names and their in-toto predicate type URIs.
 public enum PredicateType {
-    /// cosign `options.PredicateTypeMap`.
-    public static let shortNames: [String: String] = [
-        "custom": "https://cosign.sigstore.dev/attestation/v1",
-        "slsaprovenance": "https://slsa.dev/provenance/v0.2",
-        "slsaprovenance02": "https://slsa.dev/provenance/v0.2",
-        "slsaprovenance1": "https://slsa.dev/provenance/v1",
-        "spdx": "https://spdx.dev/Document",
-        "spdxjson": "https://spdx.dev/Document",
-        "cyclonedx": "https://cyclonedx.org/bom",
-        "link": "https://in-toto.io/Link/v1",
-        "vuln": "https://cosign.sigstore.dev/attestation/vuln/v1",
-        "openvex": "https://openvex.dev/ns",
-    ]
+    /// cosign `options.PredicateTypeMap` (the policy engine's table, so both agree).
+    public static var shortNames: [String: String] { PredicateTypes.shortNames }
 
     public struct InvalidType: Error, CustomStringConvertible {
         public let value: String

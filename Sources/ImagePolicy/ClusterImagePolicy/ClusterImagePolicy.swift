@@ -69,9 +69,9 @@ public struct DocumentSource: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(file ?? "<input>"): document \(documentIndex)" }
 }
 
-/// Maps cosign's short predicate names to in-toto predicate type URIs.
-enum PredicateTypes {
-    static let shortNames: [String: String] = [
+/// Maps cosign's short predicate names to in-toto predicate type URIs (one table for policies and the CLI).
+public enum PredicateTypes {
+    public static let shortNames: [String: String] = [
         "custom": "https://cosign.sigstore.dev/attestation/v1",
         "slsaprovenance": "https://slsa.dev/provenance/v0.2",
         "slsaprovenance02": "https://slsa.dev/provenance/v0.2",
@@ -83,5 +83,5 @@ enum PredicateTypes {
         "vuln": "https://cosign.sigstore.dev/attestation/vuln/v1",
         "openvex": "https://openvex.dev/ns",
     ]
-    static func uri(for type: String) -> String { shortNames[type] ?? type }
+    public static func uri(for type: String) -> String { shortNames[type] ?? type }
 }

@@ -49,16 +49,7 @@ public struct PolicyEvaluator: Sendable {
         if policies.clusterImagePolicies.contains(where: { ClusterImagePolicyEvaluator.applies($0, image: image, context: context) }) {
             return true
         }
-        let imageString = image.kyvernoMatchString
-        for p in policies.kyvernoPolicies {
-            for rule in p.rules {
-                if case .no = KyvernoEvaluator.applicability(p, rule, context: context) { continue }
-                if rule.verifyImages.contains(where: { v in v.imageReferences.contains { Wildcard.match(pattern: $0, imageString) } }) {
-                    return true
-                }
-            }
-        }
-        return false
+        return kyvernoRuleCovers(image, context: context)
     }
 
     /// Whether deciding about `image` needs its digest (and so the registry). False when every
@@ -69,16 +60,18 @@ public struct PolicyEvaluator: Sendable {
                 guard case .staticAction = authority.kind, authority.attestations.isEmpty else { return true }
             }
         }
+        return kyvernoRuleCovers(image, context: context)
+    }
+
+    /// Some applicable Kyverno rule lists `image` in its `imageReferences` (Kyverno rules always verify).
+    private func kyvernoRuleCovers(_ image: ImageRef, context: AdmissionContext) -> Bool {
         let imageString = image.kyvernoMatchString
-        for p in policies.kyvernoPolicies {
-            for rule in p.rules {
-                if case .no = KyvernoEvaluator.applicability(p, rule, context: context) { continue }
-                if rule.verifyImages.contains(where: { v in v.imageReferences.contains { Wildcard.match(pattern: $0, imageString) } }) {
-                    return true
-                }
+        return policies.kyvernoPolicies.contains { p in
+            p.rules.contains { rule in
+                if case .no = KyvernoEvaluator.applicability(p, rule, context: context) { return false }
+                return rule.verifyImages.contains { v in v.imageReferences.contains { Wildcard.match(pattern: $0, imageString) } }
             }
         }
-        return false
     }
 
     /// The image as written with `@digest` appended (the tag is kept, as Kyverno and policy-controller do).
