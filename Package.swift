@@ -34,6 +34,7 @@ let package = Package(
             "ImageReference", "COpenSSL", "CLinux", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "SigstoreVerify", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),

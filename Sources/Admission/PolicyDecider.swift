@@ -58,6 +58,8 @@ public struct ImageDecision: Sendable {
     public var pinned: String?
     public var reasons: [String]
     public var transient: Bool
+    /// A Kyverno rule verified this image (recorded in the `kyverno.io/verify-images` annotation).
+    public var kyvernoVerified = false
 }
 
 /// Decides admission requests with the policy engine: extracts images, resolves digests,
@@ -198,11 +200,19 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             }
         }
         decision.digest = digest.isEmpty ? nil : digest
+        let verifyStarted = Self.now()
         let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier)
+        Metrics.Timer(label: "sealgate_image_verification_seconds", dimensions: [("result", verdict.decision.rawValue)])
+            .recordNanoseconds(Int64((Self.now() - verifyStarted) * 1e9))
+        for policy in verdict.policies {
+            Counter(label: "sealgate_policy_verdicts_total", dimensions: [("policy", policy.policy), ("decision", policy.decision.rawValue),
+                                                                          ("transient", String(policy.transient))]).increment()
+        }
         decision.decision = verdict.decision
         decision.transient = verdict.policies.contains { $0.transient && $0.decision == .fail }
         if decision.transient && settings.failOpen && decision.decision == .fail { decision.decision = .warn }
         decision.pinned = verdict.pinnedReference
+        decision.kyvernoVerified = verdict.policies.contains { $0.rule != nil && $0.decision == .pass }
         decision.reasons = verdict.policies.flatMap { p in
             p.reasons.filter { !$0.passed || p.decision != .pass }.map { r in
                 "\(r.policy): \(r.check): \(r.detail)\(p.transient && !r.passed ? " — transient, retry" : "")"
@@ -242,8 +252,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     }
 
     private func mutateResponse(_ request: AdmissionRequest, images: [ContainerImage], decisions: [ImageDecision]) -> AdmissionResponse {
-        guard settings.pinning != .none else { return AdmissionResponse(uid: request.uid, allowed: true) }
-        var operations: [[String: String]] = []
+        var operations: [[String: Any]] = verifyImagesAnnotation(request, decisions: decisions)
+        guard settings.pinning != .none else { return patchResponse(request, operations) }
         for decision in decisions where decision.decision != .fail {
             guard let pinned = decision.pinned, let digest = decision.digest else { continue }
             let value: String
@@ -262,10 +272,33 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                 operations.append(["op": "replace", "path": pointer, "value": value])
             }
         }
+        return patchResponse(request, operations)
+    }
+
+    private func patchResponse(_ request: AdmissionRequest, _ operations: [[String: Any]]) -> AdmissionResponse {
         guard !operations.isEmpty else { return AdmissionResponse(uid: request.uid, allowed: true) }
-        operations.sort { $0["path"]! < $1["path"]! }
-        let patch = try? JSONSerialization.data(withJSONObject: operations, options: [.sortedKeys, .withoutEscapingSlashes])
+        let sorted = operations.sorted { ($0["path"] as! String) < ($1["path"] as! String) }
+        let patch = try? JSONSerialization.data(withJSONObject: sorted, options: [.sortedKeys, .withoutEscapingSlashes])
         return AdmissionResponse(uid: request.uid, allowed: true, patch: patch, patchType: "JSONPatch")
+    }
+
+    /// As Kyverno does for Pods: `kyverno.io/verify-images` maps each image verified by a Kyverno rule
+    /// (`image@digest`) to "pass". Informational here: sealgate re-checks changed images itself.
+    private func verifyImagesAnnotation(_ request: AdmissionRequest, decisions: [ImageDecision]) -> [[String: Any]] {
+        guard request.kind.kind == "Pod", request.operation == "CREATE" else { return [] }
+        var verified: [String: String] = [:]
+        for d in decisions where d.kyvernoVerified && d.decision == .pass {
+            guard let digest = d.digest else { continue }
+            let base = d.image.split(separator: "@", maxSplits: 1)[0]
+            verified["\(base)@\(digest)"] = "pass"
+        }
+        guard !verified.isEmpty,
+              let json = try? JSONSerialization.data(withJSONObject: verified, options: [.sortedKeys, .withoutEscapingSlashes]) else { return [] }
+        let value = String(decoding: json, as: UTF8.self)
+        if request.object?["metadata"]?["annotations"]?.objectValue != nil {
+            return [["op": "add", "path": "/metadata/annotations/kyverno.io~1verify-images", "value": value]]
+        }
+        return [["op": "add", "path": "/metadata/annotations", "value": ["kyverno.io/verify-images": value]]]
     }
 
     static func line(_ d: ImageDecision) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// A bounded map with per-entry expiry: oldest entries go first when entries or bytes overflow.
 final class TTLCache<Key: Hashable, Value>: @unchecked Sendable {
@@ -14,19 +15,27 @@ final class TTLCache<Key: Hashable, Value>: @unchecked Sendable {
     private var totalCost = 0
     private let maxEntries: Int
     private let maxCost: Int
+    private let hits: Counter
+    private let misses: Counter
+    private let evictions: Counter
 
-    init(maxEntries: Int, maxCost: Int = .max) {
+    /// `name` labels the cache in `sealgate_registry_cache_{hits,misses,evictions}_total`.
+    init(name: String, maxEntries: Int, maxCost: Int = .max) {
         self.maxEntries = max(1, maxEntries)
         self.maxCost = maxCost
+        hits = Counter(label: "sealgate_registry_cache_hits_total", dimensions: [("cache", name)])
+        misses = Counter(label: "sealgate_registry_cache_misses_total", dimensions: [("cache", name)])
+        evictions = Counter(label: "sealgate_registry_cache_evictions_total", dimensions: [("cache", name)])
     }
 
     func get(_ key: Key) -> Value? {
         lock.lock(); defer { lock.unlock() }
-        guard let entry = entries[key] else { return nil }
-        if entry.expires <= Deadline.now() {
-            remove(key)
+        guard let entry = entries[key], entry.expires > Deadline.now() else {
+            if entries[key] != nil { remove(key) }
+            misses.increment()
             return nil
         }
+        hits.increment()
         return entry.value
     }
 
@@ -39,6 +48,7 @@ final class TTLCache<Key: Hashable, Value>: @unchecked Sendable {
         totalCost += cost
         while entries.count > maxEntries || totalCost > maxCost, let oldest = order.first {
             remove(oldest)
+            evictions.increment()
         }
     }
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ImageReference
+import Metrics
 
 public struct RegistryConfiguration: Sendable {
     /// Registries (`host:port`) reached over plain HTTP, e.g. a local test registry. Never the default.
@@ -41,9 +42,9 @@ public final class RegistryClient: @unchecked Sendable {
         } catch HTTPClientError.tls(let why) {
             throw RegistryError(.tls, registry: "-", operation: "TLS setup", detail: why)
         }
-        tags = TTLCache(maxEntries: 4096)
-        manifests = TTLCache(maxEntries: configuration.manifestCacheEntries, maxCost: configuration.manifestCacheBytes)
-        attachments = TTLCache(maxEntries: 4096)
+        tags = TTLCache(name: "tags", maxEntries: 4096)
+        manifests = TTLCache(name: "manifests", maxEntries: configuration.manifestCacheEntries, maxCost: configuration.manifestCacheBytes)
+        attachments = TTLCache(name: "attachments", maxEntries: 4096)
     }
 
     /// Requests sent over the network so far (cache hits send none).
@@ -389,8 +390,17 @@ public final class RegistryClient: @unchecked Sendable {
         guard !deadline.hasPassed else {
             throw RegistryError(.timeout, registry: registry, operation: operation, detail: "deadline passed before the request")
         }
+        let started = Deadline.now()
+        var outcome = "error"
+        defer {
+            Counter(label: "sealgate_registry_requests_total", dimensions: [("registry", registry), ("result", outcome)]).increment()
+            Metrics.Timer(label: "sealgate_registry_request_duration_seconds", dimensions: [("registry", registry)])
+                .recordNanoseconds(Int64((Deadline.now() - started) * 1e9))
+        }
         do {
-            return try http.send(endpoint, method: method, target: target, headers: headers, body: body, maxBody: maxBody, deadline: deadline)
+            let response = try http.send(endpoint, method: method, target: target, headers: headers, body: body, maxBody: maxBody, deadline: deadline)
+            outcome = String(response.status)
+            return response
         } catch let error as HTTPClientError {
             switch error {
             case .timeout(let what): throw RegistryError(.timeout, registry: registry, operation: operation, detail: "timed out (\(what))")

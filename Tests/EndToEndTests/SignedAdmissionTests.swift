@@ -268,10 +268,19 @@ struct SignedAdmissionTests {
             #expect(mutate["allowed"] as? Bool == true)
             // Kyverno's mutateDigest defaults to true, but that rule's images are not verified by a policy that pins: the keyless rule leaves it.
             let expected = pins ? "\(image)@\(world.digests[repo]!)" : image
-            if repo != "kyverno-keyless/app" { #expect(try images(patched(r.object, mutate)) == [expected], "\(repo)") }
+            let after = try patched(r.object, mutate)
+            if repo != "kyverno-keyless/app" { #expect(images(after) == [expected], "\(repo)") }
+            // Kyverno-verified Pods carry Kyverno's kyverno.io/verify-images annotation.
+            let annotation = ((after["metadata"] as? [String: Any])?["annotations"] as? [String: String])?["kyverno.io/verify-images"]
+            if repo.hasPrefix("kyverno") && kind == .pod {
+                #expect(annotation == #"{"\#(image)@\#(world.digests[repo]!)":"pass"}"#, "\(repo): \(String(describing: annotation))")
+            } else {
+                #expect(annotation == nil, "\(repo)")
+            }
             // Already pinned: no patch, still admitted.
             let pinned = try review(world, kind: kind, image: "\(image)@\(world.digests[repo]!)")
-            #expect(try send(world, pinned.path, mutate: true)["patch"] == nil)
+            #expect(try images(patched(pinned.object, send(world, pinned.path, mutate: true))) == ["\(image)@\(world.digests[repo]!)"],
+                    "a pinned image is left as it is")
             #expect(try send(world, pinned.path)["allowed"] as? Bool == true)
         }
     }
@@ -317,5 +326,24 @@ struct SignedAdmissionTests {
         #expect(response["allowed"] as? Bool == true)
         let warnings = response["warnings"] as? [String] ?? []
         #expect(warnings.contains { $0.contains(image) && $0.contains("cip-warn") }, "\(warnings)")
+    }
+}
+
+extension SignedAdmissionTests {
+    @Test("metrics: decisions, per-policy verdicts, verification latency, registry calls and cache hits")
+    func metrics() throws {
+        let world = try Self.world.get()
+        // Twice: the second time the tag and signatures come from the cache.
+        for _ in 0..<2 { _ = try send(world, try review(world, image: "\(world.registry.host)/keyless/app:v1").path) }
+        let text = try Subprocess.run("curl", ["-s", "--cacert", world.pki.caCertificate, "--connect-to", "localhost::127.0.0.1:",
+                                               "https://localhost:\(world.server.port)/metrics"]).stdout
+        for needle in [#"sealgate_policy_verdicts_total{policy="ClusterImagePolicy/cip-keyless",decision="pass",transient="false"}"#,
+                       #"sealgate_admission_decisions_total{webhook="validate",result="allowed",mode="enforce"}"#,
+                       "sealgate_image_verification_seconds_count", #"sealgate_registry_requests_total{registry="\#(world.registry.host)",result="200"}"#,
+                       #"sealgate_registry_cache_hits_total{cache="tags"}"#] {
+            #expect(text.contains(needle), "missing \(needle)")
+        }
+        let hits = text.split(separator: "\n").first { $0.hasPrefix(#"sealgate_registry_cache_hits_total{cache="tags"}"#) }
+        #expect((hits?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 1, "\(String(describing: hits))")
     }
 }
