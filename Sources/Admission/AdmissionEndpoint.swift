@@ -5,14 +5,6 @@ public protocol AdmissionDecider: Sendable {
     func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse
 }
 
-/// Admits everything: the decision used until policies are wired in (documented in the README).
-public struct AllowAllDecider: AdmissionDecider {
-    public init() {}
-    public func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse {
-        AdmissionResponse(uid: request.uid, allowed: true, auditAnnotations: ["decision": "allowed: no policy engine configured"])
-    }
-}
-
 /// The webhook's HTTP contract without the sockets: checks the envelope, decodes the review,
 /// asks the decider and encodes the answer in the same apiVersion.
 public struct AdmissionEndpoint: Sendable {
