@@ -1,3 +1,4 @@
+import Crypto
 import Dispatch
 import Foundation
 import ImagePolicy
@@ -64,6 +65,19 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
             verifier.verifyAttestations(image: image, digest: digest, predicateType: type, options: options, deadline: deadline)
         }
         return Self.outcome(result, attestations: true)
+    }
+
+    /// Verdicts depend on the trust root and on keys read from secrets (which can change under the
+    /// same authority): both go into the fingerprint by content.
+    public func material(for authority: SignatureAuthority?) -> VerificationMaterial {
+        var parts = [trustedRoot.fingerprint]
+        switch authority?.trust {
+        case .secret(let namespace, let name)?: parts.append(secrets(namespace, name) ?? "-")
+        case .keyless(let k)? where k.rootsSecret != nil: parts.append(secrets(k.rootsSecret!.namespace, k.rootsSecret!.name) ?? "-")
+        default: break
+        }
+        let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
+        return VerificationMaterial(fingerprint: digest, expires: trustedRoot.nextExpiry(after: clock()))
     }
 
     // MARK: - Mapping
