@@ -267,7 +267,10 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         decision.pinned = verdict.pinnedReference
         decision.kyvernoVerified = verdict.policies.contains { $0.rule != nil && $0.decision == .pass }
         decision.reasons = verdict.policies.flatMap { p in
-            p.reasons.filter { !$0.passed || p.decision != .pass }.map { r in
+            // One readable line per image: a policy's summary ("no authority passed") only when it is all there is.
+            let failing = p.reasons.filter { !$0.passed || p.decision != .pass }
+            let specific = failing.filter { $0.kind != .summary || $0.check != "authorities" }
+            return (specific.isEmpty ? failing : specific).map { r in
                 "\(r.policy): \(r.check): \(r.detail)\(p.transient && !r.passed ? " — transient, retry" : "")"
             }
         }
