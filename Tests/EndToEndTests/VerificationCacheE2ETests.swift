@@ -140,6 +140,16 @@ struct VerificationCacheE2ETests {
         let patched = try world.send(review, count: 50, mutate: true)
         #expect(world.registry.requests().count == mark)
         #expect(Set(try patched.map(Self.canonical)).count == 1 && patched.first?["patch"] != nil)
+
+        // Cache statistics are exported.
+        let metrics = try Subprocess.run("curl", ["-s", "--cacert", world.pki.caCertificate, "--connect-to", "localhost::127.0.0.1:",
+                                                  "https://localhost:\(world.server.port)/metrics"]).stdout
+        func value(_ name: String) -> Double {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+        }
+        #expect(value("sealgate_verification_cache_hits_total") >= 200, "\(metrics)")
+        #expect(value("sealgate_verification_cache_misses_total") >= 6)
+        #expect(value("sealgate_verification_cache_hits_total") + value("sealgate_verification_cache_coalesced_total") >= 400)
     }
 
     @Test("registry down: denied as transient, naming the registry; after recovery admitted (nothing stale cached)")
