@@ -28,10 +28,11 @@ public enum ResourceRequests {
         switch kind {
         case "AdmissionReview":
             guard let request = document["request"] else { throw Failure(description: "\(location): AdmissionReview has no request") }
+            guard let fields = request.objectValue else { throw Failure(description: "\(location): AdmissionReview request is not an object") }
             do {
-                return [try JSONDecoder().decode(AdmissionRequest.self, from: Data(request.jsonString.utf8))]
+                return [try AdmissionReviewDecoding.request(fields)]
             } catch {
-                throw Failure(description: "\(location): malformed AdmissionReview request: \(error)")
+                throw Failure(description: "\(location): malformed AdmissionReview: \(error)")
             }
         case let list where list == "List" || list.hasSuffix("List"):
             let items = document["items"]?.arrayValue ?? []

@@ -86,7 +86,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
         guard result.passed else { return .fail(result.summary, transient: result.transient) }
         var outcome = AuthorityOutcome.pass(result.summary, signatures: result.verified.map(signatureJSON))
         if attestations {
-            outcome.statements = result.verified.compactMap { $0.payload.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } }
+            outcome.statements = result.verified.compactMap { $0.payload.flatMap { try? JSONValue.parse(data: $0) } }
         }
         return outcome
     }
