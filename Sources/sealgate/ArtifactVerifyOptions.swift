@@ -12,6 +12,13 @@ struct ArtifactUsageError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
+/// An input file that was read but cannot be used (malformed key, trust root, certificate): exit 1, like
+/// `verify-bundle`, which rejects such inputs rather than calling them usage errors.
+struct RejectedInput: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
 /// Parses `arguments` as `O`; help exits 0, usage errors exit 2 (not ArgumentParser's 64).
 func parseArtifactOptions<O: ParsableCommand>(_ type: O.Type, _ arguments: [String], usage: String) throws -> O {
     do {
@@ -50,22 +57,24 @@ func readInput(_ path: String, _ what: String) throws -> Data {
 /// `--trusted-root` (default: embedded public good), with `--certificate-chain` replacing its Fulcio CAs.
 func loadTrustedRoot(_ path: String?, certificateChain: String? = nil) throws -> TrustedRoot {
     var root: TrustedRoot
-    do {
-        root = try path.map { try TrustedRoot(json: readInput($0, "trusted root")) } ?? TrustedRoot.publicGood()
-    } catch let e as ArtifactUsageError { throw e } catch { throw ArtifactUsageError("trusted root: \(error)") }
+    if let path {
+        let data = try readInput(path, "trusted root")
+        do { root = try TrustedRoot(json: data) } catch { throw RejectedInput("trusted root '\(path)': \(error)") }
+    } else {
+        do { root = try TrustedRoot.publicGood() } catch { throw ArtifactUsageError("embedded trusted root: \(error)") }
+    }
     if let chain = certificateChain {
         let pem = String(decoding: try readInput(chain, "certificate chain"), as: UTF8.self)
         do { root = try CosignCheckOptions.trustedRoot(root, replacingFulcioWith: pem) } catch {
-            throw ArtifactUsageError("certificate chain '\(chain)': \(error)")
+            throw RejectedInput("certificate chain '\(chain)': \(error)")
         }
     }
     return root
 }
 
 func loadPublicKey(_ path: String) throws -> PublicKey {
-    do { return try PublicKey(pem: String(decoding: try readInput(path, "key"), as: UTF8.self)) } catch let e as ArtifactUsageError {
-        throw e
-    } catch { throw ArtifactUsageError("key '\(path)': \(error)") }
+    let pem = String(decoding: try readInput(path, "key"), as: UTF8.self)
+    do { return try PublicKey(pem: pem) } catch { throw RejectedInput("key '\(path)': \(error)") }
 }
 
 /// An artifact given as a file path, or as `sha256:<hex>` (only its digest is known).

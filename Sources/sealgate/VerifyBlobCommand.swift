@@ -52,10 +52,18 @@ struct VerifyBlobCommand: ParsableCommand {
             let root = try loadTrustedRoot(o.trustedRoot, certificateChain: o.certificateChain)
             let input = try ArtifactInput(o.artifact)
             ctx.artifacts = [input]
+            // Flags and keys first: a bad key is a usage error whatever the bundle holds.
+            let signer: VerificationPolicy.Signer
+            if let keyPath = o.key {
+                signer = .publicKey(try loadPublicKey(keyPath))
+            } else {
+                let id = try o.identity.certificateIdentity()!
+                ctx.identity = id
+                signer = .certificateIdentities([id])
+            }
             let givenCert = try o.certificate.map { path in
-                do { return try BlobSignature.certificate(try readInput(path, "certificate")) } catch let e as ArtifactUsageError { throw e } catch {
-                    throw ArtifactUsageError("certificate '\(path)': \(error)")
-                }
+                let data = try readInput(path, "certificate")
+                do { return try BlobSignature.certificate(data) } catch { throw RejectedInput("certificate '\(path)': \(error)") }
             }
             var bundle: SigstoreBundle
             if let path = o.bundle {
@@ -69,14 +77,6 @@ struct VerifyBlobCommand: ParsableCommand {
             if o.ignoreTlog { bundle.tlogEntries.removeAll { root.tlog(id: $0.logID) == nil } }
             ctx.bundle = bundle
 
-            let signer: VerificationPolicy.Signer
-            if let keyPath = o.key {
-                signer = .publicKey(try loadPublicKey(keyPath))
-            } else {
-                let id = try o.identity.certificateIdentity()!
-                ctx.identity = id
-                signer = .certificateIdentities([id])
-            }
             // Without a tlog, cosign accepts a certificate valid now (no verified signing time needed).
             let ignoreTime = o.ignoreTlog && bundle.rfc3161Timestamps.isEmpty
             let policy = VerificationPolicy(signer: signer, tlogThreshold: o.ignoreTlog ? 0 : 1,
