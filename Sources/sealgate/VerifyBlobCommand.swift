@@ -69,6 +69,9 @@ struct VerifyBlobCommand: ParsableCommand {
             if let path = o.bundle {
                 let data = try readInput(path, "bundle")
                 bundle = BlobSignature.isSigstoreBundle(data) ? try SigstoreBundle(json: data) : try BlobSignature.legacyBundle(json: data, certificate: givenCert)
+                if let given = givenCert, case .certificate(let leaf) = bundle.signer, leaf.der != given.der {
+                    throw SigstoreError.policyMismatch("--certificate differs from the certificate in the bundle")
+                }
             } else {
                 bundle = BlobSignature.detached(signature: BlobSignature.signature(try readInput(o.signature!, "signature")), certificate: givenCert)
             }

@@ -128,7 +128,7 @@ struct VerifyProvenanceCommand: ParsableCommand {
         try prov.check(expect)
         if let cert = result.certificate {
             // The provenance must come from the builder it names, and its source from the repository that built.
-            if identity == nil, cert.subjectAlternativeName != prov.builderID {
+            if !o.identity.hasIdentity, cert.subjectAlternativeName != prov.builderID {
                 throw ProvenanceError.mismatch(field: "builder id (signing certificate)", expected: cert.subjectAlternativeName ?? "", found: prov.builderID)
             }
             if let repo = cert.extensions.sourceRepositoryURI,

@@ -109,6 +109,42 @@ struct ConformanceParityTests {
         }
     }
 
+    @Test("verify-tlog with --log-key: Sigstore bundle, cosign legacy bundle and Rekor bundle annotation; tampered body rejected")
+    func verifyTlogWithLogKey() throws {
+        let env = try ArtifactEnv()
+        let signed = env.sigstore.signBlob(Data("blob".utf8), env.options())
+        let key = try env.write(env.sigstore.rekor.key.publicKeyPEM, "rekor.pub")
+        let entry = signed.tlogEntry!
+        let inputs = [try env.write(signed.bundleJSON, "b.json"), try env.write(VerifyBlobTests.legacyBundle(signed), "legacy.json"),
+                      try env.write(signed.cosignRekorBundle!, "rekor-bundle.json")]
+        for path in inputs {
+            let out = try run(["verify-tlog", "--bundle", path, "--log-key", key])
+            #expect(out.status == 0, "\(path): \(out.stderr)")
+            #expect(out.stdout.contains("Entry Index: \(entry.logIndex)"), "\(out.stdout)")
+            #expect(out.stdout.contains("Entry Kind: hashedrekord 0.0.1"))
+            #expect(out.stdout.contains("(\(entry.integratedTime!))"))
+            #expect(out.stdout.contains("Signed Entry Timestamp: verified"))
+        }
+        // The trust root form works too.
+        var out = try run(["verify-tlog", "--bundle", inputs[0], "--trusted-root", env.rootPath])
+        #expect(out.status == 0, "\(out.stderr)")
+        // A body that is not what the log signed fails the SET.
+        var o = try JSONSerialization.jsonObject(with: signed.cosignRekorBundle!) as! [String: Any]
+        var payload = o["Payload"] as! [String: Any]
+        payload["body"] = Data("{}".utf8).base64EncodedString()
+        o["Payload"] = payload
+        out = try run(["verify-tlog", "--bundle", try env.write(try JSONSerialization.data(withJSONObject: o), "tampered.json"), "--log-key", key])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("signed entry timestamp (SET) signature invalid"), "\(out.stderr)")
+        // A log entry recording another signature than the bundle's.
+        let other = env.sigstore.signBlob(Data("other".utf8), env.options())
+        var legacy = try JSONSerialization.jsonObject(with: VerifyBlobTests.legacyBundle(signed)) as! [String: Any]
+        legacy["rekorBundle"] = try JSONSerialization.jsonObject(with: other.cosignRekorBundle!)
+        out = try run(["verify-tlog", "--bundle", try env.write(try JSONSerialization.data(withJSONObject: legacy), "mixed.json"), "--log-key", key])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("transparency log entry does not match the bundle"), "\(out.stderr)")
+    }
+
     @Test("verify-tlog: a log key that is not the bundle's log is rejected; usage errors exit 2")
     func verifyTlogWrongKeyAndUsage() throws {
         let env = try ArtifactEnv()

@@ -59,6 +59,12 @@ struct VerifyBlobTests {
         #expect(out.status == 1)
         #expect(out.stderr.contains("no transparency log proof"), "\(out.stderr)")
 
+        // A --certificate that is not the bundle's signer is refused rather than ignored.
+        out = try env.sealgate(["verify-blob", "--bundle", env.dir.appendingPathComponent("b.sigstore.json").path, "--certificate", cert]
+                               + ArtifactEnv.identityFlags + root + [file])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("--certificate differs from the certificate in the bundle"), "\(out.stderr)")
+
         // --certificate-chain: the test Fulcio chain as the trust anchor.
         let chain = try env.write(env.sigstore.fulcio.chain.map(PEM.certificate).joined(), "chain.pem")
         out = try env.sealgate(["verify-blob", "--bundle", legacy, "--certificate-chain", chain] + ArtifactEnv.identityFlags + root + [file])

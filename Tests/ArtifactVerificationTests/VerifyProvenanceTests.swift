@@ -104,6 +104,10 @@ struct VerifyProvenanceTests {
         out = try s.env.sealgate(s.base + ArtifactEnv.identityFlags + ["--source-uri", "github.com/sealgate/demo", s.artifact])
         #expect(out.status == 1)
         #expect(out.stderr.contains("source URI (signing certificate) mismatch: expected 'https://github.com/sealgate/test', found 'https://github.com/sealgate/demo'"), "\(out.stderr)")
+        // Naming only the issuer does not lift the builder binding.
+        out = try s.env.sealgate(s.base + ["--certificate-oidc-issuer", ArtifactEnv.issuer, "--source-uri", "github.com/sealgate/demo", s.artifact])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("builder id (signing certificate) mismatch"), "\(out.stderr)")
         // A wrong explicit identity: expected vs found SAN and issuer.
         out = try s.env.sealgate(s.base + ["--certificate-identity", "https://github.com/x/y", "--source-uri", "github.com/sealgate/demo", s.artifact])
         #expect(out.status == 1)
