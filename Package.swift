@@ -99,5 +99,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
+        // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
+        .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
     ]
 )
