@@ -73,6 +73,10 @@ let package = Package(
             "Admission", "ImagePolicy", "ImageReference", "SigstoreVerify",
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/micro"),
+        // Cold-path timings: signed images in a loopback registry, verified by `sealgate serve` (bench/cold).
+        .executableTarget(name: "sealgate-coldbench", dependencies: [
+            "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
+        ], path: "bench/cold"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
