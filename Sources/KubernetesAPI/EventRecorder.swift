@@ -16,8 +16,8 @@ public final class EventRecorder: @unchecked Sendable {
     /// Records a Warning event about `object` (apiVersion/kind/metadata taken from it). Asynchronous.
     public func warning(about object: JSONValue, reason: String, message: String) {
         let meta = object["metadata"]
-        // Events about cluster-scoped objects live in the client's namespace (client-go uses "default").
-        let namespace = meta?["namespace"]?.stringValue ?? client.config.namespace
+        // The API server requires an event's namespace to be its object's; cluster-scoped objects use "default".
+        let namespace = meta?["namespace"]?.stringValue ?? "default"
         let name = meta?["name"]?.stringValue ?? "unknown"
         var involved: [String: JSONValue] = [
             "apiVersion": object["apiVersion"] ?? "", "kind": object["kind"] ?? "", "name": .string(name),
