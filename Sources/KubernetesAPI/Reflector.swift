@@ -78,6 +78,8 @@ public final class Reflector: @unchecked Sendable {
                 backoff = timing.initialBackoff
             } catch let error as KubeError where error.isGone {
                 logger.info("resourceVersion expired, relisting", metadata: ["resource": "\(resource)"])
+                // A list that itself answers 410 is retried with backoff, not in a tight loop.
+                if rv == nil { sleep(backoff: &backoff) }
                 rv = nil
             } catch let error as KubeError where error.code == 404 && rv == nil {
                 // The CRD is not installed: nothing to enforce from it; check again later.
