@@ -101,7 +101,7 @@ let package = Package(
         ]),
         .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
         .testTarget(name: "KubernetesAPITests", dependencies: [
-            "KubernetesAPI", "Admission", "ImagePolicy", "TestSupport",
+            "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ]

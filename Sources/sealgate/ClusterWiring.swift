@@ -4,6 +4,7 @@ import Foundation
 import ImageVerification
 import KubernetesAPI
 import Logging
+import Registry
 
 /// What `serve` gets from the cluster: policies watched into the store, Secrets for policy keys.
 struct ClusterWiring {
@@ -36,6 +37,14 @@ struct ClusterWiring {
         }
         logger.info("connected to the Kubernetes API", metadata: ["server": "\(config.host):\(config.port)", "watchPolicies": "\(watchPolicies)"])
         return ClusterWiring(client: client, secrets: secrets, policies: source)
+    }
+
+    /// Registry credentials from the pull Secrets the active policies name.
+    func pullCredentials(store: PolicyStore) -> @Sendable (String) -> Credential? {
+        let provider = PullSecretCredentials(secrets: secrets, logger: Logger(label: "sealgate.kube")) {
+            PullSecretCredentials.names(in: store.current)
+        }
+        return { registry in provider.credential(for: registry) }
     }
 
     /// Policy `secretRef` keys (`cosign.pub`, or the only key) for the cosign verifier.

@@ -143,6 +143,7 @@ struct ServeCommand: ParsableCommand {
         registryConfig.extraCAFile = registryCA
         registryConfig.tagTTL = tagCacheTTL
         registryConfig.credentials = try CredentialStore.fromDockerConfigFile()
+        registryConfig.credentialFallback = cluster?.pullCredentials(store: store)
         let registryClient = try RegistryClient(configuration: registryConfig)
 
         let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient),

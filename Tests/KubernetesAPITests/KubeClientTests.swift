@@ -1,6 +1,8 @@
 import Foundation
 import ImagePolicy
+import ImageReference
 import KubernetesAPI
+import Registry
 import Testing
 import TestSupport
 
@@ -97,5 +99,51 @@ struct KubeClientTests {
                                       "data": ["cosign.pub": .string(Data("PEM-2".utf8).base64EncodedString())]])
         #expect(cache.pem(namespace: "sealgate-system", name: "cosign-key") == "PEM-1", "cached within the TTL")
         #expect(await eventually(timeout: 5) { cache.pem(namespace: nil, name: "cosign-key") == "PEM-2" })
+    }
+}
+
+/// signaturePullSecrets: a dockerconfigjson Secret named by a policy authenticates registry requests.
+@Suite(.serialized)
+struct PullSecretTests {
+    @Test func policyPullSecretsBecomeRegistryCredentials() async throws {
+        let api = try FakeAPIServer()
+        let registry = try BackgroundProcess("python3", ["-u", TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path])
+        defer { registry.stop() }
+        guard registry.waitForOutput(timeout: 20, { $0.contains("listening ") }),
+              let port = registry.stdout.split(separator: "\n").first.flatMap({ $0.split(separator: " ").last }) else {
+            Issue.record("faulty registry did not start: \(registry.stderr)"); return
+        }
+        let host = "127.0.0.1:\(port)"
+        let auth = Data("alice:wonderland".utf8).base64EncodedString()
+        let dockerConfig = Data(#"{"auths":{"\#(host)":{"auth":"\#(auth)"}}}"#.utf8).base64EncodedString()
+        try api.control("secret", ["namespace": "sealgate-system", "name": "regcred", "type": "kubernetes.io/dockerconfigjson",
+                                   "data": [".dockerconfigjson": .string(dockerConfig)]])
+        let policy = try PolicyLoader.load(text: """
+            apiVersion: policy.sigstore.dev/v1beta1
+            kind: ClusterImagePolicy
+            metadata: {name: private}
+            spec:
+              images: [{glob: "\(host)/**"}]
+              authorities:
+              - keyless: {identities: [{issuer: "https://issuer.example", subject: "ci@example.com"}]}
+                source: [{signaturePullSecrets: [{name: regcred}]}]
+            """).get()
+        let names = PullSecretCredentials.names(in: policy)
+        #expect(names == ["regcred"])
+        let client = try KubeClient(config: api.config)
+        let provider = PullSecretCredentials(secrets: SecretCache(client: client, defaultNamespace: "sealgate-system", logger: testLogger),
+                                             logger: testLogger) { names }
+        #expect(provider.credential(for: host) == Credential(username: "alice", password: "wonderland"))
+        #expect(provider.credential(for: "other.example") == nil)
+
+        var config = RegistryConfiguration()
+        config.insecureRegistries = [host]
+        config.credentialFallback = { provider.credential(for: $0) }
+        let ref = try ImageRef(parsing: "\(host)/bearer/img:one")
+        let digest = try RegistryClient(configuration: config).resolve(ref, deadline: .after(seconds: 5)).digest
+        #expect(digest.hasPrefix("sha256:"))
+        var without = RegistryConfiguration()
+        without.insecureRegistries = [host]
+        #expect(throws: RegistryError.self) { try RegistryClient(configuration: without).resolve(ref, deadline: .after(seconds: 5)) }
     }
 }

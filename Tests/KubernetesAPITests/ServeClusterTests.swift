@@ -43,6 +43,8 @@ struct ServeClusterTests {
         try api.put(Objects.cip, Objects.invalidCIP("second"))
         #expect(try await eventually { (try api.state()["events"]?.arrayValue ?? []).contains { $0["reason"] == "InvalidPolicy" } })
         #expect(try readyz(server).body.contains("2 policies"))
+        let metrics = try Subprocess.run("curl", ["-sS", "--max-time", "5", server.baseURL + "/metrics"], timeout: 10).stdout
+        #expect(metrics.contains("sealgate_policy_invalid_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("policy") })")
     }
 
     @Test func serveRejectsClusterFlagsWithoutAConnection() throws {
