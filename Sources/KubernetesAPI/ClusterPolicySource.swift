@@ -78,6 +78,7 @@ public final class ClusterPolicySource: @unchecked Sendable {
             let key = Self.key(resource, object)
             valid[key] = nil
             problems[key] = nil
+            forgetReports(key)
             if resource == Self.trustRoots { trustRootSpecs[key] = nil }
             logger.info("policy object deleted", metadata: ["object": "\(key)"])
         }
@@ -108,7 +109,10 @@ public final class ClusterPolicySource: @unchecked Sendable {
             }
         }
         guard !errors.isEmpty else {
-            if problems.removeValue(forKey: key) != nil { logger.info("policy object valid again", metadata: ["object": "\(key)"]) }
+            if problems.removeValue(forKey: key) != nil {
+                forgetReports(key)
+                logger.info("policy object valid again", metadata: ["object": "\(key)"])
+            }
             return
         }
         let message = errors.prefix(10).joined(separator: "; ")
@@ -121,6 +125,10 @@ public final class ClusterPolicySource: @unchecked Sendable {
                      metadata: ["object": "\(key)", "errors": "\(message)"])
         events?.warning(about: json, reason: "InvalidPolicy",
                         message: "sealgate rejected this object (\(kept ? "previous version still enforced" : "not enforced")): \(message)")
+    }
+
+    private func forgetReports(_ key: String) {
+        reported = reported.filter { !$0.hasPrefix(key + "@") }
     }
 
     /// policy-controller's TrustRoot: `spec` holds exactly one of sigstoreKeys, remote, repository.
