@@ -75,6 +75,12 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
         ]),
 
+        // Release-mode timings of the warm path's pieces (bench/micro; smoke-run by the tests).
+        .executableTarget(name: "sealgate-microbench", dependencies: [
+            "Admission", "ImagePolicy", "ImageReference", "SigstoreVerify",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/micro"),
+
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HardeningTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
@@ -104,5 +110,7 @@ let package = Package(
             "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
+        .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
     ]
 )

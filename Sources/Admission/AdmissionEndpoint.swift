@@ -40,9 +40,9 @@ public struct AdmissionEndpoint: Sendable {
         }
         let review: AdmissionReview
         do {
-            review = try JSONDecoder().decode(AdmissionReview.self, from: Data(body))
+            review = try AdmissionReviewDecoding.decode(body)
         } catch {
-            return self.error(400, "malformed AdmissionReview: \(describe(error))")
+            return self.error(400, "malformed AdmissionReview: \(error)")
         }
         guard AdmissionReview.supportedVersions.contains(review.apiVersion) else {
             return error(400, "unsupported apiVersion \"\(review.apiVersion)\"; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1")
@@ -90,23 +90,5 @@ public struct AdmissionEndpoint: Sendable {
     private func error(_ status: Int, _ message: String) -> Reply {
         let data = (try? JSONSerialization.data(withJSONObject: ["error": message], options: [.sortedKeys])) ?? Data()
         return Reply(status: status, contentType: "application/json", body: Array(data))
-    }
-
-    private func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.dataCorrupted(let context):
-            return "invalid JSON\(path(context.codingPath)): \(context.debugDescription)"
-        case DecodingError.keyNotFound(let key, let context):
-            return "missing field \(path(context.codingPath + [key]).dropFirst(4))"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong type at \(path(context.codingPath).dropFirst(4)): \(context.debugDescription)"
-        default:
-            return "\(error)"
-        }
-    }
-
-    private func path(_ keys: [CodingKey]) -> String {
-        guard !keys.isEmpty else { return "" }
-        return " at " + keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 }

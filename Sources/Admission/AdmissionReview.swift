@@ -56,6 +56,23 @@ public struct AdmissionRequest: Codable, Sendable {
     public var oldObject: JSONValue?
     public var dryRun: Bool?
     public var options: JSONValue?
+
+    public init(uid: String, kind: GroupVersionKind, resource: GroupVersionResource, subResource: String? = nil, name: String? = nil,
+                namespace: String? = nil, operation: String, userInfo: JSONValue? = nil, object: JSONValue? = nil,
+                oldObject: JSONValue? = nil, dryRun: Bool? = nil, options: JSONValue? = nil) {
+        self.uid = uid
+        self.kind = kind
+        self.resource = resource
+        self.subResource = subResource
+        self.name = name
+        self.namespace = namespace
+        self.operation = operation
+        self.userInfo = userInfo
+        self.object = object
+        self.oldObject = oldObject
+        self.dryRun = dryRun
+        self.options = options
+    }
 }
 
 public struct AdmissionStatus: Codable, Equatable, Sendable {

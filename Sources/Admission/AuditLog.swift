@@ -7,6 +7,8 @@ public struct AuditRecord: Codable, Sendable {
         public var digest: String?
         public var reasons: [String]
         public var transient: Bool
+        /// The failed checks, structured.
+        public var checks: [CheckRecord]? = nil
     }
 
     public var time = ISO8601DateFormatter().string(from: Date())

@@ -38,9 +38,20 @@ public struct AdmissionSettings: Sendable {
         case none
     }
 
+    /// Which workloads /mutate pins.
+    public enum PinScope: String, Sendable, CaseIterable {
+        /// Every matched workload (policy-controller's behaviour).
+        case all
+        /// Pods only: controllers stay as written, so GitOps tools see no drift; their Pods are still pinned.
+        case pods
+        /// Never patch; /validate denies matched images referenced by tag (use the digest it names).
+        case requireDigest = "require-digest"
+    }
+
     public var mode = Mode.enforce
     public var noMatch = NoMatch.allow
     public var pinning = Pinning.tagDigest
+    public var pinScope = PinScope.all
     /// When verification cannot finish (timeout, registry unreachable): false denies (fail closed).
     public var failOpen = false
     /// Answer this long before the API server's timeout.
@@ -60,6 +71,36 @@ public struct ImageDecision: Sendable {
     public var transient: Bool
     /// A Kyverno rule verified this image (recorded in the `kyverno.io/verify-images` annotation).
     public var kyvernoVerified = false
+    /// Every check behind the decision, one record per policy check (structured reasons).
+    public var checks: [CheckRecord] = []
+}
+
+/// One check of one policy for one image, as logs, audit records and `sealgate explain` report it.
+public struct CheckRecord: Sendable, Codable, Equatable {
+    public var image: String
+    public var policy: String
+    /// Kyverno rule (nil for ClusterImagePolicy).
+    public var rule: String?
+    /// Where in the policy: `authorities[0] (name)`, `rule: attestors[0]`, `spec.policy`, ...
+    public var authority: String
+    /// signature, attestation, condition, static, digest, skip, summary, or resolve/match for admission-level checks.
+    public var check: String
+    /// pass or fail.
+    public var result: String
+    public var transient: Bool
+    public var detail: String
+
+    public init(image: String, policy: String, rule: String? = nil, authority: String, check: String, result: String,
+                transient: Bool, detail: String) {
+        self.image = image
+        self.policy = policy
+        self.rule = rule
+        self.authority = authority
+        self.check = check
+        self.result = result
+        self.transient = transient
+        self.detail = detail
+    }
 }
 
 /// Decides admission requests with the policy engine: extracts images, resolves digests,
@@ -94,21 +135,26 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     }
 
     public func decideAsync(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> AdmissionResponse {
+        await explain(request, mutating: mutating, timeout: timeout).response
+    }
+
+    /// The decision with everything behind it: per image, per policy, per check (`sealgate explain`).
+    public func explain(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> (response: AdmissionResponse, images: [ImageDecision]) {
         let started = Self.now()
         let webhook = mutating ? "mutate" : "validate"
         let images = WorkloadImages.imagesToCheck(request)
         guard !images.isEmpty else {
             record(webhook: webhook, result: "allowed", started: started)
-            return AdmissionResponse(uid: request.uid, allowed: true)
+            return (AdmissionResponse(uid: request.uid, allowed: true), [])
         }
         let status = store.currentStatus
         guard status.loaded else {
             // Never a silent allow: without a valid policy set nothing can be verified.
             record(webhook: webhook, result: mutating ? "allowed" : "denied", started: started)
-            if mutating { return AdmissionResponse(uid: request.uid, allowed: true) }
+            if mutating { return (AdmissionResponse(uid: request.uid, allowed: true), []) }
             let why = status.lastError.map { ": \($0)" } ?? ""
-            return AdmissionResponse(uid: request.uid, allowed: false,
-                                     status: AdmissionStatus(code: 503, message: "sealgate has no valid policies loaded\(why)", reason: "ServiceUnavailable", status: "Failure"))
+            return (AdmissionResponse(uid: request.uid, allowed: false,
+                                      status: AdmissionStatus(code: 503, message: "sealgate has no valid policies loaded\(why)", reason: "ServiceUnavailable", status: "Failure")), [])
         }
         let context = Self.context(for: request)
         let evaluator = PolicyEvaluator(policies: store.current)
@@ -120,7 +166,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         let result = response.allowed ? (decisions.contains { $0.decision == .fail } ? (settings.mode == .audit ? "audited" : "warned") : "allowed") : "denied"
         record(webhook: webhook, result: result, started: started)
         if !mutating { writeAudit(request, decisions: decisions, allowed: response.allowed) }
-        return response
+        return (response, decisions)
     }
 
     // MARK: - Evaluation
@@ -155,9 +201,11 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
 
     private func timedOut(_ image: String, pointers: [String], deadline: Double) -> ImageDecision {
         let detail = "verification did not finish before the admission deadline (registry or signature lookups too slow)"
-        return ImageDecision(image: image, pointers: pointers, decision: settings.failOpen ? .warn : .fail, digest: nil, pinned: nil,
-                             reasons: ["\(detail)\(settings.failOpen ? "; allowed because failure policy is open" : "") — transient, retry"],
-                             transient: true)
+        var d = ImageDecision(image: image, pointers: pointers, decision: settings.failOpen ? .warn : .fail, digest: nil, pinned: nil,
+                              reasons: ["\(detail)\(settings.failOpen ? "; allowed because failure policy is open" : "") — transient, retry"],
+                              transient: true)
+        d.checks = [CheckRecord(image: image, policy: "-", authority: "-", check: "deadline", result: "fail", transient: true, detail: detail)]
+        return d
     }
 
     private func evaluate(_ imageString: String, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
@@ -169,6 +217,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         } catch {
             decision.decision = .fail
             decision.reasons = ["\(error)"]
+            decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "reference", result: "fail", transient: false, detail: "\(error)")]
             return decision
         }
         guard evaluator.applies(image: image, context: context) else {
@@ -181,6 +230,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                 decision.decision = .fail
                 decision.reasons = ["no policy matches this image and unmatched images are denied (--no-match deny)"]
             }
+            decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "match", result: decision.decision == .fail ? "fail" : "pass",
+                                           transient: false, detail: "no policy matches this image (--no-match \(settings.noMatch.rawValue))")]
             return decision
         }
         let digest: String
@@ -196,6 +247,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                 decision.transient = transient
                 decision.decision = transient && settings.failOpen ? .warn : .fail
                 decision.reasons = ["resolving the tag to a digest failed: \(error)\(transient ? " — transient, retry" : "")"]
+                decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "resolve", result: "fail", transient: transient,
+                                               detail: "resolving the tag to a digest failed: \(error)")]
                 return decision
             }
         }
@@ -214,13 +267,29 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         decision.pinned = verdict.pinnedReference
         decision.kyvernoVerified = verdict.policies.contains { $0.rule != nil && $0.decision == .pass }
         decision.reasons = verdict.policies.flatMap { p in
-            p.reasons.filter { !$0.passed || p.decision != .pass }.map { r in
+            // One readable line per image: a policy's summary ("no authority passed") only when it is all there is.
+            let failing = p.reasons.filter { !$0.passed || p.decision != .pass }
+            let specific = failing.filter { $0.kind != .summary || $0.check != "authorities" }
+            return (specific.isEmpty ? failing : specific).map { r in
                 "\(r.policy): \(r.check): \(r.detail)\(p.transient && !r.passed ? " — transient, retry" : "")"
             }
         }
         if decision.decision == .fail && decision.reasons.isEmpty {
             decision.reasons = verdict.policies.filter { $0.decision == .fail }.map { "\($0.policy): failed" }
         }
+        decision.checks = verdict.policies.flatMap { p in
+            p.reasons.map { r in
+                CheckRecord(image: imageString, policy: r.policy, rule: p.rule, authority: r.check, check: r.kind.rawValue,
+                            result: r.passed ? "pass" : "fail", transient: r.transient, detail: r.detail)
+            }
+        }
+        if settings.pinScope == .requireDigest, image.digest == nil, let pinned = verdict.pinnedReference, decision.decision != .fail {
+            let detail = "image is referenced by tag but must be pinned to a digest (--pin-scope require-digest): use \(pinned)"
+            decision.decision = .fail
+            decision.reasons.append(detail)
+            decision.checks.append(CheckRecord(image: imageString, policy: "-", authority: "-", check: "digest", result: "fail", transient: false, detail: detail))
+        }
+        Counter(label: "sealgate_image_decisions_total", dimensions: [("decision", decision.decision.rawValue), ("transient", String(decision.transient))]).increment()
         return decision
     }
 
@@ -253,7 +322,13 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
 
     private func mutateResponse(_ request: AdmissionRequest, images: [ContainerImage], decisions: [ImageDecision]) -> AdmissionResponse {
         var operations: [[String: Any]] = verifyImagesAnnotation(request, decisions: decisions)
-        guard settings.pinning != .none else { return patchResponse(request, operations) }
+        let inScope: Bool
+        switch settings.pinScope {
+        case .all: inScope = true
+        case .pods: inScope = request.kind.kind == "Pod" && request.kind.group.isEmpty
+        case .requireDigest: inScope = false
+        }
+        guard settings.pinning != .none, inScope else { return patchResponse(request, operations) }
         for decision in decisions where decision.decision != .fail {
             guard let pinned = decision.pinned, let digest = decision.digest else { continue }
             let value: String
@@ -344,7 +419,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         ])
         audit?.write(AuditRecord(uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name: Self.objectName(request),
                                  operation: request.operation, dryRun: request.dryRun ?? false, mode: settings.mode.rawValue,
-                                 allowed: allowed, images: failing.map { AuditRecord.Image(image: $0.image, digest: $0.digest, reasons: $0.reasons, transient: $0.transient) }))
+                                 allowed: allowed, images: failing.map { AuditRecord.Image(image: $0.image, digest: $0.digest, reasons: $0.reasons, transient: $0.transient,
+                                                                                                     checks: $0.checks.filter { $0.result == "fail" }) }))
     }
 
     static func now() -> Double {

@@ -1,3 +1,4 @@
+import Crypto
 import Dispatch
 import Foundation
 import ImagePolicy
@@ -66,13 +67,26 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
         return Self.outcome(result, attestations: true)
     }
 
+    /// Verdicts depend on the trust root and on keys read from secrets (which can change under the
+    /// same authority): both go into the fingerprint by content.
+    public func material(for authority: SignatureAuthority?) -> VerificationMaterial {
+        var parts = [trustedRoot.fingerprint]
+        switch authority?.trust {
+        case .secret(let namespace, let name)?: parts.append(secrets(namespace, name) ?? "-")
+        case .keyless(let k)? where k.rootsSecret != nil: parts.append(secrets(k.rootsSecret!.namespace, k.rootsSecret!.name) ?? "-")
+        default: break
+        }
+        let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
+        return VerificationMaterial(fingerprint: digest, expires: trustedRoot.nextExpiry(after: clock()))
+    }
+
     // MARK: - Mapping
 
     static func outcome(_ result: ImageVerificationResult, attestations: Bool) -> AuthorityOutcome {
         guard result.passed else { return .fail(result.summary, transient: result.transient) }
         var outcome = AuthorityOutcome.pass(result.summary, signatures: result.verified.map(signatureJSON))
         if attestations {
-            outcome.statements = result.verified.compactMap { $0.payload.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } }
+            outcome.statements = result.verified.compactMap { $0.payload.flatMap { try? JSONValue.parse(data: $0) } }
         }
         return outcome
     }

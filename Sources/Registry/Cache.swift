@@ -80,12 +80,19 @@ final class SingleFlight<Key: Hashable, Value>: @unchecked Sendable {
 
     private let lock = NSLock()
     private var calls: [Key: Call] = [:]
+    private let coalesced: Counter
+
+    /// `name` labels the lookups in `sealgate_registry_cache_coalesced_total` (callers that waited for another's fetch).
+    init(name: String) {
+        coalesced = Counter(label: "sealgate_registry_cache_coalesced_total", dimensions: [("cache", name)])
+    }
 
     func run(_ key: Key, _ fetch: () throws -> Value) throws -> Value {
         lock.lock()
         if let call = calls[key] {
             call.waiters += 1
             lock.unlock()
+            coalesced.increment()
             call.done.wait()
             return try call.result!.get()
         }

@@ -33,9 +33,9 @@ public final class RegistryClient: @unchecked Sendable {
     private let tags: TTLCache<String, Descriptor>
     private let manifests: TTLCache<String, Manifest>
     private let attachments: TTLCache<String, [Manifest]>
-    private let tagFlight = SingleFlight<String, Descriptor>()
-    private let manifestFlight = SingleFlight<String, Manifest>()
-    private let attachmentFlight = SingleFlight<String, [Manifest]>()
+    private let tagFlight = SingleFlight<String, Descriptor>(name: "tags")
+    private let manifestFlight = SingleFlight<String, Manifest>(name: "manifests")
+    private let attachmentFlight = SingleFlight<String, [Manifest]>(name: "attachments")
 
     public init(configuration: RegistryConfiguration = RegistryConfiguration()) throws {
         self.configuration = configuration

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import X509
 
@@ -36,6 +37,8 @@ public struct TrustedRoot: Sendable {
     public var certificateAuthorities: [CertificateAuthority]
     public var ctlogs: [TransparencyLogInstance]
     public var timestampAuthorities: [CertificateAuthority]
+    /// SHA-256 (hex) of the JSON it was read from: caches key verdicts by it. Empty when built in code.
+    public var fingerprint = ""
 
     public init(tlogs: [TransparencyLogInstance], certificateAuthorities: [CertificateAuthority],
                 ctlogs: [TransparencyLogInstance], timestampAuthorities: [CertificateAuthority]) {
@@ -61,6 +64,14 @@ public struct TrustedRoot: Sendable {
         ctlogs = try (root["ctlogs"] as? [[String: Any]] ?? []).map(Self.log)
         certificateAuthorities = try (root["certificateAuthorities"] as? [[String: Any]] ?? []).map(Self.authority)
         timestampAuthorities = try (root["timestampAuthorities"] as? [[String: Any]] ?? []).map(Self.authority)
+        fingerprint = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The earliest end of validity after `now` among all keys and CAs: verdicts resting on this root
+    /// must not outlive it.
+    public func nextExpiry(after now: Date) -> Date? {
+        let ends = (tlogs + ctlogs).compactMap(\.validFor.end) + (certificateAuthorities + timestampAuthorities).compactMap(\.validFor.end)
+        return ends.filter { $0 > now }.min()
     }
 
     /// The embedded Sigstore public-good trusted root.

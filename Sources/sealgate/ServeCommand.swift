@@ -41,6 +41,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Digest pinning by /mutate: tag-digest (repo:tag@sha256:…), digest (repo@sha256:…) or none.")
     var pinning = env("PINNING") ?? "tag-digest"
 
+    @Option(help: "Which workloads /mutate pins: all, pods (controllers stay as written: no GitOps drift) or require-digest (never patch; deny matched images given by tag).")
+    var pinScope = env("PIN_SCOPE") ?? "all"
+
+    @Option(help: "Seconds a successful verification is reused (capped by the trust material's validity). 0 disables the verification cache.")
+    var verificationCacheTTL = env("VERIFICATION_CACHE_TTL").flatMap(Double.init) ?? 600
+
+    @Option(help: "Seconds a permanent verification failure (no signature, wrong key or identity) is reused. Transient failures are never reused.")
+    var failureCacheTTL = env("FAILURE_CACHE_TTL").flatMap(Double.init) ?? 30
+
     @Flag(help: "Allow (with a warning) when verification cannot finish: registry down, timeout. Default is to deny (fail closed).")
     var failOpen = envFlag("FAIL_OPEN")
 
@@ -146,8 +155,12 @@ struct ServeCommand: ParsableCommand {
         registryConfig.credentialFallback = cluster?.pullCredentials(store: store)
         let registryClient = try RegistryClient(configuration: registryConfig)
 
-        let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient),
-                                    verifier: try makeVerifier(registry: registryClient, logger: logger, secrets: cluster?.secretLookup),
+        var cacheSettings = VerificationCache.Settings()
+        cacheSettings.positiveTTL = verificationCacheTTL
+        cacheSettings.negativeTTL = failureCacheTTL
+        let verifier = VerificationCache(wrapping: try makeVerifier(registry: registryClient, logger: logger, secrets: cluster?.secretLookup),
+                                         settings: cacheSettings)
+        let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient), verifier: verifier,
                                     settings: try admissionSettings(), logger: logger,
                                     audit: try auditFile.map { try AuditLog(path: $0) })
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store)
@@ -164,7 +177,7 @@ struct ServeCommand: ParsableCommand {
             }
             source.resume()
             return source
-        }
+        } + [flushCachesOnSIGUSR1(verifier: verifier, registry: registryClient, logger: logger)]
         // Tests and scripts read the bound port (with --address :0) from this line.
         FileHandle.standardOutput.write(Data("sealgate listening on \(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)\n".utf8))
         server.run()
@@ -177,11 +190,26 @@ struct ServeCommand: ParsableCommand {
         guard let m = AdmissionSettings.Mode(rawValue: mode) else { throw ValidationError("--mode must be enforce, warn or audit") }
         guard let n = AdmissionSettings.NoMatch(rawValue: noMatch) else { throw ValidationError("--no-match must be allow, warn or deny") }
         guard let p = AdmissionSettings.Pinning(rawValue: pinning) else { throw ValidationError("--pinning must be tag-digest, digest or none") }
+        guard let scope = AdmissionSettings.PinScope(rawValue: pinScope) else { throw ValidationError("--pin-scope must be all, pods or require-digest") }
+        settings.pinScope = scope
         settings.mode = m
         settings.noMatch = n
         settings.pinning = p
         settings.failOpen = failOpen
         return settings
+    }
+
+    /// `kill -USR1` empties the verification and registry caches (e.g. after rotating keys out of band).
+    private func flushCachesOnSIGUSR1(verifier: VerificationCache, registry: RegistryClient, logger: Logger) -> DispatchSourceSignal {
+        signal(SIGUSR1, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        source.setEventHandler {
+            verifier.flush()
+            registry.flushCaches()
+            logger.notice("SIGUSR1: verification and registry caches flushed")
+        }
+        source.resume()
+        return source
     }
 
     private func makeLogger() throws -> Logger {

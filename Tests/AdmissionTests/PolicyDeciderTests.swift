@@ -121,6 +121,56 @@ struct PolicyDeciderTests {
         #expect(none.patch == nil)
     }
 
+    @Test("pin scope: all pins Pods and Deployments; pods pins only Pods; require-digest never patches and denies tags")
+    func pinScopes() async throws {
+        let digest = FakeResolver.digest(for: "example/signed-app:v1")
+        let pod = try Self.podRequest(["ghcr.io/example/signed-app:v1"])
+        let deployment = try Self.podRequest(["ghcr.io/example/signed-app:v1"], kind: "Deployment")
+        let podPatch = [["op": "replace", "path": "/spec/containers/0/image", "value": "ghcr.io/example/signed-app:v1@\(digest)"]]
+        let deploymentPatch = [["op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "ghcr.io/example/signed-app:v1@\(digest)"]]
+
+        let all = try decider { $0.pinScope = .all }
+        #expect(try patch(await all.decideAsync(pod, mutating: true, timeout: 10)) == podPatch)
+        #expect(try patch(await all.decideAsync(deployment, mutating: true, timeout: 10)) == deploymentPatch)
+
+        let pods = try decider { $0.pinScope = .pods }
+        #expect(try patch(await pods.decideAsync(pod, mutating: true, timeout: 10)) == podPatch)
+        #expect(await pods.decideAsync(deployment, mutating: true, timeout: 10).patch == nil, "controllers stay as written")
+        #expect(await pods.decideAsync(deployment, mutating: false, timeout: 10).allowed)
+
+        let strict = try decider { $0.pinScope = .requireDigest }
+        #expect(await strict.decideAsync(pod, mutating: true, timeout: 10).patch == nil)
+        #expect(await strict.decideAsync(deployment, mutating: true, timeout: 10).patch == nil)
+        let denied = await strict.decideAsync(deployment, mutating: false, timeout: 10)
+        #expect(!denied.allowed)
+        #expect(denied.status?.message?.contains("must be pinned to a digest") == true, "\(denied.status?.message ?? "")")
+        #expect(denied.status?.message?.contains("ghcr.io/example/signed-app:v1@\(digest)") == true, "the message names the reference to use")
+        let pinned = try Self.podRequest(["ghcr.io/example/signed-app:v1@\(digest)"], kind: "Deployment")
+        #expect(await strict.decideAsync(pinned, mutating: false, timeout: 10).allowed)
+        // Images no policy covers are not the pinning mode's business.
+        #expect(await strict.decideAsync(try Self.podRequest(["quay.io/other/app:1"]), mutating: false, timeout: 10).allowed)
+    }
+
+    @Test("structured reasons: every check recorded with policy, authority, kind, result and transient flag")
+    func structuredReasons() async throws {
+        let d = try decider()
+        let result = await d.explain(try Self.podRequest(["ghcr.io/example/unsigned:v1", "evil.example/x:1", "unreachable.example/app:1", "ghcr.io/example/signed:v1"]),
+                                     mutating: false, timeout: 10)
+        let checks = result.images.flatMap(\.checks)
+        let unsigned = try #require(checks.first { $0.image == "ghcr.io/example/unsigned:v1" && $0.check == "signature" })
+        #expect(unsigned.policy == "ClusterImagePolicy/shop-keyless" && unsigned.authority.hasPrefix("authorities[0]") && unsigned.result == "fail" && !unsigned.transient)
+        #expect(unsigned.detail.contains("no matching signatures"))
+        let blocked = try #require(checks.first { $0.image == "evil.example/x:1" })
+        #expect(blocked.check == "static" && blocked.result == "fail" && blocked.detail.contains("not allowed"))
+        let unreachable = try #require(checks.first { $0.image == "unreachable.example/app:1" })
+        #expect(unreachable.check == "resolve" && unreachable.transient && unreachable.detail.contains("connection refused"))
+        #expect(checks.contains { $0.image == "ghcr.io/example/signed:v1" && $0.result == "pass" && $0.check == "signature" })
+        // One readable line per failing image in the deny message.
+        let lines = (result.response.status?.message ?? "").split(separator: "\n").dropFirst()
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.contains { $0.contains("unreachable.example/app:1") && $0.contains("transient, retry") })
+    }
+
     @Test("a failing image is denied with a message naming image, policy and check")
     func denyMessage() async throws {
         let response = try await decider().decideAsync(try Self.podRequest(["ghcr.io/example/unsigned:v1", "evil.example/x:1"]), mutating: false, timeout: 10)

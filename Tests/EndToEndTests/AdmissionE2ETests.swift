@@ -88,6 +88,11 @@ struct AdmissionE2ETests {
         #expect(dry["allowed"] as? Bool == false)
         // DELETE is never checked.
         #expect(try decide(server, try review(["evil.example/miner:latest"], operation: "DELETE"))["allowed"] as? Bool == true)
+        // Static authorities decide without the registry: not one request was made.
+        let metrics = try Subprocess.run("curl", ["-s", "--cacert", pki.caCertificate, "--connect-to", "localhost::127.0.0.1:",
+                                                  "https://localhost:\(server.port)/metrics"]).stdout
+        #expect(metrics.contains("sealgate_admission_decisions_total"), "metrics not served")
+        #expect(!metrics.contains("sealgate_registry_requests_total{"), "static policies made registry requests")
     }
 
     @Test("policy hot reload: a valid change applies without restart; an invalid one is rejected and the old policies stay")

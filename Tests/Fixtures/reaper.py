@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """reaper.py CMD [ARGS...]: runs CMD as a child and ends it when the test process that started us exits
-(even by a crash), so no server or registry outlives its test. SIGTERM/SIGINT are forwarded; the exit
+(even by a crash), so no server or registry outlives its test. SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2 are forwarded; the exit
 status is the child's (128+N if a signal N ended it)."""
 import os, signal, subprocess, sys, time
 
 parent = os.getppid()
 # The test runner may start us with signals blocked; unblock so forwarding works.
-signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, set(FORWARDED))
 child = subprocess.Popen(sys.argv[1:])
-for sig in (signal.SIGTERM, signal.SIGINT):
+for sig in FORWARDED:
     signal.signal(sig, lambda n, _f: child.send_signal(n))
 while True:
     try:

@@ -61,6 +61,33 @@ func errorFieldPaths(_ text: String) -> [String] {
         ])
     }
 
+    @Test("a YAML syntax error is an error, never a silent end of the file (documents after it must not vanish)")
+    func syntaxErrorAfterValidDocument() {
+        let yaml = """
+        apiVersion: policy.sigstore.dev/v1beta1
+        kind: ClusterImagePolicy
+        metadata: {name: first}
+        spec:
+          images: [{glob: "a.example/**"}]
+          authorities: [{static: {action: pass}}]
+        ---
+        apiVersion: policy.sigstore.dev/v1beta1
+        kind: ClusterImagePolicy
+        metadata: [unclosed
+        ---
+        apiVersion: policy.sigstore.dev/v1beta1
+        kind: ClusterImagePolicy
+        metadata: {name: deny-everything}
+        spec:
+          images: [{glob: "**"}]
+          authorities: [{static: {action: fail}}]
+        """
+        let result = load(yaml)
+        #expect(result.hasErrors)
+        #expect(errorText(result).contains("YAML syntax error"), "\(errorText(result))")
+        #expect(errorText(result).contains("test.yaml"), "\(errorText(result))")
+    }
+
     @Test func unknownFieldsAndKindsAreErrors() {
         let r = load("""
         apiVersion: policy.sigstore.dev/v1beta1

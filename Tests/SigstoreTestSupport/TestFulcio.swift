@@ -8,7 +8,7 @@ public struct TestIdentity: Sendable {
     public enum SAN: Sendable { case email(String), uri(String), username(String) }
     public var san: SAN
     public var issuer: String
-    /// Extra Fulcio extensions by OID last arc (9...22), DER UTF8String encoded.
+    /// Extra Fulcio extensions by OID last arc: 2...6 raw UTF-8 (legacy GitHub claims), 9...22 DER UTF8String.
     public var extensions: [Int: String]
     public init(san: SAN, issuer: String, extensions: [Int: String] = [:]) {
         self.san = san; self.issuer = issuer; self.extensions = extensions
@@ -73,7 +73,8 @@ extension TestCertificateAuthority {
         exts.append(Certificate.Extension(oid: Self.fulcioOID(1), critical: false, value: ArraySlice(identity.issuer.utf8)))
         exts.append(Certificate.Extension(oid: Self.fulcioOID(8), critical: false, value: Self.utf8DER(identity.issuer)))
         for (arc, v) in identity.extensions.sorted(by: { $0.key < $1.key }) {
-            exts.append(Certificate.Extension(oid: Self.fulcioOID(UInt(arc)), critical: false, value: Self.utf8DER(v)))
+            // Like Fulcio: the legacy GitHub arcs 2...6 hold raw UTF-8, later arcs a DER UTF8String.
+            exts.append(Certificate.Extension(oid: Self.fulcioOID(UInt(arc)), critical: false, value: arc <= 6 ? ArraySlice(v.utf8) : Self.utf8DER(v)))
         }
         guard let ctLog else {
             return issue(publicKey: publicKey, serial: serial, notBefore: notBefore, notAfter: notAfter, extensions: exts)

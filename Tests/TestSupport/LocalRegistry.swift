@@ -4,8 +4,10 @@ import Foundation
 public final class LocalRegistry: @unchecked Sendable {
     public let port: UInt16
     public let directory: URL
-    public let process: BackgroundProcess
+    public private(set) var process: BackgroundProcess
     public let tls: Bool
+    private let binary: String
+    private let configPath: String
     /// `127.0.0.1:PORT`, the registry part of image references.
     public var host: String { "127.0.0.1:\(port)" }
 
@@ -17,7 +19,8 @@ public final class LocalRegistry: @unchecked Sendable {
     /// - Parameters:
     ///   - tls: serve HTTPS with a certificate from `pki` (for 127.0.0.1).
     ///   - users: htpasswd basic-auth users (bcrypt via `htpasswd -B`).
-    public init(tls pki: TestPKI? = nil, users: [String: String] = [:]) throws {
+    ///   - accessLog: log every request (to stdout) so tests can count them (`requests()`).
+    public init(tls pki: TestPKI? = nil, users: [String: String] = [:], accessLog: Bool = false) throws {
         guard let binary = Subprocess.which("docker-registry") ?? ["/usr/bin/docker-registry"].first(where: FileManager.default.isExecutableFile) else {
             throw Unavailable(description: "docker-registry is not installed (apt-get install docker-registry)")
         }
@@ -29,7 +32,7 @@ public final class LocalRegistry: @unchecked Sendable {
         log:
           level: warn
           accesslog:
-            disabled: true
+            disabled: \(!accessLog)
         storage:
           filesystem:
             rootdirectory: \(directory.appendingPathComponent("data").path)
@@ -53,9 +56,32 @@ public final class LocalRegistry: @unchecked Sendable {
             }
             config += "auth:\n  htpasswd:\n    realm: sealgate-test\n    path: \(htpasswd)\n"
         }
-        let configPath = directory.appendingPathComponent("config.yml").path
+        configPath = directory.appendingPathComponent("config.yml").path
+        self.binary = binary
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         process = try BackgroundProcess(binary, ["serve", configPath])
+        try waitUntilReady()
+    }
+
+    /// Starts the registry again (same port, same storage) after `stop()`.
+    public func restart() throws {
+        process.stop()
+        process = try BackgroundProcess(binary, ["serve", configPath])
+        try waitUntilReady()
+    }
+
+    /// Requests logged so far (with `accessLog`), as `METHOD /path` (the readiness probes excluded).
+    public func requests() -> [String] {
+        process.stdout.split(separator: "\n").compactMap { line in
+            // Combined log format: ... "GET /v2/x/manifests/v1 HTTP/1.1" 200 ...
+            guard let open = line.firstIndex(of: "\""), let close = line[line.index(after: open)...].firstIndex(of: "\"") else { return nil }
+            let parts = line[line.index(after: open)..<close].split(separator: " ")
+            guard parts.count >= 2, parts[1] != "/v2/" else { return nil }
+            return "\(parts[0]) \(parts[1])"
+        }
+    }
+
+    private func waitUntilReady() throws {
         // Ready when /v2/ answers (200, or 401 with auth).
         let scheme = tls ? "https" : "http"
         let deadline = Date().addingTimeInterval(20)

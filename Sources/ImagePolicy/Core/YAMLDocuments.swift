@@ -1,8 +1,8 @@
 import Yams
 
 /// Splits (multi-document) YAML or JSON text into JSON values using Yams.
-enum YAMLDocuments {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+public enum YAMLDocuments {
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
 
     /// Kubernetes-style scalar resolution: only true/false are booleans and timestamps stay
     /// strings (Yams' YAML 1.1 defaults would turn `on`/`yes` into booleans).
@@ -11,10 +11,13 @@ enum YAMLDocuments {
         return Resolver.basic.appending(bool).appending(.int).appending(.float).appending(.null)
     }()
 
-    static func parse(_ text: String) throws(Failure) -> [JSONValue?] {
+    public static func parse(_ text: String) throws(Failure) -> [JSONValue?] {
         do {
+            // Parser.nextRoot, not compose_all: compose_all's sequence ends silently at a syntax error,
+            // which would drop every document after it (a deny policy among them).
+            let parser = try Parser(yaml: text, resolver: resolver)
             var docs: [JSONValue?] = []
-            for node in try Yams.compose_all(yaml: text, resolver) {
+            while let node = try parser.nextRoot() {
                 docs.append(try convert(node))
             }
             return docs

@@ -27,7 +27,12 @@ enum ClusterImagePolicyEvaluator {
         for authority in p.authorities {
             let check = "authorities[\(authority.index)] (\(authority.name))"
             let (ok, detail, isTransient, match) = await evaluateAuthority(authority, image: image, digest: digest, verifier: verifier)
-            reasons.append(VerdictReason(policy: policyName, check: check, detail: detail, passed: ok))
+            let kind: VerdictReason.Kind
+            switch authority.kind {
+            case .staticAction: kind = .static
+            case .signature: kind = authority.attestations.isEmpty ? .signature : .attestation
+            }
+            reasons.append(VerdictReason(policy: policyName, check: check, detail: detail, passed: ok, kind: kind, transient: !ok && isTransient))
             if ok {
                 passedAny = true
                 matches[authority.name] = match
@@ -43,9 +48,9 @@ enum ClusterImagePolicyEvaluator {
             let violations = specPolicy.cue.violations(of: input)
             if !violations.isEmpty {
                 decision = .fail
-                reasons.append(VerdictReason(policy: policyName, check: "spec.policy", detail: "CUE policy failed: \(violations.joined(separator: "; "))", passed: false))
+                reasons.append(VerdictReason(policy: policyName, check: "spec.policy", detail: "CUE policy failed: \(violations.joined(separator: "; "))", passed: false, kind: .condition))
             } else {
-                reasons.append(VerdictReason(policy: policyName, check: "spec.policy", detail: "CUE policy passed", passed: true))
+                reasons.append(VerdictReason(policy: policyName, check: "spec.policy", detail: "CUE policy passed", passed: true, kind: .condition))
             }
         }
         if decision == .pass { transient = false }

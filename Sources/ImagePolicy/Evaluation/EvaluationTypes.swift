@@ -1,3 +1,4 @@
+import Foundation
 import ImageReference
 
 /// What is being admitted, as far as policy matching needs.
@@ -75,6 +76,24 @@ public protocol AuthorityVerifier: Sendable {
     /// Verify attestations of `predicateType` (an in-toto URI) signed by `authority`
     /// (nil: any signer, Kyverno attestations without attestors) and return their statements.
     func verifyAttestations(image: ImageRef, digest: String, authority: SignatureAuthority?, predicateType: String) async -> AuthorityOutcome
+
+    /// The trust material an answer for `authority` rests on besides the authority itself (trust root,
+    /// keys read from secrets), so caches can key by its content and expire with it.
+    func material(for authority: SignatureAuthority?) -> VerificationMaterial
+}
+
+extension AuthorityVerifier {
+    public func material(for authority: SignatureAuthority?) -> VerificationMaterial { VerificationMaterial() }
+}
+
+/// Content hash of the trust material behind a verification and the time it stops being valid.
+public struct VerificationMaterial: Sendable, Hashable {
+    public var fingerprint: String
+    public var expires: Date?
+    public init(fingerprint: String = "", expires: Date? = nil) {
+        self.fingerprint = fingerprint
+        self.expires = expires
+    }
 }
 
 public enum Decision: String, Sendable, Comparable {
@@ -85,10 +104,19 @@ public enum Decision: String, Sendable, Comparable {
 
 /// One finding: which policy/rule, which check (authority or attestor), and what happened.
 public struct VerdictReason: Sendable, Hashable, CustomStringConvertible {
+    /// What sort of check a reason reports (for structured reasons and `explain`).
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case signature, attestation, condition, `static`, digest, skip, summary
+    }
+
     public var policy: String
+    /// Where in the policy: `authorities[0] (name)`, `rule: attestors[0]`, `spec.policy`, ...
     public var check: String
     public var detail: String
     public var passed: Bool
+    public var kind: Kind = .summary
+    /// Failed for a reason that may clear up on retry (registry unreachable, timeout, 429).
+    public var transient = false
     public var description: String { "\(policy): \(check): \(detail)" }
 }
 

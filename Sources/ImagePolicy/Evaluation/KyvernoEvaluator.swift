@@ -31,13 +31,13 @@ enum KyvernoEvaluator {
         guard v.imageReferences.contains(where: { Wildcard.match(pattern: $0, imageString) }) else { return nil }
         if let skip = v.skipImageReferences.first(where: { Wildcard.match(pattern: $0, imageString) }) {
             return PolicyVerdict(policy: name, rule: ruleName, decision: .skip,
-                                 reasons: [VerdictReason(policy: name, check: "skipImageReferences", detail: "image \(imageString) matches \(skip): skipped", passed: true)],
+                                 reasons: [VerdictReason(policy: name, check: "skipImageReferences", detail: "image \(imageString) matches \(skip): skipped", passed: true, kind: .skip)],
                                  transient: false, pinsDigest: false)
         }
         var reasons: [VerdictReason] = []
         var failed = false, transient = false
-        func add(_ check: String, _ ok: Bool, _ detail: String, _ t: Bool = false) {
-            reasons.append(VerdictReason(policy: name, check: "\(ruleName): \(check)", detail: detail, passed: ok))
+        func add(_ check: String, _ kind: VerdictReason.Kind, _ ok: Bool, _ detail: String, _ t: Bool = false) {
+            reasons.append(VerdictReason(policy: name, check: "\(ruleName): \(check)", detail: detail, passed: ok, kind: kind, transient: !ok && t))
             if !ok { failed = true; if t { transient = true } }
         }
 
@@ -46,14 +46,14 @@ enum KyvernoEvaluator {
                 if let u = Unsupported.reason(a) { return .fail(u) }
                 return await verifier.verifySignature(image: image, digest: digest, authority: a)
             }
-            add("attestors[\(i)]", r.ok, r.detail, r.transient)
+            add("attestors[\(i)]", .signature, r.ok, r.detail, r.transient)
             if !r.ok { break }
         }
         var named: [String: JSONValue] = [:]
         if !failed {
             for (i, att) in v.attestations.enumerated() {
                 let r = await verifyAttestation(att, index: i, image: image, digest: digest, context: context, verifier: verifier)
-                add("attestations[\(i)]", r.ok, r.detail, r.transient)
+                add("attestations[\(i)]", .attestation, r.ok, r.detail, r.transient)
                 if !r.ok { break }
                 if let n = att.name, let p = r.predicate { named[n] = p }
             }
@@ -62,18 +62,18 @@ enum KyvernoEvaluator {
             var root = KyvernoConditions.requestContext(context)
             for (k, p) in named { root[k] = p }
             switch KyvernoConditions.denies(validate.deny, root: root) {
-            case .success(true): add("validate", false, validate.message ?? "denied by validate.deny conditions")
-            case .success(false): add("validate", true, "deny conditions not met")
-            case .failure(let why): add("validate", false, why.description)
+            case .success(true): add("validate", .condition, false, validate.message ?? "denied by validate.deny conditions")
+            case .success(false): add("validate", .condition, true, "deny conditions not met")
+            case .failure(let why): add("validate", .condition, false, why.description)
             }
         }
         let verified = !failed && !(v.attestors.isEmpty && v.attestations.isEmpty)
         if !failed && v.required && !verified {
-            add("required", false, "unverified image \(imageString)")
+            add("required", .summary, false, "unverified image \(imageString)")
         }
         let pinned = v.mutateDigest && verified
         if !failed && v.verifyDigest && !pinned && image.digest == nil {
-            add("verifyDigest", false, "missing digest for \(imageString)")
+            add("verifyDigest", .digest, false, "missing digest for \(imageString)")
         }
         var decision: Decision = failed ? .fail : .pass
         if decision == .pass && reasons.isEmpty {

@@ -1,0 +1,144 @@
+import Admission
+import ArgumentParser
+import Dispatch
+import Foundation
+import ImagePolicy
+
+/// `sealgate explain`: the webhook's decision for a manifest or AdmissionReview, with every check behind it.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show the full decision tree for manifests or AdmissionReviews: per resource, image, policy and check.",
+        discussion: """
+        FILE is YAML or JSON: a manifest (multi-document allowed), a List (kubectl get -o json), or an AdmissionReview; - reads stdin.
+        Exit status: 0 when everything would be admitted, 1 when something would be denied, 2 on usage or input errors.
+        """)
+
+    @Argument(help: "Manifest or AdmissionReview file, or - for stdin.")
+    var file: String
+
+    @OptionGroup var engine: EngineOptions
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: "text or json.")
+    var output = "text"
+
+    @Flag(help: "Also show the mutating webhook's patch.")
+    var mutate = false
+
+    func validate() throws {
+        guard output == "text" || output == "json" else { throw ValidationError("--output must be text or json") }
+    }
+
+    func run() throws {
+        do {
+            try explain()
+        } catch let error as ValidationError {
+            // Input and policy problems: one clear line and exit 2 (not ArgumentParser's usage dump).
+            FileHandle.standardError.write(Data("sealgate explain: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private func explain() throws {
+        let text: String
+        if file == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let requests: [AdmissionRequest]
+        do { requests = try ResourceRequests.parse(text, source: file == "-" ? "stdin" : file) } catch { throw ValidationError("\(error)") }
+        let decider = try engine.makeDecider()
+        let timeout = engine.registry.timeout, mutate = self.mutate
+        let results = blockingAwait {
+            var out: [Explained] = []
+            for request in requests {
+                let validated = await decider.explain(request, mutating: false, timeout: timeout)
+                let patch = mutate ? await decider.decideAsync(request, mutating: true, timeout: timeout).patch : nil
+                out.append(Explained(request: request, response: validated.response, images: validated.images, patch: patch))
+            }
+            return out
+        }
+        if output == "json" {
+            print(try Self.json(results, mode: engine.mode))
+        } else {
+            for r in results { print(Self.tree(r, mode: engine.mode)) }
+        }
+        if results.contains(where: { !$0.response.allowed }) { throw ExitCode(1) }
+    }
+
+    struct Explained: Sendable {
+        var request: AdmissionRequest
+        var response: AdmissionResponse
+        var images: [ImageDecision]
+        var patch: Data?
+
+        var subject: String {
+            "\(request.kind.kind) \(request.namespace.map { "\($0)/" } ?? "")\(request.name ?? request.object?["metadata"]?["name"]?.stringValue ?? "")"
+        }
+    }
+
+    static func tree(_ r: Explained, mode: String) -> String {
+        let verdict = r.response.allowed
+            ? (r.images.contains { $0.decision == .fail } ? "ADMITTED (\(mode) mode; would be denied in enforce mode)" : "ADMITTED")
+            : "DENIED"
+        var lines = ["\(r.subject): \(verdict)"]
+        if r.images.isEmpty { lines.append("  (no images to check)") }
+        for image in r.images {
+            let digest = image.digest.map { " @ \($0)" } ?? ""
+            lines.append("  image \(image.image)\(digest): \(image.decision.rawValue)\(image.transient ? " (transient)" : "")")
+            var lastPolicy: String?
+            for check in image.checks {
+                let policy = check.policy == "-" ? "admission" : check.policy + (check.rule.map { " rule \($0)" } ?? "")
+                if policy != lastPolicy {
+                    lines.append("    \(policy)")
+                    lastPolicy = policy
+                }
+                let mark = check.result == "pass" ? "✔" : "✘"
+                let location = check.authority == "-" ? "" : "\(check.authority) "
+                lines.append("      \(mark) \(location)[\(check.check)] \(check.detail)\(check.transient ? " — transient, retry" : "")")
+            }
+            if let pinned = image.pinned { lines.append("    → pinned as \(pinned)") }
+        }
+        if let message = r.response.status?.message, !r.response.allowed {
+            lines.append("  message: " + message.replacingOccurrences(of: "\n", with: "\n    "))
+        }
+        for warning in r.response.warnings ?? [] { lines.append("  warning: \(warning)") }
+        if let patch = r.patch { lines.append("  patch: \(String(decoding: patch, as: UTF8.self))") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ results: [Explained], mode: String) throws -> String {
+        struct Image: Encodable {
+            var image: String, digest: String?, decision: String, transient: Bool, pinned: String?, checks: [CheckRecord]
+        }
+        struct Resource: Encodable {
+            var resource: String, allowed: Bool, mode: String, message: String?, warnings: [String]?, images: [Image], patch: String?
+        }
+        let resources = results.map { r in
+            Resource(resource: r.subject, allowed: r.response.allowed, mode: mode, message: r.response.status?.message,
+                     warnings: r.response.warnings,
+                     images: r.images.map { Image(image: $0.image, digest: $0.digest, decision: $0.decision.rawValue, transient: $0.transient,
+                                                  pinned: $0.pinned, checks: $0.checks) },
+                     patch: r.patch.map { String(decoding: $0, as: UTF8.self) })
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(resources), as: UTF8.self)
+    }
+}
+
+/// Runs async work from a synchronous command (the CLI has no event loop of its own).
+func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
+    let box = AwaitBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        box.value = await work()
+        done.signal()
+    }
+    done.wait()
+    return box.value!
+}
+
+private final class AwaitBox<T>: @unchecked Sendable { var value: T? }
