@@ -18,7 +18,7 @@ public final class PolicyStore: @unchecked Sendable {
     private let paths: [String]
     private let logger: Logger
     private let lock = NSLock()
-    private var policies = PolicySet()
+    private var policies = PolicySet() { didSet { merged = nil } }
     private var status = Status(loaded: false, lastError: nil, policyCount: 0, fingerprint: "")
     private var lastSeenFingerprint = ""
     private var watcher: DispatchSourceTimer?
@@ -42,9 +42,12 @@ public final class PolicyStore: @unchecked Sendable {
     public var current: PolicySet {
         lock.lock(); defer { lock.unlock() }
         guard let clusterPolicies else { return policies }
-        var merged = policies
-        merged.merge(clusterPolicies)
-        return merged
+        // Merged once per change, not per admission.
+        if let merged { return merged }
+        var set = policies
+        set.merge(clusterPolicies)
+        merged = set
+        return set
     }
 
     public var currentStatus: Status {
@@ -60,7 +63,8 @@ public final class PolicyStore: @unchecked Sendable {
 
     // MARK: - Policies from the cluster (added next to the file-based set, never replacing it)
 
-    private var clusterPolicies: PolicySet?
+    private var clusterPolicies: PolicySet? { didSet { merged = nil } }
+    private var merged: PolicySet?
     private var expectsCluster = false
 
     /// Marks the store as fed from the cluster: not ready until `installClusterPolicies` is first called.
