@@ -57,8 +57,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // Kubernetes API client (list/watch, secrets, events) and the cluster policy source feeding PolicyStore.
+        .target(name: "KubernetesAPI", dependencies: [
+            "Registry", "ImagePolicy", "Admission",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .executableTarget(name: "sealgate", dependencies: [
-            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission",
+            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -103,6 +110,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "KubernetesAPITests", dependencies: [
+            "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
         .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
     ]
