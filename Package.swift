@@ -84,6 +84,12 @@ let package = Package(
         .executableTarget(name: "sealgate-coldbench", dependencies: [
             "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
         ], path: "bench/cold"),
+        // Seeded mutation fuzzer for the parsers (fuzz/parsers; corpus in fuzz/corpus; smoke-run by the tests).
+        .executableTarget(name: "sealgate-fuzz", dependencies: [
+            "Admission", "ImagePolicy", "ImageReference", "Registry", "SigstoreVerify",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "fuzz/parsers"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
