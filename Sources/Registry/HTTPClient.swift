@@ -241,7 +241,8 @@ final class ClientConnection {
                 throw HTTPClientError.tooLarge(length)
             }
             while buffer.count < length {
-                guard try fill(deadline: deadline) else { throw HTTPClientError.malformed("body truncated at \(buffer.count) of \(length) bytes") }
+                // The connection closing mid-body is the network's fault, not the registry's data: transient.
+                guard try fill(deadline: deadline) else { throw HTTPClientError.unreachable("connection closed after \(buffer.count) of \(length) body bytes (truncated)") }
             }
             body = Array(buffer[0..<length])
             buffer.removeFirst(length)
@@ -272,7 +273,7 @@ final class ClientConnection {
                 throw HTTPClientError.tooLarge(body.count + size)
             }
             while buffer.count < size + 2 {
-                guard try fill(deadline: deadline) else { throw HTTPClientError.malformed("chunked body truncated") }
+                guard try fill(deadline: deadline) else { throw HTTPClientError.unreachable("connection closed inside a chunked body (truncated)") }
             }
             body.append(contentsOf: buffer[0..<size])
             buffer.removeFirst(size + 2)

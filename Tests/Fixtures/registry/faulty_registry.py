@@ -9,6 +9,8 @@ The first path segment after /v2/ picks the fault:
   garbage    200 with a body that is not JSON
   ratelimit  429 with Retry-After: 120
   trickle    headers, then one byte of body per second
+  truncated  announces 500 bytes of manifest, sends 100, closes the connection
+  tokenfail  401 with a Bearer challenge whose token endpoint (/token500) answers 500
   bearer     a working manifest behind the Bearer token flow: /token (basic auth alice:wonderland)
              issues a token for the requested scope; /v2/bearer/... wants it
 Prints "listening PORT" once ready.
@@ -31,6 +33,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def handle_any(self, head):
         parts = self.path.split("/")
+        if self.path.startswith("/token500"):
+            return self.reply(500, b'{"errors":[{"code":"UNKNOWN","message":"token service down"}]}')
         if self.path.startswith("/token"):
             query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
             if self.headers.get("Authorization") != "Basic " + base64.b64encode(b"alice:wonderland").decode():
@@ -38,6 +42,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if query.get("service") != ["faulty"] or query.get("scope") != ["repository:bearer/img:pull"]:
                 return self.reply(400, b'{"errors":[{"code":"bad scope"}]}')
             return self.reply(200, json.dumps({"token": "tok-123", "expires_in": 300}).encode())
+        if self.path.startswith("/v2/tokenfail/"):
+            realm = "http://%s:%d/token500" % self.server.server_address
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+                              {"WWW-Authenticate": 'Bearer realm="%s",service="faulty",scope="repository:tokenfail/app:pull"' % realm})
         if self.path.startswith("/v2/bearer/"):
             if self.headers.get("Authorization") != "Bearer tok-123":
                 realm = "http://%s:%d/token" % self.server.server_address
@@ -69,6 +77,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         self.wfile.write(chunk)
                 except OSError:
                     pass
+            return
+        if fault == "truncated":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Content-Length", "500")
+            self.end_headers()
+            if not head:
+                self.wfile.write(MANIFEST[:100])
+                self.wfile.flush()
+            self.close_connection = True
             return
         if fault == "garbage":
             return self.reply(200, b"<html>not json{", {"Content-Type": "application/vnd.oci.image.manifest.v1+json",

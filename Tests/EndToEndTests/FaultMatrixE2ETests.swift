@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Faults through the whole webhook: every registry failure mode of `faulty_registry.py`, a refusing port, TLS
+/// errors, token failures, a 429 storm, vanished policy files and garbage certificate files. Each case must
+/// get a decision before the API server's timeout that names the cause, and afterwards the server must still
+/// be ready and answer a normal request at once (no wedged worker).
+@Suite(.serialized)
+struct FaultMatrixE2ETests {
+    let pki: TestPKI
+    let dir: URL
+
+    init() throws {
+        pki = try TestPKI()
+        dir = try makeTemporaryDirectory("faults")
+    }
+
+    func review(_ image: String) throws -> String {
+        let uid = UUID().uuidString
+        let json = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"\#(uid)","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"shop","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"shop"},"spec":{"containers":[{"name":"c","image":"\#(image)"}]}}}}"#
+        let path = dir.appendingPathComponent("review-\(uid).json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func decide(_ server: SealgateServer, _ image: String, count: Int = 1) throws -> (responses: [[String: Any]], seconds: Double) {
+        let started = Date()
+        let summary = try GoClient.send(url: "https://localhost:\(server.port)/validate", caFile: pki.caCertificate, body: try review(image),
+                                        count: count, timeout: "3s")
+        let responses = (summary["bodies"] as? [[String: Any]] ?? []).compactMap { $0["response"] as? [String: Any] }
+        #expect(responses.count == count, "\(summary)")
+        return (responses, Date().timeIntervalSince(started))
+    }
+
+    func message(_ r: [String: Any]) -> String { ((r["status"] as? [String: Any])?["message"] as? String) ?? "" }
+
+    func readyz(_ server: SealgateServer) throws -> String {
+        try Subprocess.run("curl", ["-s", "-w", " %{http_code}", "--cacert", pki.caCertificate, "--connect-to", "localhost::127.0.0.1:",
+                                    "https://localhost:\(server.port)/readyz"]).stdout
+    }
+
+    static let policy = """
+    apiVersion: policy.sigstore.dev/v1beta1
+    kind: ClusterImagePolicy
+    metadata: {name: signed-only}
+    spec:
+      images: [{glob: "127.0.0.1*/**"}, {glob: "localhost*/**"}]
+      authorities:
+        - keyless:
+            url: https://fulcio.sigstore.dev
+            identities: [{issuer: "https://token.actions.githubusercontent.com", subject: "https://github.com/example/shop/.github/workflows/release.yml@refs/heads/main"}]
+    ---
+    apiVersion: policy.sigstore.dev/v1beta1
+    kind: ClusterImagePolicy
+    metadata: {name: static-ok}
+    spec:
+      images: [{glob: "ghcr.io/example/**"}]
+      authorities: [{static: {action: pass}}]
+    """
+
+    @Test("registry faults: each denied before the deadline, naming the registry and the cause; the server stays ready")
+    func registryFaults() throws {
+        let faulty = try BackgroundProcess("python3", ["-u", TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path])
+        defer { faulty.stop() }
+        try #require(faulty.waitForOutput(timeout: 20) { $0.contains("listening") })
+        let port = faulty.stdout.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        let host = "127.0.0.1:\(port)", tlsHost = "localhost:\(port)", refusing = "127.0.0.1:\(try freeLoopbackPort())"
+        let policies = dir.appendingPathComponent("policies")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        try Self.policy.write(to: policies.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        let cert = try pki.issueServerCertificate(name: "server", serial: 6006)
+        let server = try SealgateServer(arguments: ["--tls-cert", cert.certificate, "--tls-key", cert.key, "--policy", policies.path,
+                                                   "--insecure-registry", host, "--insecure-registry", refusing],
+                                        environment: ["HOME": dir.path], directory: dir.path)
+        defer { server.stop() }
+
+        // (image, registry named in the message, words naming the cause — any one of them, transient?)
+        let cases: [(String, String, [String], Bool)] = [
+            ("\(host)/error500/app:v1", host, ["server error: HTTP 500"], true),
+            ("\(host)/wrongdigest/app:v1", host, ["digest mismatch"], false),
+            ("\(host)/huge/app:v1", host, ["too large"], false),
+            ("\(host)/garbage/app:v1", host, ["not valid JSON"], false),
+            ("\(host)/ratelimit/app:v1", host, ["rate limited"], true),
+            ("\(host)/trickle/app:v1", host, ["timed out", "deadline"], true),
+            ("\(host)/truncated/app:v1", host, ["truncated"], true),
+            ("\(host)/tokenfail/app:v1", host, ["token server 127.0.0.1 answered 500"], true),
+            ("\(host)/hang/app:v1", host, ["timed out", "deadline"], true),
+            ("\(tlsHost)/error500/app:v1", tlsHost, ["TLS handshake"], true),
+            ("\(refusing)/app:v1", refusing, ["unreachable", "refused"], true),
+        ]
+        for (image, registry, causes, transient) in cases {
+            let (responses, seconds) = try decide(server, image)
+            let r = try #require(responses.first)
+            let text = message(r)
+            #expect(r["allowed"] as? Bool == false, "\(image) was admitted")
+            #expect(seconds < 3 + 1.5, "\(image): answered after \(seconds) s; the API server gives up at 3 s")
+            #expect(text.contains(image), "\(image): \(text)")
+            #expect(text.contains(registry) || text.contains("deadline"), "\(image): the registry is not named: \(text)")
+            #expect(causes.contains { text.contains($0) }, "\(image): cause not named (\(causes)): \(text)")
+            #expect(text.contains("transient, retry") == transient, "\(image): transient should be \(transient): \(text)")
+            #expect(try readyz(server).hasSuffix(" 200"), "\(image): server not ready afterwards")
+            // No wedged worker: a normal request is answered at once.
+            let (ok, okSeconds) = try decide(server, "ghcr.io/example/web:v1")
+            #expect(ok.first?["allowed"] as? Bool == true && okSeconds < 2, "\(image): normal request after the fault took \(okSeconds) s")
+        }
+
+        // A 429 storm: 100 admissions at once against a rate-limiting registry, all answered, quickly.
+        let (storm, stormSeconds) = try decide(server, "\(host)/ratelimit/storm:v1", count: 100)
+        #expect(storm.allSatisfy { $0["allowed"] as? Bool == false && message($0).contains("rate limited") }, "\(storm.first ?? [:])")
+        #expect(stormSeconds < 3 + 1.5)
+        #expect(try readyz(server).hasSuffix(" 200"))
+    }
+
+    @Test("policy files vanishing keep the last valid set; garbage certificate files keep the old certificate")
+    func filesVanishAndTurnToGarbage() throws {
+        let policies = dir.appendingPathComponent("vanish")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        let file = policies.appendingPathComponent("p.yaml")
+        try Self.policy.write(to: file, atomically: true, encoding: .utf8)
+        let cert = try pki.issueServerCertificate(name: "server", serial: 6007)
+        let liveCert = dir.appendingPathComponent("tls.crt").path, liveKey = dir.appendingPathComponent("tls.key").path
+        try FileManager.default.copyItem(atPath: cert.certificate, toPath: liveCert)
+        try FileManager.default.copyItem(atPath: cert.key, toPath: liveKey)
+        let server = try SealgateServer(arguments: ["--tls-cert", liveCert, "--tls-key", liveKey, "--policy", policies.path],
+                                        environment: ["HOME": dir.path], directory: dir.path)
+        defer { server.stop() }
+        #expect(try decide(server, "ghcr.io/example/web:v1").responses.first?["allowed"] as? Bool == true)
+
+        try FileManager.default.removeItem(at: file)
+        try "garbage, not a certificate".write(toFile: liveCert, atomically: true, encoding: .utf8)
+        try "garbage, not a key".write(toFile: liveKey, atomically: true, encoding: .utf8)
+        // Give the watchers (2 s policy poll, 1 s certificate poll) time to notice.
+        var ready = ""
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            usleep(300_000)
+            ready = try readyz(server)
+        } while !ready.contains("fail") && Date() < deadline
+        // The old policies and the old certificate keep serving.
+        #expect(try decide(server, "ghcr.io/example/web:v1").responses.first?["allowed"] as? Bool == true)
+        #expect(try TestPKI.presentedSerial(port: server.port) == 6007)
+        #expect(ready.hasSuffix(" 200") || ready.contains("fail"), "\(ready)")
+        #expect(server.process.process.isRunning)
+    }
+}
