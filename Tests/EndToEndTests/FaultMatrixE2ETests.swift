@@ -143,4 +143,34 @@ struct FaultMatrixE2ETests {
         #expect(ready.hasSuffix(" 200") || ready.contains("fail"), "\(ready)")
         #expect(server.process.process.isRunning)
     }
+
+    @Test("no secrets in logs or audit records: registry passwords and bearer tokens never appear, at the most verbose level")
+    func noSecretsInLogs() throws {
+        let faulty = try BackgroundProcess("python3", ["-u", TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path])
+        defer { faulty.stop() }
+        try #require(faulty.waitForOutput(timeout: 20) { $0.contains("listening") })
+        let host = "127.0.0.1:" + faulty.stdout.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        let home = dir.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: home.appendingPathComponent(".docker"), withIntermediateDirectories: true)
+        let basic = Data("alice:wonderland".utf8).base64EncodedString()
+        try #"{"auths":{"\#(host)":{"auth":"\#(basic)"}}}"#.write(to: home.appendingPathComponent(".docker/config.json"), atomically: true, encoding: .utf8)
+        let policies = dir.appendingPathComponent("secrets-policies")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        try Self.policy.write(to: policies.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        let audit = dir.appendingPathComponent("audit.jsonl").path
+        let cert = try pki.issueServerCertificate(name: "server", serial: 6008)
+        let server = try SealgateServer(arguments: ["--tls-cert", cert.certificate, "--tls-key", cert.key, "--policy", policies.path,
+                                                   "--insecure-registry", host, "--log-level", "trace", "--audit-file", audit],
+                                        environment: ["HOME": home.path], directory: dir.path)
+        // The bearer flow runs (token fetched with the password, then used), then verification fails: logged and audited.
+        let r = try #require(try decide(server, "\(host)/bearer/img:v1").responses.first)
+        #expect(r["allowed"] as? Bool == false)
+        #expect(message(r).contains("bearer/img") && !message(r).contains("unauthorized"), "credentials were not used: \(message(r))")
+        server.stop()
+        let logs = server.process.stderr + server.process.stdout + ((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "")
+        #expect(logs.contains("bearer/img"), "the denial was logged")
+        for secret in ["wonderland", basic, "tok-123", "Bearer tok", "Basic "] {
+            #expect(!logs.contains(secret), "secret '\(secret)' in the logs")
+        }
+    }
 }
