@@ -126,7 +126,9 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     public func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse {
         let box = ResponseBox()
         let done = DispatchSemaphore(value: 0)
-        Task {
+        // Run on the calling worker thread: a decision that never suspends (static policies, unmatched
+        // images, cache hits answered without I/O) completes inside Task creation, with no thread hop.
+        Task(executorPreference: InlineExecutor.shared) {
             box.response = await self.decideAsync(request, mutating: mutating, timeout: timeout)
             done.signal()
         }
@@ -441,6 +443,16 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// Runs each job at once on the thread that enqueues it: the worker thread at first, later whichever thread
+/// resumes the task (a registry call finishing on a Dispatch thread).
+final class InlineExecutor: TaskExecutor {
+    static let shared = InlineExecutor()
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        job.runSynchronously(on: asUnownedTaskExecutor())
     }
 }
 
