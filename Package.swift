@@ -57,8 +57,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // `sealgate test` / `apply`: kyverno-test files, rule results, PolicyReports (pure; the engine runs in sealgate).
+        .target(name: "PolicyTesting", dependencies: [
+            "Admission", "ImagePolicy",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(name: "sealgate", dependencies: [
-            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission",
+            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "PolicyTesting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -99,6 +104,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
+        // sealgate test / apply / save: the built binary on kyverno-test files, a loopback registry and offline layouts.
+        .testTarget(name: "PolicyTestingTests", dependencies: [
+            "PolicyTesting", "Admission", "ImagePolicy", "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
         .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
     ]
