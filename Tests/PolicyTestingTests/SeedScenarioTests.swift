@@ -48,6 +48,7 @@ struct SeedScenarioTests {
                 try Self.resources(host: host).write(to: d.appendingPathComponent("resources.yaml"), atomically: true, encoding: .utf8)
             }
             try Self.newTest(signed: "pass", unsigned: "fail").write(to: tests.appendingPathComponent("new/kyverno-test.yaml"), atomically: true, encoding: .utf8)
+            try Self.patched(host: host, digest: signed.digest).write(to: tests.appendingPathComponent("new/patched.yaml"), atomically: true, encoding: .utf8)
             try Self.oldTest.write(to: tests.appendingPathComponent("old/kyverno-test.yaml"), atomically: true, encoding: .utf8)
         }
 
@@ -117,6 +118,20 @@ struct SeedScenarioTests {
             """
         }
 
+        /// The signed pod after the mutating webhook: pinned to its digest (mutateDigest).
+        static func patched(host: String, digest: String) -> String {
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: signed
+            spec:
+              containers:
+                - name: app
+                  image: \(host)/app/signed:v1@\(digest)
+            """
+        }
+
         static func newTest(signed: String, unsigned: String) -> String {
             """
             apiVersion: cli.kyverno.io/v1alpha1
@@ -133,6 +148,7 @@ struct SeedScenarioTests {
                 resources: [signed]
                 kind: Pod
                 result: \(signed)
+                patchedResources: patched.yaml
               - policy: verify-image-sbom
                 rule: keyless-signature-and-spdx
                 resources: [default/unsigned]
@@ -187,7 +203,7 @@ struct SeedScenarioTests {
         let world = try Self.world.get()
         let d = world.dir.appendingPathComponent("wrong")
         try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        for f in ["policy.yaml", "resources.yaml"] {
+        for f in ["policy.yaml", "resources.yaml", "patched.yaml"] {
             try? FileManager.default.removeItem(at: d.appendingPathComponent(f))
             try FileManager.default.copyItem(at: world.tests.appendingPathComponent("new/\(f)"), to: d.appendingPathComponent(f))
         }
@@ -198,6 +214,17 @@ struct SeedScenarioTests {
         #expect(run.stdout.contains("Want pass, got fail"), "\(run.stdout)")
         #expect(run.stderr.contains("kyverno-test.yaml results[1]: verify-image-sbom/keyless-signature-and-spdx v1/Pod/default/unsigned: Want pass, got fail"),
                 "\(run.stderr)")
+        // A patched resource that is not what the mutating webhook makes is a mismatch too.
+        try World.newTest(signed: "pass", unsigned: "fail").write(to: d.appendingPathComponent("kyverno-test.yaml"), atomically: true, encoding: .utf8)
+        try World.patched(host: world.registry.host, digest: "sha256:" + String(repeating: "0", count: 64))
+            .write(to: d.appendingPathComponent("patched.yaml"), atomically: true, encoding: .utf8)
+        let patch = try sealgate(["test", d.path] + world.online)
+        #expect(patch.status == 1, "\(patch.stdout)")
+        #expect(patch.stderr.contains("results[0]: verify-image-sbom/keyless-signature-and-spdx v1/Pod/default/signed: patchedResources: /spec/containers/0/image: want"),
+                "\(patch.stderr)")
+        try World.patched(host: world.registry.host, digest: world.signedDigest).write(to: d.appendingPathComponent("patched.yaml"), atomically: true, encoding: .utf8)
+        try World.newTest(signed: "pass", unsigned: "pass").write(to: d.appendingPathComponent("kyverno-test.yaml"), atomically: true, encoding: .utf8)
+
         let failOnly = try sealgate(["test", d.path, "--fail-only"] + world.online)
         #expect(failOnly.status == 1 && !failOnly.stdout.contains("v1/Pod/default/signed"), "\(failOnly.stdout)")
 
@@ -232,6 +259,21 @@ struct SeedScenarioTests {
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("Test Summary: 4 tests passed and 0 tests failed"), "\(run.stdout)")
         #expect(world.registry.requests().count == before, "offline runs must not reach the registry")
+
+        // A tampered signature blob in the layout fails verification (offline reads are digest-checked).
+        let tampered = world.dir.appendingPathComponent("tampered")
+        try? FileManager.default.removeItem(at: tampered)
+        try FileManager.default.copyItem(at: layout, to: tampered)
+        let sigEntry = try #require((index["manifests"] as? [[String: Any]])?.first {
+            ($0["annotations"] as? [String: String])?["org.opencontainers.image.ref.name"] == "\(host)/app/signed:\(hex).sig" })
+        let blobs = tampered.appendingPathComponent("blobs/sha256")
+        let sigManifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: blobs.appendingPathComponent(
+            String((sigEntry["digest"] as! String).dropFirst(7))))) as? [String: Any])
+        let layer = try #require((sigManifest["layers"] as? [[String: Any]])?.first?["digest"] as? String)
+        try Data("{}".utf8).write(to: blobs.appendingPathComponent(String(layer.dropFirst(7))))
+        let bad = try sealgate(["test", world.tests.appendingPathComponent("new").path, "--offline", tampered.path, "--trusted-root", world.root.path,
+                                "--detailed-results"])
+        #expect(bad.status == 1 && bad.stdout.contains("digest mismatch"), "\(bad.stdout)")
 
         // An image missing from the layout fails its row (not found offline), it never passes.
         let empty = world.dir.appendingPathComponent("empty-layout")
