@@ -18,7 +18,7 @@ struct TestCommand: ParsableCommand {
         """)
 
     @Argument(help: "Directories (searched for kyverno-test.yaml) or test files.")
-    var paths: [String]
+    var paths: [String] = []
 
     @OptionGroup var verification: VerificationOptions
 
@@ -43,6 +43,7 @@ struct TestCommand: ParsableCommand {
     }
 
     private func test() throws {
+        guard !paths.isEmpty else { throw ValidationError("usage: sealgate test DIR... (directories with kyverno-test.yaml files, or test files)") }
         var files: [String] = []
         for path in paths {
             guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(path): no such file or directory") }

@@ -73,6 +73,9 @@ struct KyvernoTestFileTests {
         #expect(noPolicy.status == 2 && noPolicy.stderr.contains("--offline: ") && noPolicy.stderr.contains("not an OCI image layout"), "\(noPolicy.stderr)")
         let apply = try sealgate(["apply", "--policy", Self.examples.appendingPathComponent("04-verify-digest-only-audit/policies.yaml").path])
         #expect(apply.status == 2 && apply.stderr.contains("no resources"), "\(apply.stderr)")
+        let none = try sealgate(["test"])
+        #expect(none.status == 2 && none.stderr == "sealgate test: usage: sealgate test DIR... (directories with kyverno-test.yaml files, or test files)\n",
+                "\(none.stderr)")
         let save = try sealgate(["save", "only-one-arg"])
         #expect(save.status == 2 && save.stderr.contains("usage: sealgate save IMAGE... DIR"), "\(save.stderr)")
     }
