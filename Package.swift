@@ -62,8 +62,15 @@ let package = Package(
             "Admission", "ImagePolicy",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Kubernetes API client (list/watch, secrets, events) and the cluster policy source feeding PolicyStore.
+        .target(name: "KubernetesAPI", dependencies: [
+            "Registry", "ImagePolicy", "Admission",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .executableTarget(name: "sealgate", dependencies: [
-            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "PolicyTesting",
+            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -78,6 +85,10 @@ let package = Package(
             "Admission", "ImagePolicy", "ImageReference", "SigstoreVerify",
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/micro"),
+        // Cold-path timings: signed images in a loopback registry, verified by `sealgate serve` (bench/cold).
+        .executableTarget(name: "sealgate-coldbench", dependencies: [
+            "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
+        ], path: "bench/cold"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
@@ -108,6 +119,10 @@ let package = Package(
         .testTarget(name: "PolicyTestingTests", dependencies: [
             "PolicyTesting", "Admission", "ImagePolicy", "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "KubernetesAPITests", dependencies: [
+            "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
         .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),

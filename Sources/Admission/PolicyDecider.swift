@@ -182,6 +182,14 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             pointerMap[image.image, default: []].append(image.pointer)
         }
         let pointers = pointerMap, order = distinct
+        // Nothing to look up (unmatched images, static policies): decide inline — no tasks, no timer.
+        if order.allSatisfy({ !Self.needsIO($0, context: context, evaluator: evaluator) }) {
+            var decisions: [ImageDecision] = []
+            for image in order {
+                decisions.append(await evaluate(image, pointers: pointers[image]!, context: context, evaluator: evaluator, deadline: deadline))
+            }
+            return decisions
+        }
         let results = ResultCollector()
         // Unstructured tasks: an evaluation stuck past the deadline must not hold up the answer.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -199,6 +207,12 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         return order.map { image in
             finished[image] ?? timedOut(image, pointers: pointers[image]!, deadline: deadline)
         }
+    }
+
+    /// Whether deciding about `image` may touch the registry or the verifier.
+    static func needsIO(_ image: String, context: AdmissionContext, evaluator: PolicyEvaluator) -> Bool {
+        guard let ref = try? ImageRef(parsing: image) else { return false }
+        return evaluator.applies(image: ref, context: context) && evaluator.needsDigest(image: ref, context: context)
     }
 
     private func timedOut(_ image: String, pointers: [String], deadline: Double) -> ImageDecision {

@@ -18,7 +18,7 @@ public final class PolicyStore: @unchecked Sendable {
     private let paths: [String]
     private let logger: Logger
     private let lock = NSLock()
-    private var policies = PolicySet()
+    private var policies = PolicySet() { didSet { merged = nil } }
     private var status = Status(loaded: false, lastError: nil, policyCount: 0, fingerprint: "")
     private var lastSeenFingerprint = ""
     private var watcher: DispatchSourceTimer?
@@ -41,12 +41,51 @@ public final class PolicyStore: @unchecked Sendable {
 
     public var current: PolicySet {
         lock.lock(); defer { lock.unlock() }
-        return policies
+        guard let clusterPolicies else { return policies }
+        // Merged once per change, not per admission.
+        if let merged { return merged }
+        var set = policies
+        set.merge(clusterPolicies)
+        merged = set
+        return set
     }
 
     public var currentStatus: Status {
         lock.lock(); defer { lock.unlock() }
-        return status
+        guard expectsCluster else { return status }
+        // With cluster policies the store is loaded only once the first full list has arrived.
+        var s = status
+        s.loaded = s.loaded && clusterPolicies != nil
+        if clusterPolicies == nil && s.lastError == nil { s.lastError = "waiting for the first sync of cluster policies" }
+        s.policyCount += clusterPolicies.map { $0.clusterImagePolicies.count + $0.kyvernoPolicies.count } ?? 0
+        return s
+    }
+
+    // MARK: - Policies from the cluster (added next to the file-based set, never replacing it)
+
+    private var clusterPolicies: PolicySet? { didSet { merged = nil } }
+    private var merged: PolicySet?
+    private var expectsCluster = false
+
+    /// Marks the store as fed from the cluster: not ready until `installClusterPolicies` is first called.
+    public func expectClusterPolicies() {
+        lock.lock(); defer { lock.unlock() }
+        expectsCluster = true
+    }
+
+    /// Replaces the cluster-sourced policies (already validated object by object) after a full sync or a change.
+    public func installClusterPolicies(_ set: PolicySet) {
+        lock.lock()
+        clusterPolicies = set
+        let count = policies.clusterImagePolicies.count + policies.kyvernoPolicies.count + set.clusterImagePolicies.count + set.kyvernoPolicies.count
+        lock.unlock()
+        policyGauge.record(count)
+    }
+
+    /// True once cluster policies have been installed at least once.
+    public var clusterSynced: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return clusterPolicies != nil
     }
 
     /// Loads now; returns the load error, if any (the previous set, if there was one, stays active).

@@ -91,6 +91,16 @@ public enum PolicyLoader {
         return result
     }
 
+    /// Loads one already-decoded object (e.g. from the Kubernetes API); issues name `source`
+    /// (such as `clusterimagepolicy/name`) instead of a file.
+    public static func load(object: JSONValue, source: String) -> PolicyLoadResult {
+        var result = PolicyLoadResult()
+        let diags = Diagnostics(file: source)
+        loadDocument(object, source: DocumentSource(file: source, documentIndex: 0), diags: diags, into: &result.policies)
+        result.issues = diags.issues
+        return result
+    }
+
     static func loadDocument(_ doc: JSONValue, source: DocumentSource, diags: Diagnostics, into set: inout PolicySet) {
         guard let root = FieldReader.make(doc, path: "", diags: diags) else { return }
         let apiVersion = root.string("apiVersion") ?? ""

@@ -25,6 +25,9 @@ public struct ImageRef: Sendable, Hashable, CustomStringConvertible {
     public let writtenRegistry: String?
     /// Repository path as written (without the implicit `library/` prefix).
     public let writtenRepository: String
+    /// What to pull: `registry/repository@digest` when a digest is known, else `registry/repository:tag`.
+    /// Stored: every policy glob is matched against it.
+    public let pullReference: String
 
     /// Parses and normalizes `string`; throws `ImageReferenceError` naming the invalid part.
     public init(parsing string: String) throws(ImageReferenceError) {
@@ -40,6 +43,7 @@ public struct ImageRef: Sendable, Hashable, CustomStringConvertible {
         self.original = original
         self.writtenRegistry = writtenRegistry
         self.writtenRepository = writtenRepository
+        pullReference = digest.map { "\(registry)/\(repository)@\($0)" } ?? "\(registry)/\(repository):\(tag ?? "latest")"
     }
 
     /// `tag`, or `latest` when neither a tag nor a digest was given.
@@ -54,12 +58,6 @@ public struct ImageRef: Sendable, Hashable, CustomStringConvertible {
         if let t = effectiveTag { s += ":\(t)" }
         if let d = digest { s += "@\(d)" }
         return s
-    }
-
-    /// What to pull: `registry/repository@digest` when a digest is known, else `registry/repository:tag`.
-    public var pullReference: String {
-        if let d = digest { return "\(name)@\(d)" }
-        return "\(name):\(effectiveTag ?? "latest")"
     }
 
     /// The string policy-controller (ClusterImagePolicy) globs are matched against:

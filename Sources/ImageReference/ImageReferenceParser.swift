@@ -12,7 +12,11 @@ enum ImageReferenceParser {
             ImageReferenceError(part: part, input: input, reason: reason)
         }
         if input.isEmpty { throw fail(.reference, "empty reference") }
-        if input.contains(where: { $0.isWhitespace }) { throw fail(.reference, "contains whitespace") }
+        // Byte checks below assume ASCII; anything else is checked by Character (slower, rare).
+        if input.utf8.contains(where: { $0 == 0x20 || (0x09...0x0D).contains($0) })
+            || (!input.utf8.allSatisfy { $0 < 0x80 } && input.contains(where: { $0.isWhitespace })) {
+            throw fail(.reference, "contains whitespace")
+        }
 
         // 1. digest: everything after the first "@".
         var rest = Substring(input)
@@ -53,7 +57,7 @@ enum ImageReferenceParser {
             if let reason = registryProblem(reg) { throw fail(.registry, "\"\(reg)\" \(reason)") }
         }
         if path.isEmpty { throw fail(.repository, "missing repository path") }
-        if path.contains(where: { $0.isUppercase }) {
+        if path.utf8.contains(where: { (0x41...0x5A).contains($0) }) || (!path.utf8.allSatisfy { $0 < 0x80 } && path.contains(where: { $0.isUppercase })) {
             throw fail(.repository, "\"\(path)\" must be lowercase")
         }
         for component in path.split(separator: "/", omittingEmptySubsequences: false) {
@@ -61,7 +65,7 @@ enum ImageReferenceParser {
                 throw fail(.repository, "path component \"\(component)\" must match [a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*")
             }
         }
-        if writtenRegistry == nil, path.utf8.count == 64, path.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+        if writtenRegistry == nil, path.utf8.count == 64, path.utf8.allSatisfy(isLowerHex) {
             throw fail(.repository, "cannot specify 64-byte hexadecimal strings")
         }
 
@@ -82,36 +86,36 @@ enum ImageReferenceParser {
         guard let colon = d.firstIndex(of: ":") else { throw fail("must be <algorithm>:<hex>") }
         let algorithm = String(d[..<colon])
         let hex = d[d.index(after: colon)...]
-        guard !algorithm.isEmpty, algorithm.allSatisfy({ ($0.isLetter && $0.isLowercase && $0.isASCII) || $0.isNumber || "+._-".contains($0) }) else {
+        guard !algorithm.isEmpty, algorithm.utf8.allSatisfy({ (0x61...0x7A).contains($0) || isDigit($0) || "+._-".utf8.contains($0) }) else {
             throw fail("has an invalid algorithm")
         }
         guard let expected = digestHexLengths[algorithm] else {
             throw fail("uses unsupported digest algorithm \"\(algorithm)\"")
         }
-        guard hex.allSatisfy({ $0.isHexDigit && $0.isASCII && !$0.isUppercase }) else {
+        guard hex.utf8.allSatisfy(isLowerHex) else {
             throw fail("must be lowercase hexadecimal after \"\(algorithm):\"")
         }
-        guard hex.count == expected else {
-            throw fail("must have \(expected) hex characters for \(algorithm), got \(hex.count)")
+        guard hex.utf8.count == expected else {
+            throw fail("must have \(expected) hex characters for \(algorithm), got \(hex.utf8.count)")
         }
     }
 
-    static func isWordChar(_ c: Character) -> Bool {
-        c.isASCII && (c.isLetter || c.isNumber || c == "_")
-    }
+    // ASCII byte classes: references are ASCII by grammar, and byte checks avoid Unicode property lookups.
+    static func isDigit(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) }
+    static func isLetter(_ b: UInt8) -> Bool { (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) }
+    static func isLowerHex(_ b: UInt8) -> Bool { isDigit(b) || (0x61...0x66).contains(b) }
+    static func isWordChar(_ b: UInt8) -> Bool { isLetter(b) || isDigit(b) || b == UInt8(ascii: "_") }
+    static func isAlnumLower(_ b: UInt8) -> Bool { isDigit(b) || (0x61...0x7A).contains(b) }
 
     static func isValidTag(_ t: String) -> Bool {
-        guard let first = t.first, isWordChar(first), t.count <= tagLengthMax else { return false }
-        return t.allSatisfy { isWordChar($0) || $0 == "." || $0 == "-" }
-    }
-
-    static func isAlnumLower(_ c: Character) -> Bool {
-        c.isASCII && (c.isNumber || (c.isLetter && c.isLowercase))
+        let bytes = t.utf8
+        guard let first = bytes.first, isWordChar(first), bytes.count <= tagLengthMax else { return false }
+        return bytes.allSatisfy { isWordChar($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 
     /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
     static func isValidPathComponent(_ s: Substring) -> Bool {
-        let chars = Array(s)
+        let chars = Array(s.utf8)
         var i = 0
         func alnumRun() -> Bool {
             let start = i
@@ -121,9 +125,9 @@ enum ImageReferenceParser {
         guard alnumRun() else { return false }
         while i < chars.count {
             switch chars[i] {
-            case ".": i += 1
-            case "_": i += 1; if i < chars.count, chars[i] == "_" { i += 1 }
-            case "-": while i < chars.count, chars[i] == "-" { i += 1 }
+            case UInt8(ascii: "."): i += 1
+            case UInt8(ascii: "_"): i += 1; if i < chars.count, chars[i] == UInt8(ascii: "_") { i += 1 }
+            case UInt8(ascii: "-"): while i < chars.count, chars[i] == UInt8(ascii: "-") { i += 1 }
             default: return false
             }
             guard alnumRun() else { return false }
@@ -138,7 +142,8 @@ enum ImageReferenceParser {
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return "has an unterminated IPv6 address" }
             let inner = host[host.index(after: host.startIndex)..<close]
-            guard !inner.isEmpty, inner.allSatisfy({ $0.isHexDigit || $0 == ":" }), inner.contains(":") else {
+            guard !inner.isEmpty, inner.utf8.allSatisfy({ isDigit($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) || $0 == UInt8(ascii: ":") }),
+                  inner.contains(":") else {
                 return "has an invalid IPv6 address"
             }
             let after = host[host.index(after: close)...]
@@ -154,14 +159,14 @@ enum ImageReferenceParser {
             }
             let labels = host.split(separator: ".", omittingEmptySubsequences: false)
             for label in labels {
-                guard let f = label.first, let l = label.last,
-                      f.isASCII, l.isASCII, f.isLetter || f.isNumber, l.isLetter || l.isNumber,
-                      label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+                let bytes = label.utf8
+                guard let f = bytes.first, let l = bytes.last, isLetter(f) || isDigit(f), isLetter(l) || isDigit(l),
+                      bytes.allSatisfy({ isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") })
                 else { return "has an invalid host name" }
             }
         }
         if let p = port {
-            guard !p.isEmpty, p.allSatisfy({ $0.isASCII && $0.isNumber }) else { return "has an invalid port" }
+            guard !p.isEmpty, p.utf8.allSatisfy(isDigit) else { return "has an invalid port" }
         }
         return nil
     }

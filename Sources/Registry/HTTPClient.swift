@@ -4,25 +4,31 @@ import Foundation
 import Glibc
 
 /// Where and how to reach one registry host.
-struct Endpoint: Hashable, Sendable {
-    var host: String
-    var port: UInt16
-    var secure: Bool
+package struct Endpoint: Hashable, Sendable {
+    package var host: String
+    package var port: UInt16
+    package var secure: Bool
 
-    var authority: String { (port == (secure ? 443 : 80)) ? host : "\(host):\(port)" }
+    package init(host: String, port: UInt16, secure: Bool) {
+        self.host = host
+        self.port = port
+        self.secure = secure
+    }
+
+    package var authority: String { (port == (secure ? 443 : 80)) ? host : "\(host):\(port)" }
 }
 
-struct HTTPResponse: Sendable {
-    var status: Int
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+package struct HTTPResponse: Sendable {
+    package var status: Int
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
 
-    func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.name == name }?.value
     }
 }
 
-enum HTTPClientError: Error {
+package enum HTTPClientError: Error {
     case timeout(String)
     case unreachable(String)
     case tls(String)
@@ -32,7 +38,7 @@ enum HTTPClientError: Error {
 
 /// A small HTTP/1.1 client for registries: blocking calls bounded by a deadline, TLS through
 /// OpenSSL with hostname verification, keep-alive connections pooled per endpoint.
-final class HTTPClient: @unchecked Sendable {
+package final class HTTPClient: @unchecked Sendable {
     private let tlsContext: OpaquePointer
     private let lock = NSLock()
     private var idle: [Endpoint: [ClientConnection]] = [:]
@@ -53,7 +59,27 @@ final class HTTPClient: @unchecked Sendable {
         tlsContext = ctx
     }
 
+    /// A client trusting exactly what `tls` says (e.g. only a cluster CA), optionally with a client certificate.
+    package init(tls: TLSClientOptions) throws {
+        signal(SIGPIPE, SIG_IGN)
+        tlsContext = try tls.makeContext()
+    }
+
     deinit { SSL_CTX_free(tlsContext) }
+
+    /// Sends a request on a fresh connection and returns once the response head is in; the body is read
+    /// from the returned stream (long-lived responses such as Kubernetes watches).
+    package func openStream(_ endpoint: Endpoint, method: String, target: String, headers: [(String, String)],
+                            body: [UInt8] = [], deadline: Deadline) throws -> HTTPStream {
+        lock.lock()
+        requestCount += 1
+        lock.unlock()
+        let connection = try ClientConnection(endpoint: endpoint, tlsContext: tlsContext, deadline: deadline)
+        try connection.writeRequest(method: method, target: target, headers: headers, body: body, deadline: deadline)
+        var head = try connection.readResponseHead(deadline: deadline)
+        while head.status == 100 { head = try connection.readResponseHead(deadline: deadline) }
+        return HTTPStream(connection: connection, head: head)
+    }
 
     var requestsSent: Int {
         lock.lock(); defer { lock.unlock() }
@@ -61,7 +87,7 @@ final class HTTPClient: @unchecked Sendable {
     }
 
     /// Sends one request; retries once on a fresh connection when a pooled one turns out closed.
-    func send(_ endpoint: Endpoint, method: String, target: String, headers: [(String, String)], body: [UInt8] = [],
+    package func send(_ endpoint: Endpoint, method: String, target: String, headers: [(String, String)], body: [UInt8] = [],
               maxBody: Int, deadline: Deadline) throws -> HTTPResponse {
         lock.lock()
         requestCount += 1
@@ -124,6 +150,16 @@ final class ClientConnection {
 
     func roundTrip(method: String, target: String, headers: [(String, String)], body: [UInt8], maxBody: Int,
                    deadline: Deadline) throws -> HTTPResponse {
+        try writeRequest(method: method, target: target, headers: headers, body: body, deadline: deadline)
+        do {
+            return try readResponse(isHead: method == "HEAD", maxBody: maxBody, deadline: deadline)
+        } catch {
+            reusable = false
+            throw error
+        }
+    }
+
+    func writeRequest(method: String, target: String, headers: [(String, String)], body: [UInt8], deadline: Deadline) throws {
         var head = "\(method) \(target) HTTP/1.1\r\nhost: \(endpoint.authority)\r\nuser-agent: sealgate\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "PUT" || method == "POST" { head += "content-length: \(body.count)\r\n" }
@@ -135,17 +171,40 @@ final class ClientConnection {
             reusable = false
             throw error
         }
-        do {
-            return try readResponse(isHead: method == "HEAD", maxBody: maxBody, deadline: deadline)
-        } catch {
-            reusable = false
-            throw error
-        }
     }
+
+    // MARK: - Streaming (for HTTPStream)
+
+    func readResponseHead(deadline: Deadline) throws -> HTTPResponse {
+        reusable = false
+        return try readHead(deadline: deadline)
+    }
+
+    /// Raw bytes after the head: what is buffered, else one read; nil at end of stream. A timeout consumes nothing.
+    func readAvailable(deadline: Deadline) throws -> [UInt8]? {
+        if buffer.isEmpty {
+            guard try fill(deadline: deadline) else { return nil }
+        }
+        defer { buffer = [] }
+        return buffer
+    }
+
+    /// Wakes a reader blocked on this connection from another thread (it then sees end of stream).
+    func interrupt() { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
 
     // MARK: - Response parsing
 
     private func readResponse(isHead: Bool, maxBody: Int, deadline: Deadline) throws -> HTTPResponse {
+        let response = try readHead(deadline: deadline)
+        let status = response.status, headers = response.headers
+        if status == 100 { return try readResponse(isHead: isHead, maxBody: maxBody, deadline: deadline) }
+        if response.header("connection")?.lowercased() == "close" { reusable = false }
+        if isHead || status == 204 || status == 304 { return response }
+        return HTTPResponse(status: status, headers: headers, body: try readBody(response, maxBody: maxBody, deadline: deadline))
+    }
+
+    /// Status line and headers; the body stays unread.
+    private func readHead(deadline: Deadline) throws -> HTTPResponse {
         var headEnd: Int?
         while headEnd == nil {
             headEnd = findCRLFCRLF()
@@ -168,10 +227,10 @@ final class ClientConnection {
             guard let colon = line.firstIndex(of: ":") else { throw HTTPClientError.malformed("bad header line") }
             headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
-        let response = HTTPResponse(status: status, headers: headers, body: [])
-        if status == 100 { return try readResponse(isHead: isHead, maxBody: maxBody, deadline: deadline) }
-        if response.header("connection")?.lowercased() == "close" { reusable = false }
-        if isHead || status == 204 || status == 304 { return response }
+        return HTTPResponse(status: status, headers: headers, body: [])
+    }
+
+    private func readBody(_ response: HTTPResponse, maxBody: Int, deadline: Deadline) throws -> [UInt8] {
         var body: [UInt8] = []
         if response.header("transfer-encoding")?.lowercased().contains("chunked") == true {
             body = try readChunked(maxBody: maxBody, deadline: deadline)
@@ -194,7 +253,7 @@ final class ClientConnection {
             body = buffer
             buffer = []
         }
-        return HTTPResponse(status: status, headers: headers, body: body)
+        return body
     }
 
     private func readChunked(maxBody: Int, deadline: Deadline) throws -> [UInt8] {

@@ -9,6 +9,8 @@ public struct RegistryConfiguration: Sendable {
     /// Extra PEM CA bundle trusted besides the system store.
     public var extraCAFile: String?
     public var credentials = CredentialStore()
+    /// Consulted when `credentials` has nothing for a registry (e.g. pull Secrets named by cluster policies).
+    public var credentialFallback: (@Sendable (_ registry: String) -> Credential?)?
     /// How long a tag's digest is trusted before asking again (tags move).
     public var tagTTL: Double = 30
     /// How long a digest's signature/attestation listing is reused (new signatures can be attached).
@@ -285,7 +287,7 @@ public final class RegistryClient: @unchecked Sendable {
                          push: Bool = false, deadline: Deadline) throws -> HTTPResponse {
         var endpoint = self.endpoint(for: registry)
         let scope = "repository:\(repository):\(push ? "pull,push" : "pull")"
-        let credential = configuration.credentials.credential(for: registry)
+        let credential = configuration.credentials.credential(for: registry) ?? configuration.credentialFallback?(registry)
         var target = path
         var authorization = auth.cachedAuthorization(registry: registry, scope: scope, credential: credential)
         var authenticated = false

@@ -27,7 +27,7 @@ struct RegistryDigestResolver: DigestResolver {
 
 extension ServeCommand {
     /// cosign-compatible verification against the trust root (`--trusted-root`, else Sigstore public good).
-    func makeVerifier(registry: RegistryClient, logger: Logger) throws -> any AuthorityVerifier {
+    func makeVerifier(registry: RegistryClient, logger: Logger, secrets: CosignAuthorityVerifier.SecretLookup? = nil) throws -> any AuthorityVerifier {
         let root: TrustedRoot
         if let trustedRoot {
             guard let data = FileManager.default.contents(atPath: trustedRoot) else {
@@ -37,8 +37,9 @@ extension ServeCommand {
         } else {
             root = try TrustedRoot.publicGood()
         }
-        // Secrets named by policies (keys, CA bundles) come from the cluster: not read yet, so such
-        // authorities fail closed with a message saying the secret is unavailable.
-        return CosignAuthorityVerifier(registry: registry, trustedRoot: root, timeout: AdmissionEndpoint.maxTimeout)
+        // Secrets named by policies (keys, CA bundles) come from the cluster (--kube/--kubeconfig); without
+        // it such authorities fail closed with a message saying the secret is unavailable.
+        guard let secrets else { return CosignAuthorityVerifier(registry: registry, trustedRoot: root, timeout: AdmissionEndpoint.maxTimeout) }
+        return CosignAuthorityVerifier(registry: registry, trustedRoot: root, timeout: AdmissionEndpoint.maxTimeout, secrets: secrets)
     }
 }

@@ -95,6 +95,20 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds in-flight requests get to finish after SIGTERM.")
     var drainTimeout = env("DRAIN_TIMEOUT").flatMap(Double.init) ?? 25
 
+    // MARK: Cluster (see ClusterWiring.swift)
+
+    @Flag(help: "Use the Kubernetes API in-cluster (service account token and CA): Secrets named by policies, and --watch-policies.")
+    var kube = envFlag("KUBE")
+
+    @Option(help: "Use the Kubernetes API through this kubeconfig (current context) instead of in-cluster config.")
+    var kubeconfig = env("KUBECONFIG")
+
+    @Flag(help: "Watch ClusterImagePolicy, TrustRoot and Kyverno (Cluster)Policy objects and enforce them alongside --policy files; /readyz waits for the first sync.")
+    var watchPolicies = envFlag("WATCH_POLICIES")
+
+    @Option(help: "Namespace of Secrets named by policies without a namespace. Default: the service account's (or kubeconfig context's) namespace.")
+    var secretNamespace = env("SECRET_NAMESPACE")
+
     func run() throws {
         let logger = try makeLogger()
         let (host, port) = try parseAddress(address)
@@ -126,22 +140,26 @@ struct ServeCommand: ParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let policyPaths = policies.isEmpty && FileManager.default.fileExists(atPath: "policies") ? ["policies"] : policies
-        guard !policyPaths.isEmpty else { throw ValidationError("no policies: pass --policy FILE|DIR (or run where ./policies exists)") }
+        guard !policyPaths.isEmpty || watchPolicies else { throw ValidationError("no policies: pass --policy FILE|DIR (or run where ./policies exists), or --watch-policies") }
         let store = PolicyStore(paths: policyPaths, logger: logger)
         store.reload()
-        store.watch()
+        if !policyPaths.isEmpty { store.watch() }
+        let cluster = try ClusterWiring.connect(inCluster: kube, kubeconfig: kubeconfig, secretNamespace: secretNamespace,
+                                                watchPolicies: watchPolicies, store: store, logger: logger)
 
         var registryConfig = RegistryConfiguration()
         registryConfig.insecureRegistries = Set(insecureRegistries)
         registryConfig.extraCAFile = registryCA
         registryConfig.tagTTL = tagCacheTTL
         registryConfig.credentials = try CredentialStore.fromDockerConfigFile()
+        registryConfig.credentialFallback = cluster?.pullCredentials(store: store)
         let registryClient = try RegistryClient(configuration: registryConfig)
 
         var cacheSettings = VerificationCache.Settings()
         cacheSettings.positiveTTL = verificationCacheTTL
         cacheSettings.negativeTTL = failureCacheTTL
-        let verifier = VerificationCache(wrapping: try makeVerifier(registry: registryClient, logger: logger), settings: cacheSettings)
+        let verifier = VerificationCache(wrapping: try makeVerifier(registry: registryClient, logger: logger, secrets: cluster?.secretLookup),
+                                         settings: cacheSettings)
         let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient), verifier: verifier,
                                     settings: try admissionSettings(), logger: logger,
                                     audit: try auditFile.map { try AuditLog(path: $0) })
@@ -163,6 +181,7 @@ struct ServeCommand: ParsableCommand {
         // Tests and scripts read the bound port (with --address :0) from this line.
         FileHandle.standardOutput.write(Data("sealgate listening on \(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)\n".utf8))
         server.run()
+        cluster?.policies?.stop()
         signals.forEach { $0.cancel() }
     }
 

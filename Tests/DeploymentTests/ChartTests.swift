@@ -173,12 +173,15 @@ enum HelmRender {
         #expect(dig(monitor?.object, "spec", "endpoints", "0", "scheme") as? String == "https")
         #expect(dig(monitor?.object, "spec", "endpoints", "0", "tlsConfig", "ca", "secret", "name") as? String == secretName)
         #expect(dig(monitor?.object, "spec", "endpoints", "0", "port") as? String == "https")
-        // CRDs toggle renders the same CRD as deploy/crds.
-        let crd = report.one("CustomResourceDefinition")
+        // CRDs toggle renders the same CRDs (ClusterImagePolicy, TrustRoot) as deploy/crds.
         guard let plain = try Manifests.validate(["deploy/crds"]) else { return }
-        let rendered = NSDictionary(dictionary: crd?.object ?? [:])
-        let same = rendered.isEqual(to: plain.one("CustomResourceDefinition")?.object ?? ["": 0])
-        #expect(same, "chart CRD differs from deploy/crds")
+        let crds = report.all("CustomResourceDefinition")
+        #expect(crds.map(\.name).sorted() == ["clusterimagepolicies.policy.sigstore.dev", "trustroots.policy.sigstore.dev"])
+        for crd in crds {
+            let rendered = NSDictionary(dictionary: crd.object)
+            let same = rendered.isEqual(to: plain.all("CustomResourceDefinition").first { $0.name == crd.name }?.object ?? ["": 0])
+            #expect(same, "chart CRD \(crd.name) differs from deploy/crds")
+        }
     }
 
     @Test func existingConfigMapAuditMode() throws {
@@ -305,7 +308,9 @@ enum HelmRender {
         let tmp = try makeTemporaryDirectory("pod-tmp")
         defer { for d in [tlsVolume, policyVolume, tmp] { try? FileManager.default.removeItem(at: d) } }
         let remap = [(mountPath("tls"), tlsVolume.path), (mountPath("policies"), policyVolume.path), ("/tmp", tmp.path)]
-        let args = strings(container["args"]).filter { !$0.hasPrefix("--address=") }.map { arg -> String in
+        // No API server here: the cluster flags are covered by KubernetesAPITests against a fake apiserver.
+        #expect(strings(container["args"]).contains("--watch-policies"))
+        let args = strings(container["args"]).filter { !$0.hasPrefix("--address=") && $0 != "--kube" && $0 != "--watch-policies" }.map { arg -> String in
             // Replace one mount prefix at most (the temporary directories themselves live under /tmp).
             guard let (from, to) = remap.first(where: { arg.contains("=\($0.0)/") }) else { return arg }
             return arg.replacingOccurrences(of: "=\(from)/", with: "=\(to)/")

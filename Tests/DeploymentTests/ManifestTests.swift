@@ -95,12 +95,15 @@ import TestSupport
         let clusterRole = report.one("ClusterRole")
         var granted: [String: Set<String>] = [:]
         for rule in clusterRole?.object["rules"] as? [[String: Any]] ?? [] {
-            #expect(Set(strings(rule["verbs"])).isSubset(of: ["get", "list", "watch"]), "ClusterRole may only read")
+            // Read-only, except creating Events that report invalid policies.
+            let allowed: Set<String> = strings(rule["resources"]) == ["events"] ? ["create"] : ["get", "list", "watch"]
+            #expect(Set(strings(rule["verbs"])).isSubset(of: allowed), "ClusterRole may only read (and create events)")
             for g in strings(rule["apiGroups"]) { for r in strings(rule["resources"]) { granted["\(r).\(g)"] = Set(strings(rule["verbs"])) } }
         }
         #expect(Set(granted.keys) == ["clusterimagepolicies.policy.sigstore.dev", "trustroots.policy.sigstore.dev",
-                                      "clusterpolicies.kyverno.io", "policies.kyverno.io"])
-        #expect(granted.values.allSatisfy { $0 == ["get", "list", "watch"] })
+                                      "clusterpolicies.kyverno.io", "policies.kyverno.io", "events."])
+        #expect(granted.filter { $0.key != "events." }.values.allSatisfy { $0 == ["get", "list", "watch"] })
+        #expect(granted["events."] == ["create"])
         // Secrets: get only, through a namespaced Role.
         let role = report.one("Role")
         #expect(role?.namespace == "sealgate-system")
@@ -193,7 +196,10 @@ import TestSupport
     }
 
     @Test func clusterImagePolicyCRDServesBothVersions() throws {
-        guard let report = try Manifests.validate(["deploy/crds"]), let crd = report.one("CustomResourceDefinition") else { return }
+        guard let report = try Manifests.validate(["deploy/crds"]),
+              let crd = report.all("CustomResourceDefinition").first(where: { $0.name == "clusterimagepolicies.policy.sigstore.dev" }) else {
+            Issue.record("no ClusterImagePolicy CRD"); return
+        }
         #expect(crd.name == "clusterimagepolicies.policy.sigstore.dev")
         #expect(dig(crd.object, "spec", "group") as? String == "policy.sigstore.dev")
         #expect(dig(crd.object, "spec", "scope") as? String == "Cluster")
@@ -208,6 +214,33 @@ import TestSupport
         let deployCopy = try Deploy.read("deploy/crds/clusterimagepolicies.policy.sigstore.dev.yaml")
         let chartCopy = try Deploy.read("charts/sealgate/files/crds/clusterimagepolicies.policy.sigstore.dev.yaml")
         #expect(deployCopy == chartCopy, "charts/sealgate/files/crds differs from deploy/crds")
+    }
+
+    /// TrustRoot: policy-controller's field names (sigstoreKeys / remote / repository), cluster-scoped, v1alpha1.
+    @Test func trustRootCRD() throws {
+        guard let report = try Manifests.validate(["deploy/crds"]) else { return }
+        #expect(Set(report.all("CustomResourceDefinition").map(\.name)) == ["clusterimagepolicies.policy.sigstore.dev", "trustroots.policy.sigstore.dev"])
+        guard let crd = report.all("CustomResourceDefinition").first(where: { $0.name == "trustroots.policy.sigstore.dev" }) else { return }
+        #expect(dig(crd.object, "spec", "group") as? String == "policy.sigstore.dev")
+        #expect(dig(crd.object, "spec", "scope") as? String == "Cluster")
+        #expect(dig(crd.object, "spec", "names", "kind") as? String == "TrustRoot")
+        let versions = dig(crd.object, "spec", "versions") as? [[String: Any]] ?? []
+        #expect(versions.map { $0["name"] as? String } == ["v1alpha1"] && versions.first?["storage"] as? Bool == true)
+        let spec = dig(versions.first, "schema", "openAPIV3Schema", "properties", "spec", "properties") as? [String: Any] ?? [:]
+        #expect(Set(spec.keys) == ["sigstoreKeys", "remote", "repository"])
+        let keys = dig(spec, "sigstoreKeys", "properties") as? [String: Any] ?? [:]
+        #expect(Set(keys.keys) == ["certificateAuthorities", "tLogs", "ctLogs", "timestampAuthorities"])
+        let deployCopy = try Deploy.read("deploy/crds/trustroots.policy.sigstore.dev.yaml")
+        let chartCopy = try Deploy.read("charts/sealgate/files/crds/trustroots.policy.sigstore.dev.yaml")
+        #expect(deployCopy == chartCopy, "charts/sealgate/files/crds differs from deploy/crds")
+    }
+
+    /// The Deployment watches cluster policies through the API with its service account.
+    @Test func deploymentWatchesClusterPolicies() throws {
+        guard let report = try Manifests.validate(["deploy/base"]), let deployment = report.one("Deployment") else { return }
+        let args = strings(dig(deployment.object, "spec", "template", "spec", "containers", "0", "args"))
+        #expect(args.contains("--kube") && args.contains("--watch-policies"))
+        #expect(dig(deployment.object, "spec", "template", "spec", "automountServiceAccountToken") as? Bool != false)
     }
 
     /// The policies the base ships in its ConfigMap lint clean, and the --policy path the Deployment

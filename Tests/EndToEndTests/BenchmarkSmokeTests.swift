@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `bench/run --smoke`: every benchmark piece (sealgate, Go floor, nghttpd ceiling, h2load, reporting)
+/// `bench/run --smoke`: every benchmark piece (sealgate, Go floor, nghttpd ceiling, h2load, micro, cold path, reporting)
 /// still runs. Tiny counts; no speed is asserted — numbers live in BENCHMARKS.md.
 @Suite(.serialized)
 struct BenchmarkSmokeTests {
@@ -27,5 +27,16 @@ struct BenchmarkSmokeTests {
         #expect((summary["ratios"] as? [Any])?.count == 4)
         let memory = try #require(summary["memory_kb"] as? [String: Int])
         #expect((memory["idle"] ?? 0) > 1000, "RSS of the server process itself, not a wrapper: \(memory)")
+        // Micro benchmarks: every piece ran and took time.
+        let micro = try #require(summary["micro"] as? [[String: Any]])
+        for name in ["decode AdmissionReview", "endpoint", "match 1 image against 100 policies", "JMESPath condition", "parse image reference"] {
+            let row = micro.first { ($0["name"] as? String)?.contains(name) == true }
+            #expect((row?["nanosecondsPerOp"] as? Double ?? 0) > 0, "micro benchmark '\(name)' missing: \(micro)")
+        }
+        // Cold path: signed images were verified from a real registry; round trips were counted, warm needs none.
+        let cold = try #require(summary["cold"] as? [String: Any])
+        #expect((cold["registry_requests_per_image"] as? Double ?? 0) >= 3, "\(cold)")
+        #expect(cold["warm_registry_requests"] as? Int == 0, "\(cold)")
+        #expect((cold["cpu_ms_per_image"] as? Double ?? 0) > 0 && (cold["openssl_ecdsap256_verify_per_s"] as? Double ?? 0) > 0, "\(cold)")
     }
 }

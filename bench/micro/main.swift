@@ -1,6 +1,6 @@
 // Micro benchmarks of the warm path's pieces, release mode, one thread: how long each step takes per call.
 //   swift run -c release sealgate-microbench [--scale F] [--json FILE]
-// --scale multiplies the iteration counts (CI's smoke run uses a tiny scale).
+// --scale multiplies the iteration counts (CI's smoke run uses a tiny scale); --only SUBSTRING picks benchmarks.
 import Admission
 import Foundation
 import ImagePolicy
@@ -17,7 +17,9 @@ struct Result: Codable {
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 /// Runs `body` `iterations` times (after a short warm-up) and returns ns per call.
-func measure(_ name: String, _ iterations: Int, _ body: () throws -> Void) rethrows -> Result {
+@MainActor func measure(_ name: String, _ iterations: Int, _ body: () throws -> Void) rethrows -> Result {
+    // --only SUBSTRING runs just the matching benchmarks (for profiling one of them).
+    if let only, !name.contains(only) { return Result(name: name, iterations: 0, nanosecondsPerOp: 0) }
     for _ in 0..<max(1, iterations / 10) { try body() }
     let start = now()
     for _ in 0..<iterations { try body() }
@@ -36,11 +38,13 @@ struct NoResolver: DigestResolver {
 
 var scale = 1.0
 var jsonOut: String?
+var only: String?
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.popFirst() {
     switch arg {
     case "--scale": scale = Double(args.popFirst() ?? "1") ?? 1
     case "--json": jsonOut = args.popFirst()
+    case "--only": only = args.popFirst()
     default: FileHandle.standardError.write(Data("unknown argument \(arg)\n".utf8)); exit(2)
     }
 }
@@ -109,12 +113,12 @@ if let bundleData = try? Data(contentsOf: conformance.appendingPathComponent("ha
 
 print("| benchmark | iterations | time per op |")
 print("|---|---:|---:|")
-for r in results {
+for r in results where r.iterations > 0 {
     let t = r.nanosecondsPerOp >= 1_000_000 ? String(format: "%.2f ms", r.nanosecondsPerOp / 1e6) : String(format: "%.1f µs", r.nanosecondsPerOp / 1e3)
     print("| \(r.name) | \(r.iterations) | \(t) |")
 }
 if let jsonOut {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(results).write(to: URL(fileURLWithPath: jsonOut))
+    try encoder.encode(results.filter { $0.iterations > 0 }).write(to: URL(fileURLWithPath: jsonOut))
 }

@@ -4,10 +4,12 @@ import ImageReference
 /// anything, everything else is literal. Bare `*` and `*/*` are shorthand for Docker Hub
 /// (`index.docker.io/library/*`, `index.docker.io/*/*`).
 public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
-    enum Token: Sendable, Hashable { case literal(Character), star, doubleStar }
+    enum Token: Sendable, Hashable { case literal(UInt8), star, doubleStar }
 
     public let pattern: String
     let tokens: [Token]
+    /// The bytes before the first `*`: most non-matching images already differ here.
+    let literalPrefix: [UInt8]
 
     public struct InvalidGlob: Error, CustomStringConvertible {
         public let glob: String
@@ -25,19 +27,22 @@ public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
         if let bad = expanded.first(where: { !Self.allowed.contains($0) }) {
             throw InvalidGlob(glob: pattern, reason: "character \"\(bad)\" is not allowed; a glob may contain only letters, digits and - _ : / * . @")
         }
+        // Allowed characters are ASCII, so the glob works on bytes.
         var tokens: [Token] = []
-        var chars = expanded[...]
-        while let c = chars.first {
-            if chars.hasPrefix("**") {
-                tokens.append(.doubleStar); chars = chars.dropFirst(2)
-            } else if c == "*" {
-                tokens.append(.star); chars = chars.dropFirst()
+        var bytes = Array(expanded.utf8)[...]
+        let star = UInt8(ascii: "*")
+        while let b = bytes.first {
+            if b == star, bytes.dropFirst().first == star {
+                tokens.append(.doubleStar); bytes = bytes.dropFirst(2)
+            } else if b == star {
+                tokens.append(.star); bytes = bytes.dropFirst()
             } else {
-                tokens.append(.literal(c)); chars = chars.dropFirst()
+                tokens.append(.literal(b)); bytes = bytes.dropFirst()
             }
         }
         self.pattern = pattern
         self.tokens = tokens
+        literalPrefix = Array(expanded.utf8.prefix { $0 != star })
     }
 
     /// Matches the normalized reference (`index.docker.io/library/x:latest`, or `…@digest`),
@@ -48,10 +53,11 @@ public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
     }
 
     public func matches(string: String) -> Bool {
-        Self.match(tokens[...], Array(string)[...])
+        guard string.utf8.starts(with: literalPrefix) else { return false }
+        return Self.match(tokens[...], Array(string.utf8)[...])
     }
 
-    private static func match(_ t: ArraySlice<Token>, _ s: ArraySlice<Character>) -> Bool {
+    private static func match(_ t: ArraySlice<Token>, _ s: ArraySlice<UInt8>) -> Bool {
         guard let first = t.first else { return s.isEmpty }
         let rest = t.dropFirst()
         switch first {
@@ -62,7 +68,7 @@ public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
             var i = s.startIndex
             while true {
                 if match(rest, s[i...]) { return true }
-                if i == s.endIndex || s[i] == "/" { return false }
+                if i == s.endIndex || s[i] == UInt8(ascii: "/") { return false }
                 i += 1
             }
         case .doubleStar:

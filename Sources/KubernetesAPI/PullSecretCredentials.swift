@@ -1,0 +1,48 @@
+import Foundation
+import ImagePolicy
+import Logging
+import Registry
+
+/// Registry credentials from the pull Secrets that policies name (ClusterImagePolicy
+/// `source[].signaturePullSecrets`), read from the sealgate namespace through the secret cache.
+public struct PullSecretCredentials: Sendable {
+    let secrets: SecretCache
+    let names: @Sendable () -> [String]
+    let logger: Logger
+
+    public init(secrets: SecretCache, logger: Logger, names: @escaping @Sendable () -> [String]) {
+        self.secrets = secrets
+        self.logger = logger
+        self.names = names
+    }
+
+    /// The first named Secret (in name order) with an entry for `registry`.
+    public func credential(for registry: String) -> Credential? {
+        for name in Set(names()).sorted() {
+            guard let secret = secrets.secret(namespace: nil, name: name) else { continue }
+            var store = CredentialStore()
+            do {
+                if let data = secret.data[".dockerconfigjson"] {
+                    try store.addPullSecret(type: "kubernetes.io/dockerconfigjson", data: data, source: "secret \(name)")
+                } else if let data = secret.data[".dockercfg"] {
+                    try store.addPullSecret(type: "kubernetes.io/dockercfg", data: data, source: "secret \(name)")
+                }
+            } catch {
+                logger.warning("unusable pull secret", metadata: ["secret": "\(name)", "error": "\(error)"])
+                continue
+            }
+            if let credential = store.credential(for: registry) { return credential }
+        }
+        return nil
+    }
+
+    /// Pull secret names of every ClusterImagePolicy authority in `set`.
+    public static func names(in set: PolicySet) -> [String] {
+        set.clusterImagePolicies.flatMap { policy in
+            policy.authorities.flatMap { authority -> [String] in
+                if case .signature(let s) = authority.kind { return s.pullSecrets }
+                return []
+            }
+        }
+    }
+}
