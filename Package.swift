@@ -57,6 +57,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // `sealgate test` / `apply`: kyverno-test files, rule results, PolicyReports (pure; the engine runs in sealgate).
+        .target(name: "PolicyTesting", dependencies: [
+            "Admission", "ImagePolicy",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // Kubernetes API client (list/watch, secrets, events) and the cluster policy source feeding PolicyStore.
         .target(name: "KubernetesAPI", dependencies: [
             "Registry", "ImagePolicy", "Admission",
@@ -65,7 +70,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .executableTarget(name: "sealgate", dependencies: [
-            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI",
+            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -116,6 +121,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
+        // sealgate test / apply / save: the built binary on kyverno-test files, a loopback registry and offline layouts.
+        .testTarget(name: "PolicyTestingTests", dependencies: [
+            "PolicyTesting", "Admission", "ImagePolicy", "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "KubernetesAPITests", dependencies: [
             "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "TestSupport",
             .product(name: "Logging", package: "swift-log"),

@@ -73,6 +73,8 @@ public struct ImageDecision: Sendable {
     public var kyvernoVerified = false
     /// Every check behind the decision, one record per policy check (structured reasons).
     public var checks: [CheckRecord] = []
+    /// The per-policy/rule verdicts behind `decision` (policy test and report tools map them to rule results).
+    public var verdicts: [PolicyVerdict] = []
 }
 
 /// One check of one policy for one image, as logs, audit records and `sealgate explain` report it.
@@ -278,6 +280,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                                                                           ("transient", String(policy.transient))]).increment()
         }
         decision.decision = verdict.decision
+        decision.verdicts = verdict.policies
         decision.transient = verdict.policies.contains { $0.transient && $0.decision == .fail }
         if decision.transient && settings.failOpen && decision.decision == .fail { decision.decision = .warn }
         decision.pinned = verdict.pinnedReference

@@ -28,7 +28,14 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     public init(registry: RegistryClient, trustedRoot: TrustedRoot, timeout: Double = 10,
                 clock: @escaping @Sendable () -> Date = { Date() },
                 secrets: @escaping SecretLookup = { _, _ in nil }) {
-        self.verifier = CosignVerifier(registry: registry)
+        self.init(source: registry, trustedRoot: trustedRoot, timeout: timeout, clock: clock, secrets: secrets)
+    }
+
+    /// Verification reading from any `ImageSource` (e.g. an offline `OCILayout`).
+    public init(source: any ImageSource, trustedRoot: TrustedRoot, timeout: Double = 10,
+                clock: @escaping @Sendable () -> Date = { Date() },
+                secrets: @escaping SecretLookup = { _, _ in nil }) {
+        self.verifier = CosignVerifier(source: source)
         self.trustedRoot = trustedRoot
         self.timeout = timeout
         self.clock = clock

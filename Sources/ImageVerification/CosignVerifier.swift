@@ -10,7 +10,8 @@ import SigstoreVerify
 /// Every signature found is checked and reported; the image passes if any one verifies.
 /// Blocking (registry calls are bounded by `deadline`); call from a thread that may block.
 public struct CosignVerifier: Sendable {
-    public let registry: RegistryClient
+    /// The registry, or an offline image layout (`OCILayout`).
+    public let registry: any ImageSource
     /// Maximum size of a signature/attestation layer or bundle.
     public var maxLayerBytes = 16 << 20
     /// At most this many signatures/attestations are checked per source (tag scheme, referrers); more are
@@ -22,6 +23,7 @@ public struct CosignVerifier: Sendable {
     public static let cosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
 
     public init(registry: RegistryClient) { self.registry = registry }
+    public init(source: any ImageSource) { self.registry = source }
 
     /// `application/vnd.dev.sigstore.bundle.v0.3+json` and the `…bundle+json;version=0.x` spellings.
     public static func isBundleMediaType(_ type: String) -> Bool {
@@ -100,7 +102,7 @@ public struct CosignVerifier: Sendable {
                                  options: CosignCheckOptions, deadline: Deadline, predicateType: String?) {
         let referrers: [Manifest]
         do {
-            referrers = try registry.referrers(registry: reg, repository: repo, digest: digest, deadline: deadline)
+            referrers = try registry.referrers(registry: reg, repository: repo, digest: digest, artifactType: nil, deadline: deadline)
         } catch {
             result.recordLookup(error)
             return

@@ -1,7 +1,9 @@
 import Admission
 import ArgumentParser
+import Dispatch
 import Foundation
 import ImagePolicy
+import ImageReference
 import ImageVerification
 import Logging
 import Registry
@@ -13,16 +15,15 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("policy"), help: "Policy file or directory (repeatable). Defaults to ./policies when present.")
     var policies: [String] = []
 
-    @Option(help: "Sigstore trusted_root.json. Default: the embedded Sigstore public-good root.")
-    var trustedRoot: String?
-
     @Option(help: "enforce, warn or audit (as serve --mode).")
     var mode = "enforce"
 
     @Option(help: "Images no policy covers: allow, warn or deny.")
     var noMatch = "allow"
 
-    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var verification: VerificationOptions
+
+    var registry: RegistryOptions { verification.registry }
 
     func settings() throws -> AdmissionSettings {
         var settings = AdmissionSettings()
@@ -33,17 +34,57 @@ struct EngineOptions: ParsableArguments {
         return settings
     }
 
-    /// Loads the policies (every error is a usage error naming file and field) and builds the decider.
-    func makeDecider() throws -> PolicyDecider {
+    /// The policy paths given, or ./policies when present.
+    func policyPaths() throws -> [String] {
         let paths = policies.isEmpty && FileManager.default.fileExists(atPath: "policies") ? ["policies"] : policies
         guard !paths.isEmpty else { throw ValidationError("no policies: pass --policy FILE|DIR (or run where ./policies exists)") }
+        return paths
+    }
+
+    /// Loads the policies (every error is a usage error naming file and field) and builds the decider.
+    func makeDecider() throws -> PolicyDecider {
+        try verification.makeDecider(policyPaths: try policyPaths(), settings: try settings())
+    }
+}
+
+/// Where verification reads from and what it trusts: `--trusted-root`, registry flags, or `--offline DIR`.
+struct VerificationOptions: ParsableArguments {
+    @Option(help: "Sigstore trusted_root.json. Default: the embedded Sigstore public-good root.")
+    var trustedRoot: String?
+
+    @Option(help: "Serve registry lookups from this OCI image layout (written by sealgate save) instead of the network.")
+    var offline: String?
+
+    @OptionGroup var registry: RegistryOptions
+
+    /// The offline layout, or the network registry.
+    func makeSource() throws -> any ImageSource {
+        guard let offline else { return try registry.makeClient() }
+        do { return try OCILayout(directory: offline) } catch let e as RegistryError { throw ValidationError("--offline: \(e.detail)") }
+    }
+
+    func makeDecider(policyPaths: [String], settings: AdmissionSettings) throws -> PolicyDecider {
         let quiet = Logger(label: "sealgate", factory: { _ in SwiftLogNoOpLogHandler() })
-        let store = PolicyStore(paths: paths, logger: quiet)
+        let store = PolicyStore(paths: policyPaths, logger: quiet)
         if let error = store.reload() { throw ValidationError(error) }
-        let client = try registry.makeClient()
-        let verifier = CosignAuthorityVerifier(registry: client, trustedRoot: try loadTrustedRoot(trustedRoot), timeout: registry.timeout)
-        return PolicyDecider(store: store, resolver: RegistryDigestResolver(client: client), verifier: VerificationCache(wrapping: verifier),
-                             settings: try settings(), logger: quiet)
+        let source = try makeSource()
+        let verifier = CosignAuthorityVerifier(source: source, trustedRoot: try loadTrustedRoot(trustedRoot), timeout: registry.timeout)
+        return PolicyDecider(store: store, resolver: SourceDigestResolver(source: source), verifier: VerificationCache(wrapping: verifier),
+                             settings: settings, logger: quiet)
+    }
+}
+
+/// Tag → digest through any image source (blocking calls, run off the cooperative pool).
+struct SourceDigestResolver: DigestResolver {
+    let source: any ImageSource
+
+    func digest(of image: ImageRef, deadline: Double) async throws -> String {
+        let source = self.source
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try source.resolve(image, deadline: Deadline(uptime: deadline)).digest })
+            }
+        }
     }
 }
 
@@ -52,4 +93,14 @@ func loadTrustedRoot(_ path: String?) throws -> TrustedRoot {
     guard let path else { return try TrustedRoot.publicGood() }
     guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--trusted-root: cannot read \(path)") }
     do { return try TrustedRoot(json: data) } catch { throw ValidationError("--trusted-root \(path): \(error)") }
+}
+
+/// Runs a command body; input and policy problems become one clear line and exit 2 (not ArgumentParser's usage dump).
+func usageErrors(_ command: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ValidationError {
+        FileHandle.standardError.write(Data("sealgate \(command): \(error.message)\n".utf8))
+        throw ExitCode(2)
+    }
 }
