@@ -127,7 +127,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "KubernetesAPITests", dependencies: [
-            "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "TestSupport",
+            "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "TestSupport", "RegistryTestSupport", "SigstoreTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.

@@ -17,6 +17,8 @@ import SigstoreVerify
 public struct CosignAuthorityVerifier: AuthorityVerifier {
     /// PEM text of a Kubernetes secret's key (`cosign.pub`, or a CA bundle), or nil if absent.
     public typealias SecretLookup = @Sendable (_ namespace: String?, _ name: String) -> String?
+    /// A TrustRoot object's keys by name (authorities' `trustRootRef`), or nil if there is none.
+    public typealias TrustRootLookup = @Sendable (_ name: String) -> TrustedRoot?
 
     public let verifier: CosignVerifier
     public let trustedRoot: TrustedRoot
@@ -24,6 +26,8 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     public let timeout: Double
     public let clock: @Sendable () -> Date
     public let secrets: SecretLookup
+    /// Where `trustRootRef` names are looked up (the cluster's TrustRoot objects); none by default.
+    public var trustRoots: TrustRootLookup = { _ in nil }
 
     public init(registry: RegistryClient, trustedRoot: TrustedRoot, timeout: Double = 10,
                 clock: @escaping @Sendable () -> Date = { Date() },
@@ -77,14 +81,15 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     /// Verdicts depend on the trust root and on keys read from secrets (which can change under the
     /// same authority): both go into the fingerprint by content.
     public func material(for authority: SignatureAuthority?) -> VerificationMaterial {
-        var parts = [trustedRoot.fingerprint]
+        let root = (try? self.root(for: authority)) ?? trustedRoot
+        var parts = [root.fingerprint]
         switch authority?.trust {
         case .secret(let namespace, let name)?: parts.append(secrets(namespace, name) ?? "-")
         case .keyless(let k)? where k.rootsSecret != nil: parts.append(secrets(k.rootsSecret!.namespace, k.rootsSecret!.name) ?? "-")
         default: break
         }
         let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
-        return VerificationMaterial(fingerprint: digest, expires: trustedRoot.nextExpiry(after: clock()))
+        return VerificationMaterial(fingerprint: digest, expires: root.nextExpiry(after: clock()))
     }
 
     // MARK: - Mapping
@@ -129,7 +134,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     /// Translates a policy authority into cosign check options. Throws for configurations sealgate cannot
     /// honour (KMS, missing secrets, malformed keys/CAs).
     public func options(for authority: SignatureAuthority) throws -> CosignCheckOptions {
-        var root = trustedRoot
+        var root = try self.root(for: authority)
         let signer: CosignSigner
         switch authority.trust {
         case .publicKey(let pem):
@@ -209,6 +214,18 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
             options.hashAlgorithm = h
         }
         return options
+    }
+
+    /// The trust root an authority verifies against: the TrustRoot it names (keyless or tlog `trustRootRef`),
+    /// else the configured one. A named TrustRoot that does not exist fails closed.
+    func root(for authority: SignatureAuthority?) throws -> TrustedRoot {
+        var ref = authority?.tlog.trustRootRef
+        if case .keyless(let k)? = authority?.trust, let r = k.trustRootRef { ref = r }
+        guard let ref, !ref.isEmpty else { return trustedRoot }
+        guard let root = trustRoots(ref) else {
+            throw CosignVerificationError.configuration("trust root \"\(ref)\" not found (TrustRoot objects are read with --watch-policies)")
+        }
+        return root
     }
 
     static func key(_ pem: String, what: String) throws -> PublicKey {

@@ -27,7 +27,8 @@ struct RegistryDigestResolver: DigestResolver {
 
 extension ServeCommand {
     /// cosign-compatible verification against the trust root (`--trusted-root`, else Sigstore public good).
-    func makeVerifier(registry: RegistryClient, logger: Logger, secrets: CosignAuthorityVerifier.SecretLookup? = nil) throws -> any AuthorityVerifier {
+    func makeVerifier(registry: RegistryClient, logger: Logger, secrets: CosignAuthorityVerifier.SecretLookup? = nil,
+                      trustRoots: CosignAuthorityVerifier.TrustRootLookup? = nil) throws -> any AuthorityVerifier {
         let root: TrustedRoot
         if let trustedRoot {
             guard let data = FileManager.default.contents(atPath: trustedRoot) else {
@@ -39,7 +40,9 @@ extension ServeCommand {
         }
         // Secrets named by policies (keys, CA bundles) come from the cluster (--kube/--kubeconfig); without
         // it such authorities fail closed with a message saying the secret is unavailable.
-        guard let secrets else { return CosignAuthorityVerifier(registry: registry, trustedRoot: root, timeout: AdmissionEndpoint.maxTimeout) }
-        return CosignAuthorityVerifier(registry: registry, trustedRoot: root, timeout: AdmissionEndpoint.maxTimeout, secrets: secrets)
+        var verifier = CosignAuthorityVerifier(registry: registry, trustedRoot: root, timeout: AdmissionEndpoint.maxTimeout,
+                                               secrets: secrets ?? { _, _ in nil })
+        if let trustRoots { verifier.trustRoots = trustRoots }
+        return verifier
     }
 }

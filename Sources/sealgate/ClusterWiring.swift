@@ -5,6 +5,7 @@ import ImageVerification
 import KubernetesAPI
 import Logging
 import Registry
+import SigstoreVerify
 
 /// What `serve` gets from the cluster: policies watched into the store, Secrets for policy keys.
 struct ClusterWiring {
@@ -47,9 +48,36 @@ struct ClusterWiring {
         return { registry in provider.credential(for: registry) }
     }
 
+    /// TrustRoot objects (`spec.sigstoreKeys`) for authorities' `trustRootRef`, converted once per content.
+    var trustRootLookup: CosignAuthorityVerifier.TrustRootLookup? {
+        guard let policies else { return nil }
+        let converted = TrustRootConversions()
+        return { name in
+            // The source keys objects as `trustroot/<name>`.
+            guard let spec = policies.trustRoots["trustroot/" + name], let keys = spec["sigstoreKeys"] else { return nil }
+            return converted.root(for: keys.jsonString)
+        }
+    }
+
     /// Policy `secretRef` keys (`cosign.pub`, or the only key) for the cosign verifier.
     var secretLookup: CosignAuthorityVerifier.SecretLookup {
         let cache = secrets
         return { namespace, name in cache.pem(namespace: namespace, name: name) }
+    }
+}
+
+/// Caches TrustedRoots built from TrustRoot `sigstoreKeys` JSON (PEM parsing is not free; objects rarely change).
+/// TUF-based TrustRoots (`remote`, `repository`) have no `sigstoreKeys`: authorities naming them fail closed.
+final class TrustRootConversions: @unchecked Sendable {
+    private let lock = NSLock()
+    private var roots: [String: TrustedRoot] = [:]
+
+    func root(for json: String) -> TrustedRoot? {
+        lock.lock(); defer { lock.unlock() }
+        if let root = roots[json] { return root }
+        guard let root = try? TrustedRoot(sigstoreKeys: Data(json.utf8)) else { return nil }
+        if roots.count > 64 { roots = [:] }
+        roots[json] = root
+        return root
     }
 }

@@ -158,7 +158,8 @@ struct ServeCommand: ParsableCommand {
         var cacheSettings = VerificationCache.Settings()
         cacheSettings.positiveTTL = verificationCacheTTL
         cacheSettings.negativeTTL = failureCacheTTL
-        let verifier = VerificationCache(wrapping: try makeVerifier(registry: registryClient, logger: logger, secrets: cluster?.secretLookup),
+        let verifier = VerificationCache(wrapping: try makeVerifier(registry: registryClient, logger: logger, secrets: cluster?.secretLookup,
+                                                                          trustRoots: cluster?.trustRootLookup),
                                          settings: cacheSettings)
         let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient), verifier: verifier,
                                     settings: try admissionSettings(), logger: logger,
