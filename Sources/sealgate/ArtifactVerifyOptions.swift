@@ -19,8 +19,9 @@ struct RejectedInput: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// Parses `arguments` as `O`; help exits 0, usage errors exit 2 (not ArgumentParser's 64).
-func parseArtifactOptions<O: ParsableCommand>(_ type: O.Type, _ arguments: [String], usage: String) throws -> O {
+/// Parses `arguments` as `O` for commands that pass their arguments through (verify, verify-attestation,
+/// verify-blob, ...); help exits 0, usage errors exit 2 (not ArgumentParser's 64).
+func parseCommandOptions<O: ParsableCommand>(_ type: O.Type, _ arguments: [String], usage: String) throws -> O {
     do {
         return try O.parse(arguments)
     } catch {

@@ -46,7 +46,7 @@ struct VerifyBlobCommand: ParsableCommand {
     }
 
     func run() throws {
-        let o = try parseArtifactOptions(Options.self, arguments, usage: Self.usage)
+        let o = try parseCommandOptions(Options.self, arguments, usage: Self.usage)
         let ctx = RejectionContext()
         try runArtifactCommand(explain: { explainRejection($0, ctx) }) {
             let root = try loadTrustedRoot(o.trustedRoot, certificateChain: o.certificateChain)

@@ -97,21 +97,6 @@ struct VerifyUsageError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// Parses `arguments` as `Options`; prints help (exit 0) or a usage error (exit 2, not ArgumentParser's 64).
-private func parseVerifyOptions<O: ParsableCommand>(_ type: O.Type, _ arguments: [String], usage: String) throws -> O {
-    do {
-        return try O.parse(arguments)
-    } catch {
-        let message = O.fullMessage(for: error)
-        if O.exitCode(for: error) == .success {
-            print(message)
-            throw ExitCode.success
-        }
-        FileHandle.standardError.write(Data("error: \(message)\nusage: \(usage)\n".utf8))
-        throw ExitCode(2)
-    }
-}
-
 /// Runs `body` per image with a registry client; exit 1 if any image fails, 2 for usage errors.
 private func runPerImage(_ images: [String], authority: CosignAuthorityOptions,
                          _ body: (CosignVerifier, CosignCheckOptions, ImageRef, String, Deadline) -> ImageVerificationResult) throws {
@@ -206,7 +191,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let o = try parseVerifyOptions(Options.self, arguments, usage: Self.usage)
+        let o = try parseCommandOptions(Options.self, arguments, usage: Self.usage)
         try runPerImage(o.images, authority: o.authority) { verifier, options, ref, digest, deadline in
             verifier.verifySignatures(image: ref, digest: digest, options: options, deadline: deadline)
         }
@@ -240,7 +225,7 @@ struct VerifyAttestationCommand: ParsableCommand {
     }
 
     func run() throws {
-        let o = try parseVerifyOptions(Options.self, arguments, usage: Self.usage)
+        let o = try parseCommandOptions(Options.self, arguments, usage: Self.usage)
         let predicate = try PredicateType.resolve(o.type)
         try runPerImage(o.images, authority: o.authority) { verifier, options, ref, digest, deadline in
             verifier.verifyAttestations(image: ref, digest: digest, predicateType: predicate, options: options, deadline: deadline)

@@ -30,7 +30,7 @@ struct VerifyTlogCommand: ParsableCommand {
     }
 
     func run() throws {
-        let o = try parseArtifactOptions(Options.self, arguments, usage: Self.usage)
+        let o = try parseCommandOptions(Options.self, arguments, usage: Self.usage)
         try runArtifactCommand(explain: { "\($0)" }) {
             let root: TrustedRoot
             if let path = o.logKey {

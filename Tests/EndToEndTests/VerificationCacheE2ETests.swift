@@ -27,10 +27,7 @@ struct VerificationCacheE2ETests {
             pki = try TestPKI()
             let options = sigstore.options(at: Date())
             for repo in repos {
-                let image = try TestImages.pushImage(client, registry: registry.host, repository: repo, tag: "v1")
-                let sink = TestImages.cosignSink(client, registry: registry.host, repository: repo)
-                try CosignImageSigner(sigstore: sigstore, appendTagLayers: sink.appendTagLayers, pushReferrer: sink.pushReferrer)
-                    .sign(digest: image.digest, reference: "\(registry.host)/\(repo)", options: options)
+                try TestImages.pushSigned(client, registry: registry.host, repository: repo, sigstore: sigstore, options: options)
             }
             let root = dir.appendingPathComponent("trusted_root.json")
             try sigstore.trustedRootJSON().write(to: root)

@@ -46,6 +46,20 @@ final class FakeAPIServer: @unchecked Sendable {
         try control.post("/_control/" + what, body)
     }
 
+    /// A kubeconfig for this server (token from `tokenFile`, CA from `pki`) written into `dir`; returns its path.
+    func writeKubeconfig(in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("kubeconfig").path
+        try """
+        apiVersion: v1
+        kind: Config
+        current-context: test
+        contexts: [{name: test, context: {cluster: fake, user: sa}}]
+        clusters: [{name: fake, cluster: {server: "https://127.0.0.1:\(port)", certificate-authority: "\(pki.caCertificate)"}}]
+        users: [{name: sa, user: {tokenFile: "\(tokenFile)"}}]
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     func put(_ resource: String, _ object: JSONValue) throws { try control("put", ["resource": .string(resource), "object": object]) }
 
     func delete(_ resource: String, name: String) throws { try control("delete", ["resource": .string(resource), "name": .string(name)]) }

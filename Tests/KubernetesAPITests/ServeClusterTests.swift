@@ -20,15 +20,7 @@ struct ServeClusterTests {
         // The first lists fail (410), so the server is observably not ready before its first sync.
         try api.control("list410", ["count": 2])
         let dir = try makeTemporaryDirectory("serve-kube")
-        let kubeconfig = dir.appendingPathComponent("kubeconfig").path
-        try """
-        apiVersion: v1
-        kind: Config
-        current-context: test
-        contexts: [{name: test, context: {cluster: fake, user: sa}}]
-        clusters: [{name: fake, cluster: {server: "https://127.0.0.1:\(api.port)", certificate-authority: "\(api.pki.caCertificate)"}}]
-        users: [{name: sa, user: {tokenFile: "\(api.tokenFile)"}}]
-        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try api.writeKubeconfig(in: dir)
         let server = try SealgateServer(arguments: ["--plaintext", "--address", "127.0.0.1:0", "--kubeconfig", kubeconfig, "--watch-policies"],
                                         directory: dir.path)   // no ./policies there: cluster policies only
         defer { server.stop() }

@@ -54,10 +54,7 @@ struct TrustRootRefTests {
         let client = try RegistryClient(configuration: config)
         let sigstore = TestSigstore()
         for repo in ["private", "missing"] {
-            let image = try TestImages.pushImage(client, registry: registry.host, repository: "\(repo)/app", tag: "v1")
-            let sink = TestImages.cosignSink(client, registry: registry.host, repository: "\(repo)/app")
-            try CosignImageSigner(sigstore: sigstore, appendTagLayers: sink.appendTagLayers, pushReferrer: sink.pushReferrer)
-                .sign(digest: image.digest, reference: "\(registry.host)/\(repo)/app", options: sigstore.options(at: Date()))
+            try TestImages.pushSigned(client, registry: registry.host, repository: "\(repo)/app", sigstore: sigstore, options: sigstore.options(at: Date()))
         }
 
         // The conversion itself: the same CAs and logs as the trusted_root.json it came from.
@@ -73,15 +70,7 @@ struct TrustRootRefTests {
         try api.put(Objects.cip, Self.policy("private", host: registry.host, trustRoot: "test-sigstore"))
         try api.put(Objects.cip, Self.policy("missing", host: registry.host, trustRoot: "no-such-root"))
         let dir = try makeTemporaryDirectory("trustroot-ref")
-        let kubeconfig = dir.appendingPathComponent("kubeconfig").path
-        try """
-        apiVersion: v1
-        kind: Config
-        current-context: test
-        contexts: [{name: test, context: {cluster: fake, user: sa}}]
-        clusters: [{name: fake, cluster: {server: "https://127.0.0.1:\(api.port)", certificate-authority: "\(api.pki.caCertificate)"}}]
-        users: [{name: sa, user: {tokenFile: "\(api.tokenFile)"}}]
-        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try api.writeKubeconfig(in: dir)
         // No --trusted-root: without the TrustRoot the public-good root would reject the test signatures.
         let server = try SealgateServer(arguments: ["--plaintext", "--address", "127.0.0.1:0", "--kubeconfig", kubeconfig, "--watch-policies",
                                                    "--insecure-registry", registry.host],

@@ -49,12 +49,8 @@ let options = sigstore.options(at: Date())
 let dir = try makeTemporaryDirectory("coldbench")
 let repos = (1...images).map { "cold/app-\($0)" }
 for repo in repos {
-    let image = try TestImages.pushImage(client, registry: registry.host, repository: repo, tag: "v1")
-    let sink = TestImages.cosignSink(client, registry: registry.host, repository: repo)
-    let signer = CosignImageSigner(sigstore: sigstore, appendTagLayers: sink.appendTagLayers, pushReferrer: sink.pushReferrer)
-    try signer.sign(digest: image.digest, reference: "\(registry.host)/\(repo)", options: options)
-    try signer.attest(digest: image.digest, reference: "\(registry.host)/\(repo)", predicateType: "https://spdx.dev/Document",
-                      predicate: TestSigstore.spdxPredicate, options: options)
+    try TestImages.pushSigned(client, registry: registry.host, repository: repo, sigstore: sigstore, options: options,
+                              attestations: [("https://spdx.dev/Document", TestSigstore.spdxPredicate)])
 }
 let root = dir.appendingPathComponent("trusted_root.json")
 try sigstore.trustedRootJSON().write(to: root)
