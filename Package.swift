@@ -89,12 +89,15 @@ let package = Package(
         .executableTarget(name: "sealgate-coldbench", dependencies: [
             "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
         ], path: "bench/cold"),
-        // Seeded mutation fuzzer for the parsers (fuzz/parsers; corpus in fuzz/corpus; smoke-run by the tests).
-        .executableTarget(name: "sealgate-fuzz", dependencies: [
+        // Parser fuzzing: the targets and invariants (fuzz/targets), a seeded mutation fuzzer (fuzz/parsers; corpus in
+        // fuzz/corpus; smoke-run by the tests) and a libFuzzer build of the same targets (fuzz/libfuzzer, fuzz/build-libfuzz.sh).
+        .target(name: "FuzzTargets", dependencies: [
             "Admission", "ImagePolicy", "ImageReference", "Registry", "SigstoreVerify",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
-        ], path: "fuzz/parsers"),
+        ], path: "fuzz/targets"),
+        .executableTarget(name: "sealgate-fuzz", dependencies: ["FuzzTargets"], path: "fuzz/parsers"),
+        .executableTarget(name: "sealgate-libfuzz", dependencies: ["FuzzTargets"], path: "fuzz/libfuzzer"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),

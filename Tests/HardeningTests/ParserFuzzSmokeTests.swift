@@ -19,4 +19,17 @@ struct ParserFuzzSmokeTests {
             #expect(executions > 0, "\(target) did not run: \(run.stdout)")
         }
     }
+
+    @Test("the libFuzzer target binary replays the seed corpus of every target")
+    func replaySeeds() throws {
+        let binary = TestPaths.productsDirectory.appendingPathComponent("sealgate-libfuzz").path
+        let corpus = TestPaths.packageRoot.appendingPathComponent("fuzz/corpus")
+        for target in ["admission", "policy", "imageref", "bundle", "x509", "dsse", "manifest", "jmespath", "cue"] {
+            let dir = corpus.appendingPathComponent(target)
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).map { dir.appendingPathComponent($0).path }
+            let run = try Subprocess.run(binary, [target] + files, timeout: 60)
+            #expect(run.status == 0, "\(target): \(run.stdout)\(run.stderr)")
+            #expect(run.stdout.split(separator: "\n").filter { $0.hasSuffix(": ok") }.count == files.count, "\(target): \(run.stdout)")
+        }
+    }
 }
