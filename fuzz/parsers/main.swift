@@ -3,7 +3,7 @@
 // Each target starts from the seeds in fuzz/corpus/<target>/, applies random mutations (bit flips, byte
 // insertions and deletions, duplicated and spliced ranges, JSON/YAML/grammar tokens), and checks the target's
 // invariant. Deterministic for a seed. A crash kills the process after the input is saved to
-// fuzz-crash-<target>.bin (printed); a broken invariant or an input slower than 2 s exits 1.
+// fuzz-crash-<target>.bin (printed); a broken invariant or an input slower than 5 s exits 1.
 import Foundation
 import FuzzTargets
 
@@ -115,7 +115,7 @@ for target in chosen {
         }
         let took = Date().timeIntervalSince(t0)
         slowest = max(slowest, took)
-        if took > 2 {
+        if took > 5 {  // generous: a busy machine must not fail the run, a runaway input takes far longer
             let path = "fuzz-slow-\(target.name).bin"
             _ = FileManager.default.createFile(atPath: path, contents: Data(input))
             print("\(target.name): one input took \(String(format: "%.1f", took)) s (saved to \(path))")
