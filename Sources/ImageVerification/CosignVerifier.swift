@@ -35,27 +35,10 @@ public struct CosignVerifier: Sendable {
         var result = ImageVerificationResult(image: image, digest: digest)
         let (reg, repo) = location(image, options)
         // 1. cosign tag scheme.
-        do {
-            let tag = RegistryClient.cosignTag(for: digest, .signature)
-            if let manifest = try registry.cosignAttachment(.signature, registry: reg, repository: repo, digest: digest, deadline: deadline) {
-                for (i, layer) in manifest.layers.prefix(maxSignatures).enumerated() {
-                    var check = SignatureCheck(source: .tag(tag, layer: i), passed: false, reason: "")
-                    do {
-                        guard layer.mediaType == CosignSimpleSigningPayload.mediaType else {
-                            throw ImageCheckFailure("layer media type \(layer.mediaType) is not a cosign simple-signing payload")
-                        }
-                        let payload = Data(try registry.blob(registry: reg, repository: repo, digest: layer.digest, maxBytes: maxLayerBytes, deadline: deadline))
-                        check.payload = payload
-                        let v = try CosignLayerVerifier.verifySignature(payload: payload, annotations: layer.annotations ?? [:], digest: digest, options: options)
-                        check.record(v)
-                    } catch {
-                        check.fail(error)
-                    }
-                    result.checks.append(check)
-                }
-            }
-        } catch {
-            result.recordLookup(error)
+        checkTagLayers(.signature, mediaType: CosignSimpleSigningPayload.mediaType, what: "a cosign simple-signing payload", into: &result,
+                       registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, payload, check in
+            check.payload = payload
+            check.record(try CosignLayerVerifier.verifySignature(payload: payload, annotations: layer.annotations ?? [:], digest: digest, options: options))
         }
         if result.passed { return result }
         // 2. Sigstore bundles attached as referrers.
@@ -69,31 +52,38 @@ public struct CosignVerifier: Sendable {
                                    deadline: Deadline) -> ImageVerificationResult {
         var result = ImageVerificationResult(image: image, digest: digest, predicateType: predicateType)
         let (reg, repo) = location(image, options)
+        checkTagLayers(.attestation, mediaType: MediaType.dsseEnvelope, what: "a DSSE envelope", into: &result,
+                       registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, envelope, check in
+            check.envelopeJSON = envelope
+            check.record(try CosignLayerVerifier.verifyAttestation(envelopeJSON: envelope, annotations: layer.annotations ?? [:], digest: digest, options: options))
+            try check.requirePredicate(predicateType)
+        }
+        verifyReferrers(into: &result, registry: reg, repository: repo, digest: digest, options: options, deadline: deadline, predicateType: predicateType)
+        return result
+    }
+
+    /// Checks every layer (up to `maxSignatures`) of the cosign tag-scheme attachment `kind` of `digest`: the layer must
+    /// be of `mediaType`; `verify` checks its bytes. One `SignatureCheck` per layer; lookup failures go to `result`.
+    private func checkTagLayers(_ kind: RegistryClient.Attachment, mediaType: String, what: String, into result: inout ImageVerificationResult,
+                                registry reg: String, repository repo: String, digest: String, deadline: Deadline,
+                                _ verify: (Descriptor, Data, inout SignatureCheck) throws -> Void) {
         do {
-            let tag = RegistryClient.cosignTag(for: digest, .attestation)
-            if let manifest = try registry.cosignAttachment(.attestation, registry: reg, repository: repo, digest: digest, deadline: deadline) {
-                for (i, layer) in manifest.layers.prefix(maxSignatures).enumerated() {
-                    var check = SignatureCheck(source: .tag(tag, layer: i), passed: false, reason: "")
-                    do {
-                        guard layer.mediaType == MediaType.dsseEnvelope else {
-                            throw ImageCheckFailure("layer media type \(layer.mediaType) is not a DSSE envelope")
-                        }
-                        let env = Data(try registry.blob(registry: reg, repository: repo, digest: layer.digest, maxBytes: maxLayerBytes, deadline: deadline))
-                        check.envelopeJSON = env
-                        let v = try CosignLayerVerifier.verifyAttestation(envelopeJSON: env, annotations: layer.annotations ?? [:], digest: digest, options: options)
-                        check.record(v)
-                        try check.requirePredicate(predicateType)
-                    } catch {
-                        check.fail(error)
-                    }
-                    result.checks.append(check)
+            let tag = RegistryClient.cosignTag(for: digest, kind)
+            guard let manifest = try registry.cosignAttachment(kind, registry: reg, repository: repo, digest: digest, deadline: deadline) else { return }
+            for (i, layer) in manifest.layers.prefix(maxSignatures).enumerated() {
+                var check = SignatureCheck(source: .tag(tag, layer: i), passed: false, reason: "")
+                do {
+                    guard layer.mediaType == mediaType else { throw ImageCheckFailure("layer media type \(layer.mediaType) is not \(what)") }
+                    let bytes = Data(try registry.blob(registry: reg, repository: repo, digest: layer.digest, maxBytes: maxLayerBytes, deadline: deadline))
+                    try verify(layer, bytes, &check)
+                } catch {
+                    check.fail(error)
                 }
+                result.checks.append(check)
             }
         } catch {
             result.recordLookup(error)
         }
-        verifyReferrers(into: &result, registry: reg, repository: repo, digest: digest, options: options, deadline: deadline, predicateType: predicateType)
-        return result
     }
 
     // MARK: - Referrers (Sigstore bundles)
