@@ -184,11 +184,14 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             pointerMap[image.image, default: []].append(image.pointer)
         }
         let pointers = pointerMap, order = distinct
+        var planned: [String: ImagePlan] = [:]
+        for image in order { planned[image] = ImagePlan(image, context: context, evaluator: evaluator) }
+        let plans = planned
         // Nothing to look up (unmatched images, static policies): decide inline — no tasks, no timer.
-        if order.allSatisfy({ !Self.needsIO($0, context: context, evaluator: evaluator) }) {
+        if !plans.values.contains(where: \.needsIO) {
             var decisions: [ImageDecision] = []
             for image in order {
-                decisions.append(await evaluate(image, pointers: pointers[image]!, context: context, evaluator: evaluator, deadline: deadline))
+                decisions.append(await evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator, deadline: deadline))
             }
             return decisions
         }
@@ -198,7 +201,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             let gate = OnceGate(continuation)
             for image in order {
                 Task {
-                    let decision = await self.evaluate(image, pointers: pointers[image]!, context: context, evaluator: evaluator, deadline: deadline)
+                    let decision = await self.evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
+                                                       deadline: deadline)
                     if results.add(decision) == order.count { gate.open() }
                 }
             }
@@ -211,10 +215,27 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         }
     }
 
-    /// Whether deciding about `image` may touch the registry or the verifier.
-    static func needsIO(_ image: String, context: AdmissionContext, evaluator: PolicyEvaluator) -> Bool {
-        guard let ref = try? ImageRef(parsing: image) else { return false }
-        return evaluator.applies(image: ref, context: context) && evaluator.needsDigest(image: ref, context: context)
+    /// What deciding about one image takes, worked out once: is the reference valid, does any policy
+    /// apply, and do those policies need the digest (and so the registry and the verifier)?
+    enum ImagePlan: Sendable {
+        case invalid(ImageReferenceError)
+        case unmatched
+        case matched(ImageRef, needsDigest: Bool)
+
+        init(_ image: String, context: AdmissionContext, evaluator: PolicyEvaluator) {
+            do {
+                let ref = try ImageRef(parsing: image)
+                self = evaluator.applies(image: ref, context: context)
+                    ? .matched(ref, needsDigest: evaluator.needsDigest(image: ref, context: context)) : .unmatched
+            } catch {
+                self = .invalid(error)
+            }
+        }
+
+        var needsIO: Bool {
+            if case .matched(_, true) = self { return true }
+            return false
+        }
     }
 
     private func timedOut(_ image: String, pointers: [String], deadline: Double) -> ImageDecision {
@@ -226,19 +247,20 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         return d
     }
 
-    private func evaluate(_ imageString: String, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
+    private func evaluate(_ imageString: String, _ plan: ImagePlan, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
                           deadline: Double) async -> ImageDecision {
         var decision = ImageDecision(image: imageString, pointers: pointers, decision: .skip, digest: nil, pinned: nil, reasons: [], transient: false)
-        let image: ImageRef
-        do {
-            image = try ImageRef(parsing: imageString)
-        } catch {
+        let image: ImageRef, needsDigest: Bool
+        switch plan {
+        case .invalid(let error):
             decision.decision = .fail
             decision.reasons = ["\(error)"]
             decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "reference", result: "fail", transient: false, detail: "\(error)")]
             return decision
-        }
-        guard evaluator.applies(image: image, context: context) else {
+        case .matched(let ref, let needs):
+            image = ref
+            needsDigest = needs
+        case .unmatched:
             switch settings.noMatch {
             case .allow: decision.decision = .skip
             case .warn:
@@ -255,7 +277,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         let digest: String
         if let pinned = image.digest {
             digest = pinned
-        } else if !evaluator.needsDigest(image: image, context: context) {
+        } else if !needsDigest {
             digest = ""  // static authorities only: no registry call at all
         } else {
             do {
