@@ -61,6 +61,12 @@ public final class ClusterPolicySource: @unchecked Sendable {
         return trustRootSpecs
     }
 
+    /// The `spec` of the valid TrustRoot called `name` (as authorities' `trustRootRef` name it), if any.
+    public func trustRootSpec(named name: String) -> JSONValue? {
+        lock.lock(); defer { lock.unlock() }
+        return trustRootSpecs[Self.prefix(Self.trustRoots) + name]
+    }
+
     func apply(_ change: Reflector.Change, resource: KubeResource) {
         lock.lock()
         switch change {

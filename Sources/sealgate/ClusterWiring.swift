@@ -1,6 +1,7 @@
 import Admission
 import ArgumentParser
 import Foundation
+import ImagePolicy
 import ImageVerification
 import KubernetesAPI
 import Logging
@@ -53,9 +54,8 @@ struct ClusterWiring {
         guard let policies else { return nil }
         let converted = TrustRootConversions()
         return { name in
-            // The source keys objects as `trustroot/<name>`.
-            guard let spec = policies.trustRoots["trustroot/" + name], let keys = spec["sigstoreKeys"] else { return nil }
-            return converted.root(for: keys.jsonString)
+            guard let keys = policies.trustRootSpec(named: name)?["sigstoreKeys"] else { return nil }
+            return converted.root(named: name, keys: keys)
         }
     }
 
@@ -66,18 +66,18 @@ struct ClusterWiring {
     }
 }
 
-/// Caches TrustedRoots built from TrustRoot `sigstoreKeys` JSON (PEM parsing is not free; objects rarely change).
-/// TUF-based TrustRoots (`remote`, `repository`) have no `sigstoreKeys`: authorities naming them fail closed.
+/// Caches TrustedRoots built from TrustRoot `sigstoreKeys` (PEM parsing is not free; objects rarely change),
+/// by name, rebuilt when the object's keys change. TUF-based TrustRoots (`remote`, `repository`) have no
+/// `sigstoreKeys`: authorities naming them fail closed.
 final class TrustRootConversions: @unchecked Sendable {
     private let lock = NSLock()
-    private var roots: [String: TrustedRoot] = [:]
+    private var roots: [String: (keys: JSONValue, root: TrustedRoot?)] = [:]
 
-    func root(for json: String) -> TrustedRoot? {
+    func root(named name: String, keys: JSONValue) -> TrustedRoot? {
         lock.lock(); defer { lock.unlock() }
-        if let root = roots[json] { return root }
-        guard let root = try? TrustedRoot(sigstoreKeys: Data(json.utf8)) else { return nil }
-        if roots.count > 64 { roots = [:] }
-        roots[json] = root
+        if let cached = roots[name], cached.keys == keys { return cached.root }
+        let root = try? TrustedRoot(sigstoreKeys: Data(keys.jsonString.utf8))
+        roots[name] = (keys, root)
         return root
     }
 }
