@@ -96,7 +96,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "fuzz/targets"),
-        .executableTarget(name: "sealgate-fuzz", dependencies: ["FuzzTargets"], path: "fuzz/parsers"),
+        .executableTarget(name: "sealgate-fuzz", dependencies: ["FuzzTargets", "TestSupport"], path: "fuzz/parsers"),
         .executableTarget(name: "sealgate-libfuzz", dependencies: ["FuzzTargets"], path: "fuzz/libfuzzer"),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),

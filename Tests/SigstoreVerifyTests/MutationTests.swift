@@ -3,18 +3,6 @@ import SigstoreVerify
 import TestSupport
 import Testing
 
-/// Deterministic PRNG so failures reproduce (SplitMix64).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Garbled input never crashes")
 struct MutationTests {
     static let casesDir = TestPaths.sharedTestdata.appendingPathComponent("sigstore-conformance/bundle-verify")

@@ -6,21 +6,11 @@
 // fuzz-crash-<target>.bin (printed); a broken invariant or an input slower than 5 s exits 1.
 import Foundation
 import FuzzTargets
-
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 // MARK: - Mutation
 
-func mutate(_ input: [UInt8], seeds: [[UInt8]], tokens: [[UInt8]], rng: inout SplitMix64) -> [UInt8] {
+func mutate(_ input: [UInt8], seeds: [[UInt8]], tokens: [[UInt8]], rng: inout SeededRandom) -> [UInt8] {
     var out = input
     for _ in 0...(Int(rng.next() % 4)) {
         let position = out.isEmpty ? 0 : Int(rng.next() % UInt64(out.count + 1))
@@ -93,7 +83,7 @@ for target in chosen {
     guard !seeds.isEmpty else { print("\(target.name): no seeds in \(dir.path)"); failed = true; continue }
     let tokens = target.tokens.map { Array($0.utf8) }
     free(crashFile); crashFile = strdup("fuzz-crash-\(target.name).bin")
-    var rng = SplitMix64(state: seed ^ target.name.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) })
+    var rng = SeededRandom(state: seed ^ target.name.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) })
     let budget = seconds  // per target
     let start = Date()
     var executions = 0, slowest = 0.0
