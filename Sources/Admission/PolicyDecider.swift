@@ -126,16 +126,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     }
 
     public func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse {
-        let box = ResponseBox()
-        let done = DispatchSemaphore(value: 0)
-        // Run on the calling worker thread: a decision that never suspends (static policies, unmatched
-        // images, cache hits answered without I/O) completes inside Task creation, with no thread hop.
-        Task(executorPreference: InlineExecutor.shared) {
-            box.response = await self.decideAsync(request, mutating: mutating, timeout: timeout)
-            done.signal()
-        }
-        done.wait()
-        return box.response!
+        runBlocking { await self.decideAsync(request, mutating: mutating, timeout: timeout) }
     }
 
     public func decideAsync(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> AdmissionResponse {
@@ -471,6 +462,20 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     }
 }
 
+/// Runs async work from synchronous code (server worker threads, CLI commands) and waits for it. It starts on
+/// the calling thread: work that never suspends (static policies, unmatched images, cache hits answered without
+/// I/O) completes inside Task creation, with no thread hop and no semaphore wake-up.
+public func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task(executorPreference: InlineExecutor.shared) {
+        box.value = await work()
+        done.signal()
+    }
+    done.wait()
+    return box.value!
+}
+
 /// Runs each job at once on the thread that enqueues it: the worker thread at first, later whichever thread
 /// resumes the task (a registry call finishing on a Dispatch thread).
 final class InlineExecutor: TaskExecutor {
@@ -481,8 +486,8 @@ final class InlineExecutor: TaskExecutor {
     }
 }
 
-private final class ResponseBox: @unchecked Sendable {
-    var response: AdmissionResponse?
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
 }
 
 private final class ResultCollector: @unchecked Sendable {

@@ -1,6 +1,5 @@
 import Admission
 import ArgumentParser
-import Dispatch
 import Foundation
 import ImagePolicy
 
@@ -51,7 +50,7 @@ struct ExplainCommand: ParsableCommand {
         do { requests = try ResourceRequests.parse(text, source: file == "-" ? "stdin" : file) } catch { throw ValidationError("\(error)") }
         let decider = try engine.makeDecider()
         let timeout = engine.registry.timeout, mutate = self.mutate
-        let results = blockingAwait {
+        let results = runBlocking {
             var out: [Explained] = []
             for request in requests {
                 let validated = await decider.explain(request, mutating: false, timeout: timeout)
@@ -128,17 +127,3 @@ struct ExplainCommand: ParsableCommand {
         return String(decoding: try encoder.encode(resources), as: UTF8.self)
     }
 }
-
-/// Runs async work from a synchronous command (the CLI has no event loop of its own).
-func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
-    let box = AwaitBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        box.value = await work()
-        done.signal()
-    }
-    done.wait()
-    return box.value!
-}
-
-private final class AwaitBox<T>: @unchecked Sendable { var value: T? }

@@ -123,7 +123,7 @@ func readResources(_ file: String) throws -> [AdmissionRequest] {
 }
 
 func evaluate(_ requests: [AdmissionRequest], decider: PolicyDecider, timeout: Double, patch: Bool, auditWarn: Bool) -> [EvaluatedResource] {
-    blockingAwait {
+    runBlocking {
         var out: [EvaluatedResource] = []
         for request in requests {
             let validated = await decider.explain(request, mutating: false, timeout: timeout)
