@@ -29,15 +29,7 @@ extension ServeCommand {
     /// cosign-compatible verification against the trust root (`--trusted-root`, else Sigstore public good).
     func makeVerifier(registry: RegistryClient, logger: Logger, secrets: CosignAuthorityVerifier.SecretLookup? = nil,
                       trustRoots: CosignAuthorityVerifier.TrustRootLookup? = nil) throws -> any AuthorityVerifier {
-        let root: TrustedRoot
-        if let trustedRoot {
-            guard let data = FileManager.default.contents(atPath: trustedRoot) else {
-                throw ValidationError("--trusted-root: cannot read \(trustedRoot)")
-            }
-            do { root = try TrustedRoot(json: data) } catch { throw ValidationError("--trusted-root \(trustedRoot): \(error)") }
-        } else {
-            root = try TrustedRoot.publicGood()
-        }
+        let root = try trustedRootOption(trustedRoot)
         // Secrets named by policies (keys, CA bundles) come from the cluster (--kube/--kubeconfig); without
         // it such authorities fail closed with a message saying the secret is unavailable.
         var verifier = CosignAuthorityVerifier(registry: registry, trustedRoot: root, timeout: AdmissionEndpoint.maxTimeout,

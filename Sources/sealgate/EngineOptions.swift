@@ -68,7 +68,7 @@ struct VerificationOptions: ParsableArguments {
         let store = PolicyStore(paths: policyPaths, logger: quiet)
         if let error = store.reload() { throw ValidationError(error) }
         let source = try makeSource()
-        let verifier = CosignAuthorityVerifier(source: source, trustedRoot: try loadTrustedRoot(trustedRoot), timeout: registry.timeout)
+        let verifier = CosignAuthorityVerifier(source: source, trustedRoot: try trustedRootOption(trustedRoot), timeout: registry.timeout)
         return PolicyDecider(store: store, resolver: SourceDigestResolver(source: source), verifier: VerificationCache(wrapping: verifier),
                              settings: settings, logger: quiet)
     }
@@ -89,7 +89,7 @@ struct SourceDigestResolver: DigestResolver {
 }
 
 /// `path`'s trusted_root.json, or the embedded Sigstore public-good root.
-func loadTrustedRoot(_ path: String?) throws -> TrustedRoot {
+func trustedRootOption(_ path: String?) throws -> TrustedRoot {
     guard let path else { return try TrustedRoot.publicGood() }
     guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--trusted-root: cannot read \(path)") }
     do { return try TrustedRoot(json: data) } catch { throw ValidationError("--trusted-root \(path): \(error)") }

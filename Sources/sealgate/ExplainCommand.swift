@@ -29,13 +29,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try explain()
-        } catch let error as ValidationError {
-            // Input and policy problems: one clear line and exit 2 (not ArgumentParser's usage dump).
-            FileHandle.standardError.write(Data("sealgate explain: \(error.message)\n".utf8))
-            throw ExitCode(2)
-        }
+        try usageErrors("explain") { try explain() }
     }
 
     private func explain() throws {
