@@ -58,7 +58,7 @@ struct VerifyProvenanceCommand: ParsableCommand {
         let o = try parseCommandOptions(Options.self, arguments, usage: Self.usage)
         let ctx = RejectionContext()
         try runArtifactCommand(explain: { explainRejection($0, ctx) }) {
-            let root = try trustedRootOption(o.trustedRoot)
+            let root = try loadTrustedRoot(o.trustedRoot)
             let inputs = try o.artifacts.map(ArtifactInput.init)
             ctx.artifacts = inputs
             let key = try o.key.map(loadPublicKey)

@@ -40,7 +40,7 @@ struct VerifyTlogCommand: ParsableCommand {
                                                   validFor: ValidityPeriod(start: Date(timeIntervalSince1970: 0)))
                 root = TrustedRoot(tlogs: [log], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [])
             } else {
-                root = try trustedRootOption(o.trustedRoot)
+                root = try loadTrustedRoot(o.trustedRoot)
             }
             let data = try readInput(o.bundle, "bundle")
             let (entries, bundle) = try Self.entries(data)

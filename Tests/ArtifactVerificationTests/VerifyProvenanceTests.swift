@@ -161,6 +161,8 @@ struct VerifyProvenanceTests {
             (s.base + ["--source-uri", "github.com/a/b", "--source-versioned-tag", "latest", s.artifact], "is not vMAJOR"),
             (["verify-provenance", "--provenance-path", "/nonexistent", "--source-uri", "github.com/a/b", s.artifact], "cannot read provenance"),
             (s.base + ["--source-uri", "github.com/a/b", "/nonexistent"], "cannot read artifact"),
+            (["verify-provenance", "--provenance-path", s.provenance, "--trusted-root", "/nonexistent", "--source-uri", "github.com/a/b", s.artifact],
+             "cannot read trusted root"),
         ]
         for (args, message) in usage {
             let out = try s.env.sealgate(args)
