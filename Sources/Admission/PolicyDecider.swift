@@ -334,7 +334,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         var allowed = true
         var status: AdmissionStatus?
         if !failures.isEmpty {
-            let subject = "\(request.kind.kind) \(request.namespace.map { "\($0)/" } ?? "")\(Self.objectName(request))"
+            let subject = Self.subject(request)
             switch settings.mode {
             case .enforce:
                 allowed = false
@@ -428,6 +428,11 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                                 resource: request.resource.resource, namespace: request.namespace, name: objectName(request),
                                 labels: strings(metadata?["labels"]), annotations: strings(metadata?["annotations"]),
                                 operation: request.operation, object: request.object)
+    }
+
+    /// `Kind namespace/name`, as deny messages and `sealgate explain` name the admitted object.
+    public static func subject(_ request: AdmissionRequest) -> String {
+        "\(request.kind.kind) \(request.namespace.map { "\($0)/" } ?? "")\(objectName(request))"
     }
 
     static func objectName(_ request: AdmissionRequest) -> String {

@@ -67,9 +67,7 @@ struct ExplainCommand: ParsableCommand {
         var images: [ImageDecision]
         var patch: Data?
 
-        var subject: String {
-            "\(request.kind.kind) \(request.namespace.map { "\($0)/" } ?? "")\(request.name ?? request.object?["metadata"]?["name"]?.stringValue ?? "")"
-        }
+        var subject: String { PolicyDecider.subject(request) }
     }
 
     static func tree(_ r: Explained, mode: String) -> String {
