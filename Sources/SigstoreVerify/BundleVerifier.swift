@@ -53,6 +53,7 @@ public struct VerificationResult: Sendable {
 
 /// Verifies a `SigstoreBundle` end to end against a trusted root. Pure: values in, values out.
 public struct BundleVerifier: Sendable {
+    static let maxTimestamps = 32
     public let trustedRoot: TrustedRoot
     public init(trustedRoot: TrustedRoot) { self.trustedRoot = trustedRoot }
 
@@ -91,15 +92,27 @@ public struct BundleVerifier: Sendable {
         }
 
         // 3. RFC 3161 timestamps over the signature.
+        // As sigstore-go and sigstore-python: more than 32 or duplicates are refused; the rest count when they verify.
+        let stamps = bundle.rfc3161Timestamps
+        guard stamps.count <= Self.maxTimestamps else {
+            throw SigstoreError.malformedBundle("\(stamps.count) RFC 3161 timestamps (at most \(Self.maxTimestamps))")
+        }
+        guard Set(stamps).count == stamps.count else { throw SigstoreError.malformedBundle("duplicate RFC 3161 timestamps") }
         let tsa = TimestampVerifier(authorities: trustedRoot.timestampAuthorities)
-        for der in bundle.rfc3161Timestamps {
-            result.timestamps.append(.init(source: .timestampAuthority, time: try tsa.verify(der, signature: bundle.content.signature)))
+        var timestampFailure: Error?
+        for der in stamps {
+            do {
+                result.timestamps.append(.init(source: .timestampAuthority, time: try tsa.verify(der, signature: bundle.timestampedSignature)))
+            } catch {
+                timestampFailure = timestampFailure ?? error
+            }
         }
         if let future = result.timestamps.first(where: { $0.time > now.addingTimeInterval(300) }) {
             throw SigstoreError.timestampOutsideValidity("timestamp \(iso(future.time)) is in the future")
         }
         guard result.timestamps.count >= policy.timestampThreshold else {
-            throw SigstoreError.timestampMissing("\(result.timestamps.count) verified, \(policy.timestampThreshold) required")
+            // The timestamp that did not verify says more than the count.
+            throw timestampFailure ?? SigstoreError.timestampMissing("\(result.timestamps.count) verified, \(policy.timestampThreshold) required")
         }
         // Entries without a SET-backed time (Rekor v2) need their log key valid at the TSA times.
         for entry in bundle.tlogEntries where entry.signedEntryTimestamp == nil {

@@ -33,15 +33,16 @@ public struct RekorEntryVerifier: Sendable {
 
         if let proof = entry.inclusionProof {
             try Self.verifyInclusion(proof, body: entry.canonicalizedBody)
-            if let text = proof.checkpoint {
-                let cp = try Checkpoint(text)
-                guard cp.isSigned(by: log) else { throw SigstoreError.checkpointSignatureInvalid }
-                guard cp.treeSize == proof.treeSize else {
-                    throw SigstoreError.checkpointMismatch("tree size \(cp.treeSize) != proof tree size \(proof.treeSize)")
-                }
-                guard cp.rootHash == proof.rootHash else { throw SigstoreError.checkpointMismatch("root hash differs") }
-                result.verifiedInclusionProof = true
+            // A proof's root hash is only worth something if the log signed it (sigstore-go, sigstore-python),
+            // even when a SET vouches for the entry.
+            guard let text = proof.checkpoint else { throw SigstoreError.checkpointMissing }
+            let cp = try Checkpoint(text)
+            guard cp.isSigned(by: log) else { throw SigstoreError.checkpointSignatureInvalid }
+            guard cp.treeSize == proof.treeSize else {
+                throw SigstoreError.checkpointMismatch("tree size \(cp.treeSize) != proof tree size \(proof.treeSize)")
             }
+            guard cp.rootHash == proof.rootHash else { throw SigstoreError.checkpointMismatch("root hash differs") }
+            result.verifiedInclusionProof = true
         }
         // An unsigned proof root proves nothing; require a signed statement from the log.
         guard result.verifiedSET || result.verifiedInclusionProof else { throw SigstoreError.setMissing }

@@ -122,10 +122,8 @@ public enum ProvenanceError: Error, Equatable, CustomStringConvertible, Sendable
 extension SLSAProvenance {
     /// slsa-verifier's checks, in its order: builder, source URI, then tag / versioned tag / branch.
     public func check(_ x: SLSAExpectations) throws {
-        if let want = x.builderID {
-            // Without "@ref" only the builder's name is pinned (any version of the trusted builder).
-            let found = want.contains("@") ? builderID : String(builderID.split(separator: "@", maxSplits: 1).first ?? "")
-            guard found == want else { throw ProvenanceError.mismatch(field: "builder id", expected: want, found: builderID) }
+        if let want = x.builderID, !SLSABuilderTrust.matches(want, builderID: builderID) {
+            throw ProvenanceError.mismatch(field: "builder id", expected: want, found: builderID)
         }
         guard Self.normalizeSourceURI(sourceURI) == Self.normalizeSourceURI(x.sourceURI) else {
             throw ProvenanceError.mismatch(field: "source URI", expected: x.sourceURI, found: sourceURI)

@@ -31,6 +31,9 @@ public struct SigstoreBundle: Sendable {
     /// DER RFC 3161 responses/tokens from `timestampVerificationData.rfc3161Timestamps`.
     public var rfc3161Timestamps: [Data]
     public var content: Content
+    /// What the RFC 3161 timestamps are over: the signature, except for cosign attestations (the envelope).
+    public var timestampedSignature: Data { timestampedData ?? content.signature }
+    public var timestampedData: Data?
 
     public init(mediaType: String, version: Version, signer: Signer, tlogEntries: [TransparencyLogEntry],
                 rfc3161Timestamps: [Data], content: Content) {
@@ -73,13 +76,8 @@ public struct SigstoreBundle: Sendable {
                 }
                 return d
             }
-            // Trust comes from the trusted root; a root shipped in the bundle is a sign of a confused or hostile signer.
-            for der in ders.dropFirst() {
-                let c = try FulcioCertificate(der: der).certificate
-                if c.subject == c.issuer, c.publicKey.isValidSignature(c.signature, for: c) {
-                    throw SigstoreError.certificateChainInBundleContainsRoot
-                }
-            }
+            // Only the leaf is used (as sigstore-go): trust comes from the trusted root alone, so intermediates or a
+            // root shipped in the bundle (npm provenance before 2024, sigstore-js 1.x) neither help nor hurt.
             signer = .certificate(try FulcioCertificate(der: ders[0]))
         } else if let pk = vm["publicKey"] as? [String: Any] {
             signer = .publicKey(hint: pk["hint"] as? String ?? "")

@@ -27,7 +27,6 @@ public enum SigstoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case certificateNotCodeSigning(String)
     case certificateIdentityMismatch(actual: String, expected: String)
     case certificateIssuerMismatch(actual: String, expected: String)
-    case certificateChainInBundleContainsRoot
 
     // Certificate transparency
     case sctMissing
@@ -42,6 +41,7 @@ public enum SigstoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case setMissing
     case inclusionProofInvalid(String)
     case inclusionProofRootMismatch
+    case checkpointMissing
     case checkpointSignatureInvalid
     case checkpointMismatch(String)
     case tlogBodyMismatch(String)
@@ -80,7 +80,6 @@ public enum SigstoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case .certificateNotCodeSigning(let s): return "certificate is not a code-signing leaf: \(s)"
         case .certificateIdentityMismatch(let a, let e): return "certificate identity '\(a)' does not match expected '\(e)'"
         case .certificateIssuerMismatch(let a, let e): return "certificate OIDC issuer '\(a)' does not match expected '\(e)'"
-        case .certificateChainInBundleContainsRoot: return "bundle certificate chain must not contain a root (self-signed) certificate"
         case .sctMissing: return "certificate has no embedded signed certificate timestamp"
         case .sctUnknownLog(let s): return "SCT from unknown CT log \(s)"
         case .sctInvalid(let s): return "SCT verification failed: \(s)"
@@ -91,6 +90,7 @@ public enum SigstoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case .setMissing: return "transparency log entry has neither a signed entry timestamp nor an inclusion proof with checkpoint"
         case .inclusionProofInvalid(let s): return "inclusion proof invalid: \(s)"
         case .inclusionProofRootMismatch: return "inclusion proof root hash mismatch"
+        case .checkpointMissing: return "inclusion proof missing required checkpoint (nothing signed its root hash)"
         case .checkpointSignatureInvalid: return "checkpoint has no valid signature from the transparency log"
         case .checkpointMismatch(let s): return "checkpoint does not match inclusion proof: \(s)"
         case .tlogBodyMismatch(let s): return "transparency log entry does not match the bundle: \(s)"

@@ -110,7 +110,8 @@ public struct TrustedRoot: Sendable {
         do { key = try PublicKey(der: raw, keyDetails: pk["keyDetails"] as? String) } catch {
             throw SigstoreError.malformedTrustedRoot("log \(url): \(error)")
         }
-        let validity = try validity(pk["validFor"], what: "log \(url)")
+        // protobuf-specs: a log key without validFor is valid at all times; one with validFor must give its start.
+        let validity = pk["validFor"] == nil ? ValidityPeriod(start: .distantPast) : try validity(pk["validFor"], what: "log \(url)")
         let id = ((obj["logId"] as? [String: Any])?["keyId"] as? String).flatMap(Encoding.base64) ?? key.keyID
         return TransparencyLogInstance(baseURL: url, logID: id, publicKey: key, validFor: validity)
     }

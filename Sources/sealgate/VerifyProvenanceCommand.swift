@@ -124,13 +124,14 @@ struct VerifyProvenanceCommand: ParsableCommand {
             let subjects = statement.subjects.map { "\($0.name) sha256:\($0.digest["sha256"] ?? "?")" }.joined(separator: ", ")
             throw ProvenanceError.mismatch(field: "subject digest", expected: "\(input.label) \(input.digestString)", found: subjects.isEmpty ? "(no subjects)" : subjects)
         }
-        let prov = try SLSAProvenance(statement: statement)
+        var prov = try SLSAProvenance(statement: statement)
+        if let cert = result.certificate, !o.identity.hasIdentity {
+            // The signer must be a trusted builder (or the one --builder-id names), or a delegator acting for it.
+            prov.builderID = try SLSABuilderTrust.builder(signer: cert.subjectAlternativeName ?? "", provenanceBuilder: prov.builderID, expected: o.builderID)
+        }
         try prov.check(expect)
         if let cert = result.certificate {
-            // The provenance must come from the builder it names, and its source from the repository that built.
-            if !o.identity.hasIdentity, cert.subjectAlternativeName != prov.builderID {
-                throw ProvenanceError.mismatch(field: "builder id (signing certificate)", expected: cert.subjectAlternativeName ?? "", found: prov.builderID)
-            }
+            // The provenance's source must be the repository that built.
             if let repo = cert.extensions.sourceRepositoryURI,
                SLSAProvenance.normalizeSourceURI(repo) != SLSAProvenance.normalizeSourceURI(prov.sourceURI) {
                 throw ProvenanceError.mismatch(field: "source URI (signing certificate)", expected: repo, found: prov.sourceURI)

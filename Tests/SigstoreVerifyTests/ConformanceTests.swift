@@ -2,26 +2,20 @@ import Foundation
 import TestSupport
 import Testing
 
-private func which(_ tool: String) -> String? {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-        let p = "\(dir)/\(tool)"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    return nil
-}
-
-@Suite("sigstore-conformance bundle-verify suite")
+/// The two shared harnesses that judge sealgate against upstream verdicts, run on the built binary.
+@Suite("reference verdicts: sigstore-conformance and real-world artifacts")
 struct ConformanceTests {
-    static let script = TestPaths.sharedTestdata.deletingLastPathComponent().appendingPathComponent("tools/sigstore-conformance")
+    static let tools = TestPaths.sharedTestdata.deletingLastPathComponent().appendingPathComponent("tools")
 
-    @Test("all 47 cases × path/digest pass against the built sealgate binary",
-          .enabled(if: which("python3") != nil, "python3 is missing: cannot run the sigstore-conformance harness"))
-    func conformanceSuitePasses() throws {
+    /// Runs `tools/NAME sealgate` and returns its closing `N passed, M failed` line and its whole output.
+    static func run(_ tool: String) throws -> (summary: String, output: String, status: Int32) {
         let binary = TestPaths.sealgateBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "sealgate binary not built at \(binary.path)")
+        let script = tools.appendingPathComponent(tool)
+        try #require(FileManager.default.fileExists(atPath: script.path), "../shared/tools/\(tool) is missing: ../shared must sit beside the repository")
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: which("python3")!)
-        p.arguments = [Self.script.path, binary.path]
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script.path, binary.path]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
@@ -29,8 +23,20 @@ struct ConformanceTests {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
-        let summary = text.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(summary == "94 passed, 0 failed", "conformance output:\n\(text)")
-        #expect(p.terminationStatus == 0)
+        return (text.split(separator: "\n").last.map(String.init) ?? "", text, p.terminationStatus)
+    }
+
+    @Test("all 70 sigstore-conformance cases × path/digest pass against the built sealgate binary")
+    func conformanceSuitePasses() throws {
+        let r = try Self.run("sigstore-conformance")
+        #expect(r.summary == "140 passed, 0 failed", "conformance output:\n\(r.output)")
+        #expect(r.status == 0)
+    }
+
+    @Test("all 135 real-world artifacts get the verdict of the tool their owners use")
+    func realWorldArtifactsAgree() throws {
+        let r = try Self.run("realworld-check")
+        #expect(r.summary == "135 passed, 0 failed", "realworld-check output:\n\(r.output)")
+        #expect(r.status == 0)
     }
 }

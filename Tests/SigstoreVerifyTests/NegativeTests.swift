@@ -155,6 +155,16 @@ struct NegativeTests {
         #expect(reject(forged) == .checkpointSignatureInvalid)
     }
 
+    @Test func inclusionProofWithoutCheckpoint() {
+        let signed = editEntry(f.sigstore.signBlob(f.payload, f.options())) { e in
+            var p = e["inclusionProof"] as! [String: Any]
+            p.removeValue(forKey: "checkpoint")
+            e["inclusionProof"] = p
+        }
+        // The SET still verifies, but nothing signed the proof's root hash (sigstore-go, sigstore-python).
+        #expect(reject(signed) == .checkpointMissing)
+    }
+
     @Test func logEntryForAnotherSignature() {
         let a = f.sigstore.signBlob(f.payload, f.options())
         let b = f.sigstore.signBlob(f.payload, f.options())
@@ -198,7 +208,34 @@ struct NegativeTests {
             vm["timestampVerificationData"] = ["rfc3161Timestamps": [["signedTimestamp": b.rfc3161Timestamp!.base64EncodedString()]]]
             obj["verificationMaterial"] = vm
         }
-        #expect(reject(mixed) == .timestampImprintMismatch)
+        // The bad timestamp is skipped and the SET's time counts, as in sigstore-go and sigstore-python.
+        #expect(reject(mixed) == nil)
+        // As the only timestamp it fails the threshold, and the reason is why it did not verify.
+        #expect(reject(withoutSET(mixed)) == .timestampImprintMismatch)
+    }
+
+    /// The bundle with its Rekor entry's SET removed (the inclusion proof stays): its only times are RFC 3161.
+    func withoutSET(_ signed: TestSigstore.Signed) -> TestSigstore.Signed {
+        editEntry(signed) { e in e.removeValue(forKey: "inclusionPromise") }
+    }
+
+    @Test func duplicateAndTooManyTimestampsAreRefused() {
+        var o = f.options()
+        o.rfc3161 = true
+        let a = f.sigstore.signBlob(f.payload, o)
+        func with(_ stamps: [Data]) -> TestSigstore.Signed {
+            var copy = a
+            copy.bundleJSON = editJSON(a.bundleJSON) { obj in
+                var vm = obj["verificationMaterial"] as! [String: Any]
+                vm["timestampVerificationData"] = ["rfc3161Timestamps": stamps.map { ["signedTimestamp": $0.base64EncodedString()] }]
+                obj["verificationMaterial"] = vm
+            }
+            return copy
+        }
+        #expect(reject(with([a.rfc3161Timestamp!, a.rfc3161Timestamp!])) == .malformedBundle("duplicate RFC 3161 timestamps"))
+        let many = (0..<33).map { i in f.sigstore.tsa.timestamp(a.signature, at: f.signingTime.addingTimeInterval(Double(i))) }
+        #expect(reject(with(many)) == .malformedBundle("33 RFC 3161 timestamps (at most 32)"))
+        #expect(reject(with(Array(many.prefix(32)))) == nil)
     }
 
     @Test func timestampFromUntrustedTSA() throws {
@@ -213,7 +250,8 @@ struct NegativeTests {
             vm["timestampVerificationData"] = ["rfc3161Timestamps": [["signedTimestamp": token.base64EncodedString()]]]
             obj["verificationMaterial"] = vm
         }
-        guard case .timestampUntrusted = reject(withTS) else { Issue.record("expected untrusted TSA"); return }
+        #expect(reject(withTS) == nil, "a SET-backed time is enough; the untrusted timestamp is skipped")
+        guard case .timestampUntrusted = reject(withoutSET(withTS)) else { Issue.record("expected untrusted TSA"); return }
     }
 
     @Test func timestampOutsideCertificateValidity() {

@@ -61,6 +61,15 @@ struct UnitTests {
         #expect(throws: SigstoreError.malformedTrustedRoot("log https://rekor.sealgate.test: validFor has no start")) {
             _ = try TrustedRoot(json: broken)
         }
+        // Without validFor at all (optional in protobuf-specs) the key is valid at all times.
+        let open = editJSON(sigstore.trustedRootJSON()) { root in
+            var tlogs = root["tlogs"] as! [[String: Any]]
+            var pk = tlogs[0]["publicKey"] as! [String: Any]
+            pk.removeValue(forKey: "validFor")
+            tlogs[0]["publicKey"] = pk
+            root["tlogs"] = tlogs
+        }
+        #expect(try TrustedRoot(json: open).tlogs[0].validFor == ValidityPeriod(start: .distantPast))
     }
 
     @Test func embeddedPublicGoodRootLoads() throws {
