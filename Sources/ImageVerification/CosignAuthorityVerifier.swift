@@ -49,7 +49,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     public func verifySignature(image: ImageRef, digest: String, authority: SignatureAuthority) async -> AuthorityOutcome {
         let options: CosignCheckOptions
         do { options = try self.options(for: authority) } catch {
-            return .fail("\(authority.label): \(error)")
+            return .fail("\(authority.label): \(error)", step: .configuration)
         }
         let deadline = Deadline.after(seconds: timeout)
         let result = await Self.offPool { verifier.verifySignatures(image: image, digest: digest, options: options, deadline: deadline) }
@@ -68,7 +68,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
                 options = CosignCheckOptions(signer: .keyless([any]), trustedRoot: trustedRoot, now: clock())
             }
         } catch {
-            return .fail("\(authority?.label ?? "attestations"): \(error)")
+            return .fail("\(authority?.label ?? "attestations"): \(error)", step: .configuration)
         }
         let type = (try? PredicateType.resolve(predicateType)) ?? predicateType
         let deadline = Deadline.after(seconds: timeout)
@@ -95,7 +95,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     // MARK: - Mapping
 
     static func outcome(_ result: ImageVerificationResult, attestations: Bool) -> AuthorityOutcome {
-        guard result.passed else { return .fail(result.summary, transient: result.transient) }
+        guard result.passed else { return .fail(result.summary, transient: result.transient, step: result.failedStep) }
         var outcome = AuthorityOutcome.pass(result.summary, signatures: result.verified.map(signatureJSON))
         if attestations {
             outcome.statements = result.verified.compactMap { $0.payload.flatMap { try? JSONValue.parse(data: $0) } }

@@ -115,7 +115,7 @@ public struct CosignVerifier: Sendable {
                     throw ImageCheckFailure("referrer's subject is \(subject.digest), not \(digest)")
                 }
                 let json = Data(try registry.blob(registry: reg, repository: repo, digest: layer.digest, maxBytes: maxLayerBytes, deadline: deadline))
-                var bundle = try SigstoreBundle(json: json)
+                let bundle = try SigstoreBundle(json: json)
                 let isDSSE: Bool
                 if case .dsse = bundle.content { isDSSE = true } else { isDSSE = false }
                 // Attestation lookups only consider DSSE bundles; signature lookups message signatures and DSSE
@@ -123,9 +123,6 @@ public struct CosignVerifier: Sendable {
                 if predicateType != nil && !isDSSE { continue }
                 if predicateType == nil, case .dsse(let env) = bundle.content,
                    (try? InTotoStatement(json: env.payload))?.predicateType != Self.cosignSignPredicate { continue }
-                if options.ignoreTlog {
-                    bundle.tlogEntries = bundle.tlogEntries.filter { options.trustedRoot.tlog(id: $0.logID) != nil }
-                }
                 let artifact: Artifact
                 if isDSSE {
                     guard let raw = Encoding.hexDigest(String(digest.dropFirst(7))), digest.hasPrefix("sha256:") else {
@@ -139,17 +136,10 @@ public struct CosignVerifier: Sendable {
                     }
                     artifact = .bytes(manifestBytes!)
                 }
-                let policySigner: VerificationPolicy.Signer
-                switch options.signer {
-                case .publicKey(let k): policySigner = .publicKey(k)
-                case .keyless(let ids): policySigner = .certificateIdentities(ids)
-                }
-                let policy = VerificationPolicy(signer: policySigner, tlogThreshold: options.ignoreTlog ? 0 : 1,
-                                                timestampThreshold: options.ignoreTlog ? 0 : nil, sctThreshold: options.ignoreSCT ? 0 : 1)
                 if !options.requiredAnnotations.isEmpty {
                     throw ImageCheckFailure("required annotations cannot be checked on a Sigstore bundle (it has no simple-signing payload)")
                 }
-                let r = try BundleVerifier(trustedRoot: options.trustedRoot).verify(bundle: bundle, artifact: artifact, policy: policy, at: options.now)
+                let r = try BundleVerifier(trustedRoot: options.trustedRoot).verify(bundle: bundle, artifact: artifact, policy: options.verificationPolicy, at: options.now)
                 check.certificateSubject = r.subjectAlternativeName
                 check.certificateIssuer = r.oidcIssuer
                 check.certificateExtensions = r.extensions?.values ?? [:]
@@ -199,12 +189,13 @@ extension SignatureCheck {
     mutating func requirePredicate(_ wanted: String) throws {
         guard predicateType == wanted else {
             passed = false
-            throw ImageCheckFailure("predicate type is \(predicateType ?? "(none)"), not \(wanted)")
+            throw ImageCheckFailure("predicate type is \(predicateType ?? "(none)"), not \(wanted)", step: .subject)
         }
     }
 
     mutating func fail(_ error: Error) {
         passed = false
+        failedStep = VerificationStepMapping.step(of: error)
         if let e = error as? RegistryError {
             transient = e.isTransient
             reason = e.description

@@ -1,6 +1,7 @@
 import Foundation
 import ImageReference
 import Registry
+import ImagePolicy
 import SigstoreVerify
 
 /// Who must have signed: a public key, or Fulcio-issued certificates with one of these identities.
@@ -85,6 +86,8 @@ public struct SignatureCheck: Sendable {
     public var reason: String
     /// The failure was a registry problem (blob fetch timed out, ...).
     public var transient: Bool = false
+    /// The verification step that rejected it.
+    public var failedStep: VerificationStep?
     /// Signature: the simple-signing payload bytes. Attestation: the in-toto statement bytes.
     public var payload: Data?
     /// Attestations: the DSSE envelope JSON (what cosign prints).
@@ -124,6 +127,14 @@ public struct ImageVerificationResult: Sendable {
 
     public var verified: [SignatureCheck] { checks.filter(\.passed) }
     public var passed: Bool { !verified.isEmpty }
+    /// The furthest step any signature reached before it was rejected: the most telling failure.
+    public var failedStep: VerificationStep? {
+        guard !passed else { return nil }
+        let order = VerificationStep.allCases
+        return checks.compactMap(\.failedStep).max { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }
+            ?? (lookupError != nil ? .lookup : nil)
+    }
+
     /// Failed because of the registry rather than the signatures.
     public var transient: Bool {
         guard !passed else { return false }

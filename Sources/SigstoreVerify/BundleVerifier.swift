@@ -15,6 +15,9 @@ public struct VerificationPolicy: Sendable {
     public var timestampThreshold: Int
     /// Embedded SCTs required on keyless certificates.
     public var sctThreshold: Int = 1
+    /// Hashes a key-based signer may have used (cosign `--signature-digest-algorithm`), besides the bundle's
+    /// message digest algorithm (else the key's own).
+    public var signatureHashes: [HashAlgorithm] = []
 
     public init(signer: Signer, tlogThreshold: Int = 1, timestampThreshold: Int? = nil, sctThreshold: Int = 1) {
         self.signer = signer
@@ -74,13 +77,21 @@ public struct BundleVerifier: Sendable {
         case (.publicKey, .publicKey(let k)):
             key = k
             bodySigner = .publicKey(k)
+        case (.certificate(let cert), .publicKey(let k)) where (try? PublicKey(certificate: cert.certificate))?.sameKey(as: k) == true:
+            // A certificate holding exactly the expected key (Kyverno `certificates`): the key is the trust, not Fulcio.
+            key = k
+            bodySigner = .certificate(der: cert.der)
         case (.certificate, .publicKey):
             throw SigstoreError.policyMismatch("bundle is certificate-signed but a public key was expected")
         case (.publicKey, .certificateIdentities):
             throw SigstoreError.policyMismatch("bundle is key-signed but a certificate identity was expected")
         }
+        var bundle = bundle
+        // When no log entry is required, one from a log this root does not know proves nothing and is dropped;
+        // one from a known log must still be right (cosign --insecure-ignore-tlog).
+        if policy.tlogThreshold <= 0 { bundle.tlogEntries.removeAll { trustedRoot.tlog(id: $0.logID) == nil } }
         var result = VerificationResult(certificate: leaf, timestamps: [], tlogEntries: bundle.tlogEntries)
-        try verifyContent(bundle.content, key: key, artifact: artifact, result: &result)
+        bundle.content = try verifyContent(bundle.content, key: key, artifact: artifact, policy: policy, result: &result)
 
         // 2. Transparency log: every entry proven by the log and recording exactly this signature.
         guard bundle.tlogEntries.count >= max(policy.tlogThreshold, 0) else { throw SigstoreError.tlogEntryMissing }
@@ -132,7 +143,12 @@ public struct BundleVerifier: Sendable {
         return result
     }
 
-    private func verifyContent(_ content: SigstoreBundle.Content, key: PublicKey, artifact: Artifact?, result: inout VerificationResult) throws {
+    /// Checks the signature over the content; returns the content with a DSSE envelope's verifying signature first.
+    private func verifyContent(_ content: SigstoreBundle.Content, key: PublicKey, artifact: Artifact?, policy: VerificationPolicy,
+                               result: inout VerificationResult) throws -> SigstoreBundle.Content {
+        func verifies(_ signature: Data, _ data: Data, _ defaultHash: HashAlgorithm) -> Bool {
+            (policy.signatureHashes + [defaultHash]).contains { key.verify(signature: signature, data: data, hash: $0) }
+        }
         switch content {
         case .messageSignature(let digest, let signature):
             guard let artifact else { throw SigstoreError.artifactRequired("message signatures are over the artifact") }
@@ -143,15 +159,17 @@ public struct BundleVerifier: Sendable {
             switch artifact {
             case .bytes(let data):
                 let alg = key.scheme == .ed25519 || key.scheme == .rsaPKCS1v15 || key.scheme == .rsaPSS ? key.hash : (digest?.0 ?? key.hash)
-                ok = key.verify(signature: signature, data: data, hash: alg)
+                ok = verifies(signature, data, alg)
             case .digest(let alg, let value):
                 ok = try key.verify(signature: signature, digest: value, algorithm: alg)
             }
             guard ok else { throw SigstoreError.signatureInvalid("message signature does not verify with the signer's key") }
-        case .dsse(let env):
-            guard let sig = env.signatures.first, key.verify(signature: sig.sig, data: env.pae) else {
+            return content
+        case .dsse(var env):
+            guard let good = env.signatures.first(where: { verifies($0.sig, env.pae, key.hash) }) else {
                 throw SigstoreError.signatureInvalid("DSSE envelope signature does not verify with the signer's key")
             }
+            env.signatures = [good] + env.signatures.filter { $0 != good }
             result.envelope = env
             if env.payloadType == InTotoStatement.payloadType {
                 result.statement = try InTotoStatement(json: env.payload)
@@ -165,6 +183,7 @@ public struct BundleVerifier: Sendable {
                 }
                 guard matched else { throw SigstoreError.subjectDigestMismatch }
             }
+            return .dsse(env)
         }
     }
 }

@@ -38,6 +38,28 @@ public struct AdmissionContext: Sendable {
 }
 
 /// The verifier's answer for one authority / attestor.
+/// The step of signature verification that rejected, in the order the checks run: carried from the verifier
+/// to check records, `explain` and deny messages so they name the check, not just its text.
+public enum VerificationStep: String, Sendable, Codable, CaseIterable {
+    /// Listing or fetching signatures from the registry.
+    case lookup
+    /// The authority could not be turned into a verifier (bad key, missing secret, KMS).
+    case configuration
+    /// A malformed layer, annotation, bundle or envelope.
+    case format
+    /// cosign's payload checks: image digest, payload type, required annotations.
+    case payload
+    /// An attestation's subject or predicate type.
+    case subject
+    case signature
+    case transparencyLog = "tlog"
+    case timestamp
+    /// Fulcio chain at the signing time, code-signing leaf.
+    case certificate
+    case sct
+    case identity
+}
+
 public struct AuthorityOutcome: Sendable {
     public var passed: Bool
     /// Why it failed (or a short note on success).
@@ -49,6 +71,8 @@ public struct AuthorityOutcome: Sendable {
     public var statements: [JSONValue]
     /// Optional details of the verified signatures (e.g. `{"subject":..., "issuer":...}`), exposed to CUE spec policies.
     public var signatures: [JSONValue]
+    /// The furthest verification step a signature reached before it was rejected (nil when passed or unknown).
+    public var failedStep: VerificationStep?
 
     public init(passed: Bool, reason: String = "", transient: Bool = false, statements: [JSONValue] = [], signatures: [JSONValue] = []) {
         self.passed = passed
@@ -61,8 +85,10 @@ public struct AuthorityOutcome: Sendable {
     public static func pass(_ note: String = "verified", signatures: [JSONValue] = []) -> AuthorityOutcome {
         AuthorityOutcome(passed: true, reason: note, signatures: signatures)
     }
-    public static func fail(_ reason: String, transient: Bool = false) -> AuthorityOutcome {
-        AuthorityOutcome(passed: false, reason: reason, transient: transient)
+    public static func fail(_ reason: String, transient: Bool = false, step: VerificationStep? = nil) -> AuthorityOutcome {
+        var o = AuthorityOutcome(passed: false, reason: reason, transient: transient)
+        o.failedStep = step
+        return o
     }
 }
 
