@@ -7,6 +7,8 @@ public enum RekorBodyMatcher {
     public enum Signer: Sendable {
         case certificate(der: Data)
         case publicKey(PublicKey)
+        /// No verifier is known (verify-tlog of a key-signed bundle): whatever key the body records is not compared.
+        case recorded
     }
 
     public static func check(_ entry: TransparencyLogEntry, content: SigstoreBundle.Content, signer: Signer, artifact: Artifact?) throws {
@@ -128,8 +130,14 @@ public enum RekorBodyMatcher {
         switch content {
         case .dsse(let env):
             guard value == alg.hash(env.pae) else { throw SigstoreError.tlogBodyMismatch("logged digest is not the DSSE PAE digest") }
-        case .messageSignature:
-            guard let artifact else { return }
+        case .messageSignature(let digest, _):
+            guard let artifact else {
+                // No artifact (verify-tlog): the logged digest must still be the bundle's own message digest.
+                if let (a, d) = digest, a == alg, d != value {
+                    throw SigstoreError.tlogBodyMismatch("logged artifact digest differs from the bundle's message digest")
+                }
+                return
+            }
             guard let d = artifact.digest(alg) else {
                 throw SigstoreError.tlogBodyMismatch("log entry uses \(alg.rawValue) but only another digest of the artifact is known")
             }
@@ -150,6 +158,8 @@ public enum RekorBodyMatcher {
             guard block.label.hasSuffix("PUBLIC KEY"), let logged = try? PublicKey(der: block.der), logged.sameKey(as: key) else {
                 throw SigstoreError.tlogBodyMismatch("logged public key differs from the verification key")
             }
+        case .recorded:
+            return
         }
     }
 
@@ -164,6 +174,8 @@ public enum RekorBodyMatcher {
                   let logged = try? PublicKey(der: raw), logged.sameKey(as: key) else {
                 throw SigstoreError.tlogBodyMismatch("logged public key differs from the verification key")
             }
+        case .recorded:
+            return
         }
     }
 }

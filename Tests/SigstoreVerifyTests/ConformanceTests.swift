@@ -9,13 +9,16 @@ struct ConformanceTests {
 
     /// Runs `tools/NAME sealgate` and returns its closing `N passed, M failed` line and its whole output.
     static func run(_ tool: String) throws -> (summary: String, output: String, status: Int32) {
+        try run(script: tools.appendingPathComponent(tool), [])
+    }
+
+    static func run(script: URL, _ extra: [String]) throws -> (summary: String, output: String, status: Int32) {
         let binary = TestPaths.sealgateBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "sealgate binary not built at \(binary.path)")
-        let script = tools.appendingPathComponent(tool)
-        try #require(FileManager.default.fileExists(atPath: script.path), "../shared/tools/\(tool) is missing: ../shared must sit beside the repository")
+        try #require(FileManager.default.fileExists(atPath: script.path), "\(script.path) is missing: ../shared must sit beside the repository")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script.path, binary.path]
+        p.arguments = ["python3", script.path, binary.path] + extra
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
@@ -30,6 +33,18 @@ struct ConformanceTests {
     func conformanceSuitePasses() throws {
         let r = try Self.run("sigstore-conformance")
         #expect(r.summary == "140 passed, 0 failed", "conformance output:\n\(r.output)")
+        #expect(r.status == 0)
+    }
+
+    @Test("one-byte mutants of every verifying real-world case (artifact, signature, certificate, proof hash, SET, checkpoint, DSSE payload, ...) are rejected")
+    func realWorldMutantsAreRejected() throws {
+        let realworld = TestPaths.sharedTestdata.appendingPathComponent("realworld")
+        try #require(FileManager.default.fileExists(atPath: realworld.appendingPathComponent("cases.tsv").path),
+                     "../shared/testdata/realworld is missing: ../shared must sit beside the repository")
+        let r = try Self.run(script: TestPaths.fixtures.appendingPathComponent("mutation/realworld_mutants.py"), [realworld.path])
+        // 73 verifying cases, each with at least 6 kinds of mutation (the script fails a case with fewer).
+        #expect(r.output.contains("mutants of 73 cases"), "mutation output:\n\(r.output)")
+        #expect(r.summary.hasSuffix(" passed, 0 failed"), "mutation output:\n\(r.output)")
         #expect(r.status == 0)
     }
 
