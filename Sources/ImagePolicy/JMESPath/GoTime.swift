@@ -73,14 +73,6 @@ struct GoTime: Equatable {
                 continue
             }
             guard let t = tokens.first(where: { l.hasPrefix($0) }) else {
-                // Go: a fraction after seconds may appear even if the layout has none.
-                if (v.first == "." || v.first == ","), l.first != v.first, v.dropFirst().first?.isNumber == true {
-                    v = v.dropFirst()
-                    let f = v.prefix { $0.isASCII && $0.isNumber }
-                    v = v.dropFirst(f.count)
-                    nanos = Double("0." + f) ?? 0
-                    continue
-                }
                 guard l.first == v.first else { throw fail("cannot parse \"\(v)\" as \"\(l)\"") }
                 l = l.dropFirst(); v = v.dropFirst()
                 continue
@@ -103,8 +95,15 @@ struct GoTime: Equatable {
             case "3": hour = try digits(nil)
             case "04": minute = try digits(2)
             case "4": minute = try digits(nil)
-            case "05": second = try digits(2)
-            case "5": second = try digits(nil)
+            case "05", "5":
+                second = try digits(t == "05" ? 2 : nil)
+                // Go: a fraction may follow the seconds even when the layout has none.
+                if v.first == ".", v.dropFirst().first?.isNumber == true, l.first != "." {
+                    v = v.dropFirst()
+                    let f = v.prefix { $0.isASCII && $0.isNumber }
+                    v = v.dropFirst(f.count)
+                    nanos = Double("0." + f) ?? 0
+                }
             case "PM", "pm":
                 let ap = v.prefix(2).uppercased()
                 guard ap == "AM" || ap == "PM" else { throw fail("cannot parse \"\(v)\" as \"\(t)\"") }
