@@ -115,8 +115,14 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     private let logger: Logger
     private let audit: AuditLog?
 
+    /// Completes a request's policy context with what the request does not carry: the namespace's labels
+    /// (Kyverno `namespaceSelector`: the cluster's in serve, Values files in `sealgate test`), test variables, user.
+    public typealias ContextAdjustment = @Sendable (AdmissionRequest, inout AdmissionContext) -> Void
+    private let adjustContext: ContextAdjustment?
+
     public init(store: PolicyStore, resolver: DigestResolver, verifier: any AuthorityVerifier, settings: AdmissionSettings,
-                logger: Logger, audit: AuditLog? = nil) {
+                logger: Logger, audit: AuditLog? = nil, adjustContext: ContextAdjustment? = nil) {
+        self.adjustContext = adjustContext
         self.store = store
         self.resolver = resolver
         self.verifier = verifier
@@ -137,7 +143,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     public func explain(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> (response: AdmissionResponse, images: [ImageDecision]) {
         let started = Self.now()
         let webhook = mutating ? "mutate" : "validate"
-        let images = WorkloadImages.imagesToCheck(request)
+        let images = WorkloadImages.imagesToCheck(request, policies: store.current)
         guard !images.isEmpty else {
             record(webhook: webhook, result: "allowed", started: started)
             return (AdmissionResponse(uid: request.uid, allowed: true), [])
@@ -151,7 +157,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             return (AdmissionResponse(uid: request.uid, allowed: false,
                                       status: AdmissionStatus(code: 503, message: "sealgate has no valid policies loaded\(why)", reason: "ServiceUnavailable", status: "Failure")), [])
         }
-        let context = Self.context(for: request)
+        var context = Self.context(for: request)
+        adjustContext?(request, &context)
         let evaluator = PolicyEvaluator(policies: store.current)
         let deadline = started + max(0.1, timeout - settings.deadlineMargin)
         let decisions = await evaluateAll(images, context: context, evaluator: evaluator, deadline: deadline)
@@ -424,10 +431,13 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         func strings(_ value: JSONValue?) -> [String: String] {
             (value?.objectValue ?? [:]).compactMapValues(\.stringValue)
         }
-        return AdmissionContext(kind: request.kind.kind, group: request.kind.group, version: request.kind.version,
-                                resource: request.resource.resource, namespace: request.namespace, name: objectName(request),
-                                labels: strings(metadata?["labels"]), annotations: strings(metadata?["annotations"]),
-                                operation: request.operation, object: request.object)
+        var context = AdmissionContext(kind: request.kind.kind, group: request.kind.group, version: request.kind.version,
+                                       resource: request.resource.resource, namespace: request.namespace, name: objectName(request),
+                                       labels: strings(metadata?["labels"]), annotations: strings(metadata?["annotations"]),
+                                       operation: request.operation, object: request.object)
+        context.user = RequestUser(json: request.userInfo)
+        context.standardImages = Set(WorkloadImages.images(in: request.object, kind: request.kind.kind).map(\.image))
+        return context
     }
 
     /// `Kind namespace/name`, as deny messages and `sealgate explain` name the admitted object.

@@ -5,7 +5,7 @@ public struct ContainerImage: Sendable, Equatable {
     public var image: String
     /// RFC 6901 pointer, e.g. `/spec/template/spec/containers/0/image`.
     public var pointer: String
-    /// `containers`, `initContainers` or `ephemeralContainers`.
+    /// `containers`, `initContainers` or `ephemeralContainers` (a Kyverno extractor's name for custom locations).
     public var list: String
     public var name: String
 }
@@ -43,16 +43,41 @@ public enum WorkloadImages {
 
     /// The images an admission must check: all of them on CREATE; on UPDATE only those not already
     /// present in the old object (as policy-controller does, so unrelated edits of running workloads pass).
-    public static func imagesToCheck(_ request: AdmissionRequest) -> [ContainerImage] {
+    /// `policies`' Kyverno `imageExtractors` for the kind add the images they find (custom resources too).
+    public static func imagesToCheck(_ request: AdmissionRequest, policies: PolicySet = PolicySet()) -> [ContainerImage] {
         let kind = request.kind.kind
+        let custom = extractors(in: policies, kind: kind)
         switch request.operation {
         case "CREATE":
-            return images(in: request.object, kind: kind)
+            return images(in: request.object, kind: kind, extractors: custom)
         case "UPDATE":
-            let old = Set(images(in: request.oldObject, kind: kind).map(\.image))
-            return images(in: request.object, kind: kind).filter { !old.contains($0.image) }
+            let old = Set(images(in: request.oldObject, kind: kind, extractors: custom).map(\.image))
+            return images(in: request.object, kind: kind, extractors: custom).filter { !old.contains($0.image) }
         default:
             return []
         }
+    }
+
+    /// Standard images, then those of each extractor list (an image field already found is not repeated). A list
+    /// that fails (Kyverno: rule error) adds nothing here; the rule reports the error when it evaluates.
+    static func images(in object: JSONValue?, kind: String, extractors: [[KyvernoImageExtractor]]) -> [ContainerImage] {
+        var found = images(in: object, kind: kind)
+        guard let object, !extractors.isEmpty else { return found }
+        var pointers = Set(found.map(\.pointer))
+        for list in extractors {
+            for f in (try? KyvernoImageExtraction.images(list, in: object)) ?? [] where pointers.insert(f.pointer).inserted {
+                found.append(ContainerImage(image: f.image, pointer: f.pointer, list: f.name, name: f.name))
+            }
+        }
+        return found
+    }
+
+    /// The distinct `imageExtractors` lists Kyverno rules in `set` declare for `kind`.
+    static func extractors(in set: PolicySet, kind: String) -> [[KyvernoImageExtractor]] {
+        var out: [[KyvernoImageExtractor]] = []
+        for rule in set.kyvernoPolicies.flatMap(\.rules) {
+            if let list = rule.imageExtractors[kind], !out.contains(list) { out.append(list) }
+        }
+        return out
     }
 }

@@ -4,7 +4,7 @@ import Logging
 import Registry
 
 /// Registry credentials from the pull Secrets that policies name (ClusterImagePolicy
-/// `source[].signaturePullSecrets`), read from the sealgate namespace through the secret cache.
+/// `source[].signaturePullSecrets`, Kyverno `imageRegistryCredentials.secrets`), read from the sealgate namespace through the secret cache.
 public struct PullSecretCredentials: Sendable {
     let secrets: SecretCache
     let names: @Sendable () -> [String]
@@ -36,13 +36,15 @@ public struct PullSecretCredentials: Sendable {
         return nil
     }
 
-    /// Pull secret names of every ClusterImagePolicy authority in `set`.
+    /// Pull secret names of every ClusterImagePolicy authority and Kyverno `imageRegistryCredentials.secrets` in `set`.
     public static func names(in set: PolicySet) -> [String] {
-        set.clusterImagePolicies.flatMap { policy in
+        let cip = set.clusterImagePolicies.flatMap { policy in
             policy.authorities.flatMap { authority -> [String] in
                 if case .signature(let s) = authority.kind { return s.pullSecrets }
                 return []
             }
         }
+        let kyverno = set.kyvernoPolicies.flatMap { $0.rules.flatMap { $0.verifyImages.flatMap(\.registrySecrets) } }
+        return cip + kyverno
     }
 }

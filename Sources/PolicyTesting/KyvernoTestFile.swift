@@ -32,8 +32,12 @@ public struct KyvernoTest: Sendable {
     public var policies: [String]
     public var resources: [String]
     public var results: [Expected]
-    /// Fields sealgate reads but does not apply (variables, userinfo, values): reported as warnings.
+    /// Fields sealgate reads but does not apply (checks, context): reported as warnings.
     public var ignored: [String]
+    /// `values:` inline, else the `variables:` Values file (namespace labels, variables).
+    public var values: KyvernoValues?
+    /// The `userinfo:` file's user.
+    public var user: RequestUser?
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -84,8 +88,20 @@ public struct KyvernoTest: Sendable {
             }
         }
         var test = KyvernoTest(file: file, name: name ?? (file as NSString).lastPathComponent, policies: try paths("policies"),
-                               resources: try paths("resources"), results: [], ignored: [])
-        test.ignored = ["variables", "userinfo", "values", "checks", "context"].filter { root[$0] != nil }
+                               resources: try paths("resources"), results: [], ignored: [], values: nil, user: nil)
+        test.ignored = ["checks", "context"].filter { root[$0] != nil }
+        func path(_ field: String) throws -> String? {
+            guard let v = root[field], !v.isNull else { return nil }
+            guard let s = v.stringValue, !s.isEmpty else { throw Failure("\(file): \(field): expected a file name, got \(v.typeName)") }
+            return resolve(s, in: dir)
+        }
+        // As kyverno's variables.New: inline values win over the file.
+        if let inline = root["values"], !inline.isNull {
+            test.values = try KyvernoValues.parse(inline, at: "\(file): values")
+        } else if let values = try path("variables") {
+            test.values = try KyvernoValues.load(file: values)
+        }
+        if let userinfo = try path("userinfo") { test.user = try KyvernoUserInfo.load(file: userinfo) }
         guard let results = root["results"]?.arrayValue else { throw Failure("\(file): results: missing or not a list") }
         for (i, item) in results.enumerated() {
             test.results.append(try expected(item, at: "\(file) results[\(i)]", dir: dir))

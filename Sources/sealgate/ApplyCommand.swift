@@ -11,7 +11,8 @@ struct ApplyCommand: ParsableCommand {
         abstract: "Evaluate policies over resources and print per resource, rule and image results, or PolicyReports.",
         discussion: """
         Resources: --resource FILE (repeatable; - for stdin), -f FILE, or --cluster-json FILE (kubectl get pods -A -o json). \
-        Files may be manifests (multi-document YAML), Lists or AdmissionReviews.
+        Files may be manifests (multi-document YAML), Lists or AdmissionReviews. Namespace objects among them give \
+        their labels to Kyverno namespaceSelector (as kyverno apply --cluster reads them), overridden by --values-file.
         -o policyreport prints wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport \
         for cluster-scoped resources.
         Exit status: 0 when nothing would be denied (always with --audit), 1 when something would be, 2 on usage or input errors.
@@ -27,6 +28,12 @@ struct ApplyCommand: ParsableCommand {
 
     @Option(help: "kubectl get ... -A -o json output (a List) to audit.")
     var clusterJSON: String?
+
+    @Option(help: "kyverno CLI Values file (cli.kyverno.io/v1alpha1 Values): namespaceSelector labels, globalValues, per-policy resource values.")
+    var valuesFile: String?
+
+    @Option(name: [.customShort("u"), .customLong("userinfo")], help: "kyverno CLI UserInfo file: the requesting user for match/exclude subjects.")
+    var userinfo: String?
 
     @Flag(help: "Audit: report, never fail (exit 0 even when something would be denied).")
     var audit = false
@@ -53,8 +60,15 @@ struct ApplyCommand: ParsableCommand {
         guard inputs.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("stdin (-) can be read only once") }
         var requests: [AdmissionRequest] = []
         for input in inputs { requests += try readResources(input) }
+        let setting: RequestSetting
+        do {
+            setting = RequestSetting(values: try valuesFile.map(KyvernoValues.load), user: try userinfo.map(KyvernoUserInfo.load),
+                                     clusterNamespaces: RequestSetting.namespaces(in: requests))
+        } catch { throw ValidationError("\(error)") }
+        requests = requests.map(setting.prepare)
         // --audit changes only the exit status: "would be denied" still reflects --mode.
-        let decider = try engine.makeDecider()
+        let decider = try engine.verification.makeDecider(policyPaths: try engine.policyPaths(), settings: try engine.settings(),
+                                                          adjustContext: setting.adjust)
         let evaluated = evaluate(requests, decider: decider, timeout: engine.registry.timeout, patch: false, auditWarn: auditWarn)
         let outcomes = evaluated.flatMap(\.outcomes)
         switch output {

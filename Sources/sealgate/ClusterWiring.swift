@@ -8,11 +8,13 @@ import Logging
 import Registry
 import SigstoreVerify
 
-/// What `serve` gets from the cluster: policies watched into the store, Secrets for policy keys.
+/// What `serve` gets from the cluster: policies watched into the store, Secrets for policy keys, namespace labels.
 struct ClusterWiring {
     let client: KubeClient
     let secrets: SecretCache
     let policies: ClusterPolicySource?
+    /// Namespace labels (watched) for Kyverno `namespaceSelector`.
+    let namespaces: NamespaceLabels
 
     /// Connects when `--kube` (in-cluster) or `--kubeconfig` is given; nil otherwise.
     static func connect(inCluster: Bool, kubeconfig: String?, secretNamespace: String?, watchPolicies: Bool,
@@ -37,8 +39,10 @@ struct ClusterWiring {
             s.start()
             source = s
         }
+        let namespaces = NamespaceLabels(client: client, logger: kubeLogger)
+        namespaces.start()
         logger.info("connected to the Kubernetes API", metadata: ["server": "\(config.host):\(config.port)", "watchPolicies": "\(watchPolicies)"])
-        return ClusterWiring(client: client, secrets: secrets, policies: source)
+        return ClusterWiring(client: client, secrets: secrets, policies: source, namespaces: namespaces)
     }
 
     /// Registry credentials from the pull Secrets the active policies name.
@@ -56,6 +60,14 @@ struct ClusterWiring {
         return { name in
             guard let keys = policies.trustRootSpec(named: name)?["sigstoreKeys"] else { return nil }
             return converted.root(named: name, keys: keys)
+        }
+    }
+
+    /// The admitted object's namespace labels into the policy context (Kyverno `namespaceSelector`).
+    var namespaceContext: PolicyDecider.ContextAdjustment {
+        let namespaces = self.namespaces
+        return { request, context in
+            if let ns = request.namespace, let labels = namespaces.labels(of: ns) { context.namespaceLabels = labels }
         }
     }
 

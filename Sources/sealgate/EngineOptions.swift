@@ -63,14 +63,14 @@ struct VerificationOptions: ParsableArguments {
         do { return try OCILayout(directory: offline) } catch let e as RegistryError { throw ValidationError("--offline: \(e.detail)") }
     }
 
-    func makeDecider(policyPaths: [String], settings: AdmissionSettings) throws -> PolicyDecider {
+    func makeDecider(policyPaths: [String], settings: AdmissionSettings, adjustContext: PolicyDecider.ContextAdjustment? = nil) throws -> PolicyDecider {
         let quiet = Logger(label: "sealgate", factory: { _ in SwiftLogNoOpLogHandler() })
         let store = PolicyStore(paths: policyPaths, logger: quiet)
         if let error = store.reload() { throw ValidationError(error) }
         let source = try makeSource()
         let verifier = CosignAuthorityVerifier(source: source, trustedRoot: try trustedRootOption(trustedRoot), timeout: registry.timeout)
         return PolicyDecider(store: store, resolver: SourceDigestResolver(source: source), verifier: VerificationCache(wrapping: verifier),
-                             settings: settings, logger: quiet)
+                             settings: settings, logger: quiet, adjustContext: adjustContext)
     }
 }
 

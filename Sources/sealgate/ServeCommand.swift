@@ -163,7 +163,8 @@ struct ServeCommand: ParsableCommand {
                                          settings: cacheSettings)
         let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient), verifier: verifier,
                                     settings: try admissionSettings(), logger: logger,
-                                    audit: try auditFile.map { try AuditLog(path: $0) })
+                                    audit: try auditFile.map { try AuditLog(path: $0) },
+                                    adjustContext: cluster?.namespaceContext)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server
@@ -183,6 +184,7 @@ struct ServeCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data("sealgate listening on \(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)\n".utf8))
         server.run()
         cluster?.policies?.stop()
+        cluster?.namespaces.stop()
         signals.forEach { $0.cancel() }
     }
 

@@ -87,9 +87,11 @@ struct TestCommand: ParsableCommand {
         if loaded.hasErrors {
             throw ValidationError("\(test.file): policies: " + loaded.errors.map { "\($0)" }.joined(separator: "; "))
         }
+        // Namespace labels come from the Values only (kyverno test without clusterResources); unlisted: none.
+        let setting = RequestSetting(values: test.values, user: test.user)
         var requests: [AdmissionRequest] = []
-        for file in test.resources { requests += try readResources(file) }
-        let decider = try verification.makeDecider(policyPaths: test.policies, settings: AdmissionSettings())
+        for file in test.resources { requests += try readResources(file).map(setting.prepare) }
+        let decider = try verification.makeDecider(policyPaths: test.policies, settings: AdmissionSettings(), adjustContext: setting.adjust)
         let wantsPatch = test.results.contains { $0.patchedResources != nil }
         let evaluated = evaluate(requests, decider: decider, timeout: verification.registry.timeout, patch: wantsPatch, auditWarn: auditWarn)
         let outcomes = evaluated.flatMap(\.outcomes)

@@ -19,6 +19,17 @@ public struct AdmissionContext: Sendable {
     public var operation: String
     /// The admitted object (for CUE `includeSpec`/`includeObjectMeta` and Kyverno `request.object`).
     public var object: JSONValue?
+    /// Who sends the request (AdmissionReview `request.userInfo`); nil when unknown (background scans, `test`
+    /// without a userinfo file): Kyverno then ignores `subjects` in `match` (an `exclude` by subject never applies).
+    public var user: RequestUser?
+    /// Kyverno variables by dotted name (`kyverno test` values: globalValues), merged into the JMESPath root.
+    public var variables: [String: JSONValue] = [:]
+    /// Per Kyverno policy name: variables for this resource (values `policies[].resources[].values`), over `variables`;
+    /// under `policy/rule`: that rule's values (`policies[].rules[].values`), over both.
+    public var policyVariables: [String: [String: JSONValue]] = [:]
+    /// Images the standard pod-spec extraction found (nil: not known, every image counts as one). Kyverno rules
+    /// with `imageExtractors` for the kind verify only what their extractors find; other rules only these.
+    public var standardImages: Set<String>?
 
     public init(kind: String, group: String = "", version: String = "v1", resource: String, namespace: String? = nil,
                 name: String, labels: [String: String] = [:], annotations: [String: String] = [:],

@@ -11,9 +11,10 @@ enum KyvernoEvaluator {
     static func applicability(_ policy: KyvernoPolicy, _ rule: KyvernoRule, context: AdmissionContext) -> Applicability {
         if let ns = policy.namespace, context.namespace != ns { return .no }
         guard KyvernoMatcher.matches(rule.match, policy: policy, context: context) else { return .no }
-        if let ex = rule.exclude, KyvernoMatcher.matches(ex, policy: policy, context: context) { return .no }
+        if let ex = rule.exclude, KyvernoMatcher.excludes(ex, policy: policy, context: context) { return .no }
+        if case .failure(let f) = ruleImages(rule, context: context) { return .error(f.description) }
         if let pre = rule.preconditions {
-            let root = KyvernoConditions.requestContext(context)
+            let root = KyvernoConditions.requestContext(context, policy: policy, rule: rule.name)
             if case .failure(let f) = KyvernoConditions.resolvable(pre, root: root) { return .error(f.description) }
             if KyvernoConditions.failure([pre], root: root) != nil { return .no }
         }
@@ -22,12 +23,29 @@ enum KyvernoEvaluator {
 
     static func policyLabel(_ p: KyvernoPolicy) -> String { "\(p.kind)/\(p.qualifiedName)" }
 
+    /// The images `rule` verifies in this resource: what its `imageExtractors` for the kind find, else the
+    /// standard pod-spec images (nil: every image the caller checks).
+    static func ruleImages(_ rule: KyvernoRule, context: AdmissionContext) -> Result<Set<String>?, KyvernoImageExtraction.Failure> {
+        guard let extractors = rule.imageExtractors[context.kind] else { return .success(context.standardImages) }
+        guard let object = context.object else { return .success([]) }
+        do { return .success(Set(try KyvernoImageExtraction.images(extractors, in: object).map(\.image))) } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Whether `rule` verifies `image` (as written in the resource).
+    static func sees(_ rule: KyvernoRule, image: ImageRef, context: AdmissionContext) -> Bool {
+        guard case .success(let images) = ruleImages(rule, context: context) else { return true }
+        return images?.contains(image.original) ?? true
+    }
+
     static func evaluate(_ policy: KyvernoPolicy, rule: KyvernoRule, index: Int, verification v: KyvernoImageVerification,
                          image: ImageRef, digest: String, context: AdmissionContext,
                          verifier: some AuthorityVerifier) async -> PolicyVerdict? {
         let name = policyLabel(policy)
         let ruleName = rule.verifyImages.count > 1 ? "\(rule.name) verifyImages[\(index)]" : rule.name
         let imageString = image.kyvernoMatchString
+        guard sees(rule, image: image, context: context) else { return nil }
         guard v.imageReferences.contains(where: { Wildcard.match(pattern: $0, imageString) }) else { return nil }
         if let skip = v.skipImageReferences.first(where: { Wildcard.match(pattern: $0, imageString) }) {
             return PolicyVerdict(policy: name, rule: ruleName, decision: .skip,
@@ -52,14 +70,14 @@ enum KyvernoEvaluator {
         var named: [String: JSONValue] = [:]
         if !failed {
             for (i, att) in v.attestations.enumerated() {
-                let r = await verifyAttestation(att, index: i, image: image, digest: digest, context: context, verifier: verifier)
+                let r = await verifyAttestation(att, index: i, image: image, digest: digest, context: context, policy: policy, rule: rule.name, verifier: verifier)
                 add("attestations[\(i)]", .attestation, r.ok, r.detail, r.transient)
                 if !r.ok { break }
                 if let n = att.name, let p = r.predicate { named[n] = p }
             }
         }
         if !failed, let validate = v.validate {
-            var root = KyvernoConditions.requestContext(context)
+            var root = KyvernoConditions.requestContext(context, policy: policy, rule: rule.name)
             for (k, p) in named { root[k] = p }
             switch KyvernoConditions.denies(validate.deny, root: root) {
             case .success(true): add("validate", .condition, false, validate.message ?? "denied by validate.deny conditions")
@@ -129,7 +147,7 @@ enum KyvernoEvaluator {
     }
 
     static func verifyAttestation(_ att: KyvernoAttestation, index: Int, image: ImageRef, digest: String, context: AdmissionContext,
-                                  verifier: some AuthorityVerifier) async -> SetResult {
+                                  policy: KyvernoPolicy? = nil, rule: String? = nil, verifier: some AuthorityVerifier) async -> SetResult {
         // One attestor entry passes when statements exist and every statement meets every condition.
         let first = FirstPredicate()
         let check: (SignatureAuthority?) async -> AuthorityOutcome = { a in
@@ -139,7 +157,7 @@ enum KyvernoEvaluator {
             let statements = o.statements.filter { ($0["predicateType"]?.stringValue ?? att.type) == att.type }
             if statements.isEmpty { return .fail("attestions not found for predicate type \(att.type)") }
             for (i, s) in statements.enumerated() {
-                if let why = KyvernoConditions.failure(att.conditions, statement: s, context: context) {
+                if let why = KyvernoConditions.failure(att.conditions, statement: s, context: context, policy: policy, rule: rule) {
                     return .fail("statement \(i): \(why)")
                 }
             }
@@ -162,18 +180,39 @@ enum KyvernoEvaluator {
 
 /// Condition evaluation over an attestation statement.
 enum KyvernoConditions {
-    /// Standard variables: `request.object`, `request.operation`, `request.namespace`, `request.name`.
-    static func requestContext(_ context: AdmissionContext) -> [String: JSONValue] {
+    /// Standard variables: `request.object`, `request.operation`, `request.namespace`, `request.name`, `request.kind`,
+    /// `request.userInfo` and `serviceAccountName`/`serviceAccountNamespace` (when the user is a service account),
+    /// then `kyverno test` values (global, then the policy's for this resource) by dotted name.
+    static func requestContext(_ context: AdmissionContext, policy: KyvernoPolicy? = nil, rule: String? = nil) -> [String: JSONValue] {
         var request: [String: JSONValue] = ["operation": .string(context.operation), "name": .string(context.name),
                                             "kind": ["kind": .string(context.kind), "group": .string(context.group), "version": .string(context.version)]]
         if let obj = context.object { request["object"] = obj }
         if let ns = context.namespace { request["namespace"] = .string(ns) }
-        return ["request": .object(request)]
+        var root: [String: JSONValue] = [:]
+        if let user = context.user {
+            request["userInfo"] = user.json
+            if let roles = user.roles { request["roles"] = .array(roles.map { .string($0) }) }
+            if let roles = user.clusterRoles { request["clusterRoles"] = .array(roles.map { .string($0) }) }
+            let parts = user.username.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 4, parts[0] == "system", parts[1] == "serviceaccount" {
+                root["serviceAccountNamespace"] = .string(String(parts[2]))
+                root["serviceAccountName"] = .string(String(parts[3]))
+            }
+        }
+        root["request"] = .object(request)
+        var variables = context.variables
+        if let policy, let own = context.policyVariables[policy.name] { variables.merge(own) { $1 } }
+        if let policy, let rule, let own = context.policyVariables["\(policy.name)/\(rule)"] { variables.merge(own) { $1 } }
+        for (name, value) in variables.sorted(by: { $0.key < $1.key }) {
+            root = KyvernoVariables.set(root, path: name.split(separator: ".").map(String.init), value)
+        }
+        return root
     }
 
     /// Attestation conditions: Kyverno merges the statement's predicate into the context root.
-    static func failure(_ blocks: [KyvernoAnyAllConditions], statement: JSONValue, context: AdmissionContext) -> String? {
-        var root = requestContext(context)
+    static func failure(_ blocks: [KyvernoAnyAllConditions], statement: JSONValue, context: AdmissionContext, policy: KyvernoPolicy? = nil,
+                        rule: String? = nil) -> String? {
+        var root = requestContext(context, policy: policy, rule: rule)
         for (k, v) in statement["predicate"]?.objectValue ?? [:] { root[k] = v }
         return failure(blocks, root: root)
     }
@@ -250,44 +289,5 @@ enum KyvernoConditions {
         }
         if c.op.evaluate(key: key, value: value) { return nil }
         return c.message ?? "condition failed: key \(key.jsonString) \(c.op.rawValue) value \(value.jsonString) is false"
-    }
-}
-
-/// Kyverno match/exclude against the admission context.
-enum KyvernoMatcher {
-    static func matches(_ m: KyvernoMatch, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
-        if !m.any.isEmpty, !m.any.contains(where: { filter($0, policy: policy, context: context) }) { return false }
-        if !m.all.isEmpty, !m.all.allSatisfy({ filter($0, policy: policy, context: context) }) { return false }
-        return !(m.any.isEmpty && m.all.isEmpty)
-    }
-
-    static func filter(_ f: KyvernoResourceFilter, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
-        if !f.kinds.isEmpty, !f.kinds.contains(where: { kindMatches($0, policy: policy, context: context) }) { return false }
-        if !f.names.isEmpty, !f.names.contains(where: { Wildcard.match(pattern: $0, context.name) }) { return false }
-        if !f.namespaces.isEmpty {
-            guard let ns = context.namespace, f.namespaces.contains(where: { Wildcard.match(pattern: $0, ns) }) else { return false }
-        }
-        for (k, v) in f.annotations {
-            guard context.annotations.contains(where: { Wildcard.match(pattern: k, $0.key) && Wildcard.match(pattern: v, $0.value) }) else { return false }
-        }
-        if let s = f.selector, !s.matches(context.labels) { return false }
-        if let s = f.namespaceSelector, !s.matches(context.namespaceLabels) { return false }
-        if !f.operations.isEmpty, !f.operations.contains(context.operation) { return false }
-        return true
-    }
-
-    /// `Pod`, `v1/Pod`, `apps/v1/Deployment`, `*`; Pod rules also cover autogen controllers.
-    static func kindMatches(_ spec: String, policy: KyvernoPolicy, context: AdmissionContext) -> Bool {
-        var parts = spec.split(separator: "/").map(String.init)
-        // `Kind/subresource` (e.g. Pod/ephemeralcontainers): sealgate admits whole objects, match on the kind.
-        if let last = parts.last, parts.count >= 2, last.first?.isLowercase == true { parts.removeLast() }
-        let kind = parts.last ?? spec
-        if parts.count == 3 {
-            guard Wildcard.match(pattern: parts[0], context.group), Wildcard.match(pattern: parts[1], context.version) else { return false }
-        } else if parts.count == 2 {
-            guard Wildcard.match(pattern: parts[0], context.version) || Wildcard.match(pattern: parts[0], context.group) else { return false }
-        }
-        if Wildcard.match(pattern: kind, context.kind) { return true }
-        return kind == "Pod" && policy.autogenControllers.contains(context.kind)
     }
 }

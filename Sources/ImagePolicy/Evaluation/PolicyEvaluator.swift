@@ -69,6 +69,7 @@ public struct PolicyEvaluator: Sendable {
         return policies.kyvernoPolicies.contains { p in
             p.rules.contains { rule in
                 if case .no = KyvernoEvaluator.applicability(p, rule, context: context) { return false }
+                guard KyvernoEvaluator.sees(rule, image: image, context: context) else { return false }
                 return rule.verifyImages.contains { v in v.imageReferences.contains { Wildcard.match(pattern: $0, imageString) } }
             }
         }

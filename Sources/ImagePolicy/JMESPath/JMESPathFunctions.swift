@@ -11,7 +11,7 @@ public struct JMESFunctionTable: Sendable {
     var functions: [String: Function]
 
     public static let standard = JMESFunctionTable(functions: JMESStandardFunctions.all)
-    public static let kyverno = JMESFunctionTable(functions: JMESStandardFunctions.all.merging(KyvernoFunctions.all) { $1 })
+    public static let kyverno = JMESFunctionTable(functions: JMESStandardFunctions.all.merging(KyvernoFunctions.all) { $1 }.merging(KyvernoMoreFunctions.all) { $1 })
 
     public var names: [String] { functions.keys.sorted() }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Kyverno's JMESPath extensions (subset used by image-verification conditions).
+/// Kyverno's JMESPath extensions (kyverno pkg/engine/jmespath); time, semver, YAML and the rest in KyvernoMoreFunctions.
 enum KyvernoFunctions {
     typealias F = JMESFunctionTable.Function
     typealias A = JMESArgs
@@ -58,14 +58,6 @@ enum KyvernoFunctions {
         "trim_prefix": F(minArgs: 2, maxArgs: 2) { a, _ throws(JMESPathError) in
             let s = try A.string("trim_prefix", a, 0), p = try A.string("trim_prefix", a, 1)
             return .string(s.hasPrefix(p) ? String(s.dropFirst(p.count)) : s)
-        },
-        "split": F(minArgs: 2, maxArgs: 2) { a, _ throws(JMESPathError) in
-            .array((try A.string("split", a, 0)).components(separatedBy: try A.string("split", a, 1)).map { .string($0) })
-        },
-        "truncate": F(minArgs: 2, maxArgs: 2) { a, _ throws(JMESPathError) in
-            let s = try A.string("truncate", a, 0)
-            let n = max(0, Int(try A.number("truncate", a, 1)))
-            return .string(String(s.prefix(n)))
         },
         "regex_match": F(minArgs: 2, maxArgs: 2) { a, _ throws(JMESPathError) in
             let re = try regex("regex_match", try A.string("regex_match", a, 0))
@@ -128,27 +120,6 @@ enum KyvernoFunctions {
         "divide": arithmetic("divide") { x, y throws(JMESPathError) in
             guard y != 0 else { throw JMESPathError(kind: .invalidValue, message: "divide(): division by zero") }
             return x / y
-        },
-        "modulo": arithmetic("modulo") { x, y throws(JMESPathError) in
-            guard y != 0 else { throw JMESPathError(kind: .invalidValue, message: "modulo(): division by zero") }
-            return x.truncatingRemainder(dividingBy: y)
-        },
-        "time_now_utc": F(minArgs: 0, maxArgs: 0) { _, _ throws(JMESPathError) in
-            .string(RFC3339.format(Date()))
-        },
-        "time_since": F(minArgs: 3, maxArgs: 3) { a, _ throws(JMESPathError) in
-            let layout = try A.string("time_since", a, 0)
-            guard layout.isEmpty || layout == "2006-01-02T15:04:05Z07:00" else {
-                throw JMESPathError(kind: .invalidValue, message: "time_since(): only the RFC 3339 layout is supported")
-            }
-            let t1s = try A.string("time_since", a, 1), t2s = try A.string("time_since", a, 2)
-            guard let t1 = RFC3339.parse(t1s) else { throw JMESPathError(kind: .invalidValue, message: "time_since(): invalid time \"\(t1s)\"") }
-            var t2 = Date()
-            if !t2s.isEmpty {
-                guard let p = RFC3339.parse(t2s) else { throw JMESPathError(kind: .invalidValue, message: "time_since(): invalid time \"\(t2s)\"") }
-                t2 = p
-            }
-            return .string(GoDuration.format(t2.timeIntervalSince(t1)))
         },
     ]
 }

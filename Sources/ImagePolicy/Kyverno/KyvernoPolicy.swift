@@ -26,7 +26,7 @@ public struct KyvernoRule: Sendable {
     public var name: String
     public var match: KyvernoMatch
     public var exclude: KyvernoMatch?
-    /// Custom image locations per kind (parsed and validated; the admission layer extracts images).
+    /// Custom image locations per kind: for a kind listed here the rule verifies only what these find.
     public var imageExtractors: [String: [KyvernoImageExtractor]]
     public var verifyImages: [KyvernoImageVerification]
     /// Rule preconditions over the admission request (`{{ request.object... }}`); the rule
@@ -57,6 +57,8 @@ public struct KyvernoImageVerification: Sendable {
     public var verifyDigest: Bool
     public var required: Bool
     public var useCache: Bool
+    /// `imageRegistryCredentials.secrets`: pull Secrets (in sealgate's namespace) used as registry credentials.
+    public var registrySecrets: [String] = []
     /// 1.13+ `validate`: deny conditions evaluated after attestations, with each named
     /// attestation's predicate in the context under its name.
     public var validate: KyvernoValidate?
@@ -114,4 +116,13 @@ public struct KyvernoResourceFilter: Sendable {
     public var selector: LabelSelector?
     public var namespaceSelector: LabelSelector?
     public var operations: [String]
+    /// `subjects`: the request's user must be one of them (rbac Subject: User, Group or ServiceAccount).
+    public var subjects: [KyvernoSubject] = []
+}
+
+public struct KyvernoSubject: Sendable, Hashable {
+    public enum Kind: String, Sendable { case user = "User", group = "Group", serviceAccount = "ServiceAccount" }
+    public var kind: Kind
+    public var name: String
+    public var namespace: String
 }

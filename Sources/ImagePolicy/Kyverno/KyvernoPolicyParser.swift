@@ -193,11 +193,12 @@ enum KyvernoPolicyParser {
 
     static func parseFilter(_ f: FieldReader, namespaced: Bool, finish: Bool = true) -> KyvernoResourceFilter? {
         let d = f.diags
-        for unsupported in ["subjects", "roles", "clusterRoles"] where f.has(unsupported) {
-            d.error(f.at(unsupported), "\(unsupported) matching is not supported (no user info in sealgate's admission context)")
+        for unsupported in ["roles", "clusterRoles"] where f.has(unsupported) {
+            d.error(f.at(unsupported), "\(unsupported) matching is not supported: Kyverno resolves the user's Roles/ClusterRoles from RoleBindings and ClusterRoleBindings, which sealgate does not read; match the user with subjects (User, Group, ServiceAccount) instead")
         }
-        f.ignore("subjects", "roles", "clusterRoles")
+        f.ignore("roles", "clusterRoles")
         var filter = KyvernoResourceFilter(kinds: [], names: [], namespaces: [], annotations: [:], selector: nil, namespaceSelector: nil, operations: [])
+        filter.subjects = parseSubjects(f)
         if let res = f.object("resources") {
             filter.kinds = res.strings("kinds") ?? []
             filter.names = res.strings("names") ?? []
@@ -269,14 +270,7 @@ enum KyvernoPolicyParser {
             d.error(v.at("mutateDigest"), "mutateDigest must be set to false when imageExtractors use jmesPath")
         }
         if isV1 { _ = v.bool("cosignOCI11") }
-        if let c = v.object("imageRegistryCredentials") {
-            _ = c.bool("allowInsecureRegistry")
-            for (i, p) in (c.strings("providers") ?? []).enumerated() where !["default", "amazon", "azure", "google", "github"].contains(p) {
-                d.error(FieldPath.index(c.at("providers"), i), "invalid value \"\(p)\": must be one of default, amazon, azure, google, github")
-            }
-            _ = c.strings("secrets")
-            c.finish()
-        }
+        let registrySecrets = v.object("imageRegistryCredentials").map(parseRegistryCredentials) ?? []
         var validate: KyvernoValidate?
         if let val = v.object("validate") {
             let message = val.string("message")
@@ -326,10 +320,12 @@ enum KyvernoPolicyParser {
             if let att = parseAttestation(a, index: i, type: type, repository: repository) { attestations.append(att) }
         }
         v.finish()
-        return KyvernoImageVerification(failureAction: action, type: type, imageReferences: refs, skipImageReferences: skip,
-                                        attestors: attestors, attestations: attestations, repository: repository,
-                                        mutateDigest: mutateDigest, verifyDigest: verifyDigest, required: required, useCache: useCache,
-                                        validate: validate)
+        var verification = KyvernoImageVerification(failureAction: action, type: type, imageReferences: refs, skipImageReferences: skip,
+                                                    attestors: attestors, attestations: attestations, repository: repository,
+                                                    mutateDigest: mutateDigest, verifyDigest: verifyDigest, required: required, useCache: useCache,
+                                                    validate: validate)
+        verification.registrySecrets = registrySecrets
+        return verification
     }
 
     static func parseAttestorSet(_ s: FieldReader, label: String, type: KyvernoImageVerification.SignatureType, repository: String?) -> KyvernoAttestorSet? {

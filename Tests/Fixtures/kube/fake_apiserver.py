@@ -7,6 +7,8 @@ Speaks, for any /apis/GROUP/VERSION/PLURAL collection (cluster-wide) and core Se
        200, Transfer-Encoding: chunked, one JSON event per line: {"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": ...}
        events after RV are replayed first; RV older than the compaction point -> ERROR event carrying a
        Status with code 410 (what a real apiserver does for watches); the watch ends after timeoutSeconds.
+  GET  /api/v1/PLURAL (core, e.g. namespaces; the control resource name is the plural alone) list and watch as above
+  GET  /api/v1/namespaces/NAME                 one Namespace put as resource "namespaces"; 404 Status when absent
   GET  /api/v1/namespaces/NS/secrets/NAME      404 Status when absent
   POST /api/v1/namespaces/NS/events            recorded, 201
 Every API request needs "Authorization: Bearer TOKEN" with the current token, else 401 (Status JSON).
@@ -161,9 +163,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if secret is None:
                 return self.reply(404, status(404, "NotFound", 'secrets "%s" not found' % parts[5]))
             return self.reply(200, secret)
-        if len(parts) != 4 or parts[0] != "apis":
+        if len(parts) == 4 and parts[:3] == ["api", "v1", "namespaces"]:
+            with cond:
+                ns = state["objects"].get("namespaces", {}).get("/" + parts[3])
+            if ns is None:
+                return self.reply(404, status(404, "NotFound", 'namespaces "%s" not found' % parts[3]))
+            return self.reply(200, ns)
+        if len(parts) == 3 and parts[:2] == ["api", "v1"]:
+            resource = parts[2]   # core collections (namespaces) are named by their plural alone
+        elif len(parts) != 4 or parts[0] != "apis":
             return self.reply(404, status(404, "NotFound", "the server could not find the requested resource"))
-        resource = "%s.%s" % (parts[3], parts[1])
+        else:
+            resource = "%s.%s" % (parts[3], parts[1])
         if q.get("watch") == ["true"]:
             return self.watch(resource, q)
         with cond:
