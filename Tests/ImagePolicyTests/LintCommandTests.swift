@@ -24,7 +24,7 @@ import TestSupport
         let (rc, out) = try run([Paths.policyController.appendingPathComponent("valid").path,
                                  Paths.policyController.appendingPathComponent("examples").path])
         #expect(rc == 0, "\(out)")
-        #expect(out.contains("17 valid policies, 0 error(s)"))
+        #expect(out.contains("21 valid policies, 0 error(s)"))
     }
 
     @Test func invalidFileExitsOneWithFileDocumentAndField() throws {
