@@ -14,9 +14,10 @@
 //   ImageVerificationResult / SignatureCheck / SignatureSource  per-signature verdicts; `summary` names each one
 //   PredicateType.resolve                                       cosign --type short names → predicate URIs
 //
-// Checks for a cosign signature layer, in order: signature annotation; signer (key, or certificate annotation);
-// signature over the simple-signing payload bytes; payload digest == image digest and payload type; required
-// annotations; Rekor bundle annotation (SET by a trusted log, body records this signature, signer and payload
-// hash) unless the tlog is ignored (an entry from a known log is still checked); RFC 3161 timestamp over the
-// signature; future-time check; keyless: chain to a trusted Fulcio CA, validity and SCT at every verified time
-// (or now, when there is none), then the identity.
+// A cosign tag-scheme layer is checked in two parts. cosign's own pre-checks stay here: signature annotation,
+// payload digest == image digest and payload type, required annotations (attestations: in-toto payload type and
+// subject), Rekor bundle annotation present unless the tlog is ignored. Then the layer is adapted into a
+// `SigstoreBundle` (certificate annotation → signer, Rekor bundle annotation → log entry, RFC 3161 annotation →
+// timestamp) and verified by SigstoreVerify's `BundleVerifier`, the same front door as Sigstore bundles found as
+// OCI referrers: one implementation of the Sigstore check sequence. Failures carry a `VerificationStep`
+// (VerificationStepMapping) up to the policy layer.

@@ -22,7 +22,6 @@
 //
 // Every failed check throws a `SigstoreError` whose description names the check.
 //
-// For cosign OCI signatures: verify the simple-signing payload with PublicKey/FulcioCertificate, build a
-// TransparencyLogEntry from the bundle annotation, run RekorEntryVerifier + RekorBodyMatcher (content
-// .messageSignature over the payload), TimestampVerifier for the RFC 3161 annotation, then
-// FulcioCertificateVerifier at the verified times and CertificateIdentity.check.
+// BundleVerifier is the one implementation of the check sequence (signature → tlog → timestamps → certificate
+// at each verified time → identity); cosign tag-scheme layers reach it adapted into a SigstoreBundle
+// (ImageVerification.CosignLayerVerifier). SLSABuilderTrust holds slsa-verifier's builder trust rules.
