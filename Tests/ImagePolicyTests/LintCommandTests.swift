@@ -24,7 +24,7 @@ import TestSupport
         let (rc, out) = try run([Paths.policyController.appendingPathComponent("valid").path,
                                  Paths.policyController.appendingPathComponent("examples").path])
         #expect(rc == 0, "\(out)")
-        #expect(out.contains("17 valid policies, 0 error(s)"))
+        #expect(out.contains("21 valid policies, 0 error(s)"))
     }
 
     @Test func invalidFileExitsOneWithFileDocumentAndField() throws {
@@ -40,6 +40,17 @@ import TestSupport
         let file = Paths.policyController.appendingPathComponent("valid/valid-keyref-awskms.yaml").path
         #expect(try run([file]).0 == 0)
         #expect(try run(["--strict", file]).0 == 1)
+    }
+
+    @Test("GitHub's artifact-attestation policy lints clean; its TUF TrustRoot is a warning naming spec.remote")
+    func githubTrustPoliciesExitZeroWithTUFWarning() throws {
+        try #require(available)
+        let file = Paths.testdata.appendingPathComponent("github-attestations/trust-policies.yaml").path
+        try #require(FileManager.default.fileExists(atPath: file), "missing upstream test data \(file)")
+        let (rc, out) = try run([file])
+        #expect(rc == 0, "\(out)")
+        #expect(out.contains("\(file): document 1: spec.remote: warning: TUF-based TrustRoots are not yet supported"), "\(out)")
+        #expect(out.contains("1 valid policy, 0 error(s), 1 warning(s)"), "\(out)")
     }
 
     @Test func missingPathFails() throws {
