@@ -35,12 +35,15 @@ public struct CosignVerifier: Sendable {
         var result = ImageVerificationResult(image: image, digest: digest)
         let (reg, repo) = location(image, options)
         // 1. cosign tag scheme.
-        checkTagLayers(.signature, mediaType: CosignSimpleSigningPayload.mediaType, what: "a cosign simple-signing payload", into: &result,
-                       registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, payload, check in
-            check.payload = payload
-            check.record(try CosignLayerVerifier.verifySignature(payload: payload, annotations: layer.annotations ?? [:], digest: digest, options: options))
+        if options.signatureFormat != .bundle {
+            checkTagLayers(.signature, mediaType: CosignSimpleSigningPayload.mediaType, what: "a cosign simple-signing payload", into: &result,
+                           registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, payload, check in
+                check.payload = payload
+                try Self.requireTimestamp(layer, options)
+                check.record(try CosignLayerVerifier.verifySignature(payload: payload, annotations: layer.annotations ?? [:], digest: digest, options: options))
+            }
         }
-        if result.passed { return result }
+        if result.passed || options.signatureFormat == .legacy { return result }
         // 2. Sigstore bundles attached as referrers.
         verifyReferrers(into: &result, registry: reg, repository: repo, digest: digest, options: options, deadline: deadline, predicateType: nil)
         return result
@@ -52,13 +55,18 @@ public struct CosignVerifier: Sendable {
                                    deadline: Deadline) -> ImageVerificationResult {
         var result = ImageVerificationResult(image: image, digest: digest, predicateType: predicateType)
         let (reg, repo) = location(image, options)
-        checkTagLayers(.attestation, mediaType: MediaType.dsseEnvelope, what: "a DSSE envelope", into: &result,
-                       registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, envelope, check in
-            check.envelopeJSON = envelope
-            check.record(try CosignLayerVerifier.verifyAttestation(envelopeJSON: envelope, annotations: layer.annotations ?? [:], digest: digest, options: options))
-            try check.requirePredicate(predicateType)
+        if options.signatureFormat != .bundle {
+            checkTagLayers(.attestation, mediaType: MediaType.dsseEnvelope, what: "a DSSE envelope", into: &result,
+                           registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, envelope, check in
+                check.envelopeJSON = envelope
+                try Self.requireTimestamp(layer, options)
+                check.record(try CosignLayerVerifier.verifyAttestation(envelopeJSON: envelope, annotations: layer.annotations ?? [:], digest: digest, options: options))
+                try check.requirePredicate(predicateType)
+            }
         }
-        verifyReferrers(into: &result, registry: reg, repository: repo, digest: digest, options: options, deadline: deadline, predicateType: predicateType)
+        if options.signatureFormat != .legacy {
+            verifyReferrers(into: &result, registry: reg, repository: repo, digest: digest, options: options, deadline: deadline, predicateType: predicateType)
+        }
         return result
     }
 
@@ -84,6 +92,12 @@ public struct CosignVerifier: Sendable {
         } catch {
             result.recordLookup(error)
         }
+    }
+
+    /// With `requireSignedTimestamp` a tag-scheme layer must carry an RFC 3161 timestamp (which the layer check verifies).
+    static func requireTimestamp(_ layer: Descriptor, _ options: CosignCheckOptions) throws {
+        guard options.requireSignedTimestamp, (layer.annotations?[CosignAnnotation.rfc3161Timestamp] ?? "").isEmpty else { return }
+        throw ImageCheckFailure("no RFC 3161 timestamp (\(CosignAnnotation.rfc3161Timestamp)) on the signature; the authority's rfc3161timestamp requires one")
     }
 
     // MARK: - Referrers (Sigstore bundles)
@@ -138,6 +152,9 @@ public struct CosignVerifier: Sendable {
                 }
                 if !options.requiredAnnotations.isEmpty {
                     throw ImageCheckFailure("required annotations cannot be checked on a Sigstore bundle (it has no simple-signing payload)")
+                }
+                if options.requireSignedTimestamp && bundle.rfc3161Timestamps.isEmpty {
+                    throw ImageCheckFailure("the bundle has no RFC 3161 timestamp; the authority's rfc3161timestamp requires one")
                 }
                 let r = try BundleVerifier(trustedRoot: options.trustedRoot).verify(bundle: bundle, artifact: artifact, policy: options.verificationPolicy, at: options.now)
                 check.certificateSubject = r.subjectAlternativeName
