@@ -41,6 +41,7 @@ public struct CosignVerifier: Sendable {
                 check.payload = payload
                 try Self.requireTimestamp(layer, options)
                 check.record(try CosignLayerVerifier.verifySignature(payload: payload, annotations: layer.annotations ?? [:], digest: digest, options: options))
+                try check.requireVerifiedTime(options)
             }
         }
         if result.passed || options.signatureFormat == .legacy { return result }
@@ -61,6 +62,7 @@ public struct CosignVerifier: Sendable {
                 check.envelopeJSON = envelope
                 try Self.requireTimestamp(layer, options)
                 check.record(try CosignLayerVerifier.verifyAttestation(envelopeJSON: envelope, annotations: layer.annotations ?? [:], digest: digest, options: options))
+                try check.requireVerifiedTime(options)
                 try check.requirePredicate(predicateType)
             }
         }
@@ -157,6 +159,9 @@ public struct CosignVerifier: Sendable {
                     throw ImageCheckFailure("the bundle has no RFC 3161 timestamp; the authority's rfc3161timestamp requires one")
                 }
                 let r = try BundleVerifier(trustedRoot: options.trustedRoot).verify(bundle: bundle, artifact: artifact, policy: options.verificationPolicy, at: options.now)
+                if options.requireSignedTimestamp && !r.timestamps.contains(where: { $0.source == .timestampAuthority }) {
+                    throw ImageCheckFailure("no RFC 3161 timestamp on the bundle verified against the authority's rfc3161timestamp TSAs")
+                }
                 check.certificateSubject = r.subjectAlternativeName
                 check.certificateIssuer = r.oidcIssuer
                 check.certificateExtensions = r.extensions?.values ?? [:]
@@ -201,6 +206,14 @@ extension SignatureCheck {
         rekorLogIndex = v.logIndex
         if let st = v.statement { predicateType = st.predicateType }
         if let env = v.envelope { payload = env.payload }
+    }
+
+    /// `requireSignedTimestamp` on a tag-scheme layer (its timestamp annotation is present, see `requireTimestamp`):
+    /// the layer check must have verified a signing time, else the timestamp did not verify against the TSAs.
+    mutating func requireVerifiedTime(_ options: CosignCheckOptions) throws {
+        guard options.requireSignedTimestamp, verifiedTimes.isEmpty else { return }
+        passed = false
+        throw ImageCheckFailure("the RFC 3161 timestamp did not verify against the authority's rfc3161timestamp TSAs")
     }
 
     mutating func requirePredicate(_ wanted: String) throws {

@@ -99,12 +99,19 @@ struct AuthorityFormatTests {
         try signer.attestBundle(digest: image.digest, reference: env.ref("tsa/app"), manifestMediaType: MediaType.ociManifest,
                                 manifestSize: image.manifestBytes.count, predicateType: "https://slsa.dev/provenance/v1",
                                 predicate: TestSigstore.slsaV1Predicate, options: stamped)
+        var digests: [String: String] = [:]
         let bare = try env.pushImage("tsa/bare")
         var unstamped = env.keyless(rfc3161: false, tlog: false)
         unstamped.ctLog = nil
         try env.signer("tsa/bare").attestBundle(digest: bare.digest, reference: env.ref("tsa/bare"), manifestMediaType: MediaType.ociManifest,
                                                 manifestSize: bare.manifestBytes.count, predicateType: "https://slsa.dev/provenance/v1",
                                                 predicate: TestSigstore.slsaV1Predicate, options: unstamped)
+        for (repo, options) in [("tsa/legacy", stamped), ("tsa/legacy-bare", unstamped)] {
+            let legacy = try env.pushImage(repo)
+            try env.signer(repo).attest(digest: legacy.digest, reference: env.ref(repo), predicateType: "https://slsa.dev/provenance/v1",
+                                        predicate: TestSigstore.slsaV1Predicate, options: options)
+            digests[repo] = legacy.digest
+        }
         let files = env.sigstore.trustRootDocument(name: "fulcio-only", timestampAuthorities: false) + "\n---\n"
             + env.sigstore.trustRootDocument(name: "with-tsa") + "\n---\n"
             + "{apiVersion: policy.sigstore.dev/v1alpha1, kind: TrustRoot, metadata: {name: tuf}, spec: {remote: {mirror: \"https://tuf.example\"}}}"
@@ -112,11 +119,11 @@ struct AuthorityFormatTests {
         #expect(loaded.errors.isEmpty, "\(loaded.errors)")
         // The configured root is Sigstore's public good: only the named TrustRoots can make these verify.
         let v = try verifier(env, trustedRoot: try TrustedRoot.publicGood(), trustRoots: loaded.policies.trustRoots)
-        func verify(_ repo: String, _ digest: String, tsa: String) async throws -> AuthorityOutcome {
+        func verify(_ repo: String, _ digest: String, tsa: String, format: String = "bundle") async throws -> AuthorityOutcome {
             let a = try authority("""
                 keyless: {url: "https://fulcio.example", trustRootRef: fulcio-only, insecureIgnoreSCT: true, identities: [{issuer: "\(VerifyEnvironment.issuer)", subjectRegExp: "^https://github.com/sealgate/"}]}
                       rfc3161timestamp: {trustRootRef: \(tsa)}
-                      signatureFormat: bundle
+                      signatureFormat: \(format)
                 """)
             return await v.verifyAttestations(image: try ImageRef(parsing: env.ref(repo, ":v1")), digest: digest, authority: a,
                                               predicateType: "https://slsa.dev/provenance/v1")
@@ -130,6 +137,13 @@ struct AuthorityFormatTests {
         #expect(!noTimestamp.passed && noTimestamp.reason.contains("the bundle has no RFC 3161 timestamp"), "\(noTimestamp.reason)")
         let tuf = try await verify("tsa/app", image.digest, tsa: "tuf")
         #expect(!tuf.passed && tuf.reason.contains("uses spec.remote: TUF-based TrustRoots are not yet supported"), "\(tuf.reason)")
+        // The same in cosign's tag scheme.
+        let legacyOK = try await verify("tsa/legacy", digests["tsa/legacy"]!, tsa: "with-tsa", format: "legacy")
+        #expect(legacyOK.passed, "\(legacyOK.reason)")
+        let legacyUntrusted = try await verify("tsa/legacy", digests["tsa/legacy"]!, tsa: "fulcio-only", format: "legacy")
+        #expect(!legacyUntrusted.passed && legacyUntrusted.reason.lowercased().contains("timestamp"), "\(legacyUntrusted.reason)")
+        let legacyBare = try await verify("tsa/legacy-bare", digests["tsa/legacy-bare"]!, tsa: "with-tsa", format: "legacy")
+        #expect(!legacyBare.passed && legacyBare.reason.contains("no RFC 3161 timestamp"), "\(legacyBare.reason)")
         let missing = try await verify("tsa/app", image.digest, tsa: "nowhere")
         #expect(!missing.passed && missing.reason.contains("trust root \"nowhere\" not found"), "\(missing.reason)")
     }
