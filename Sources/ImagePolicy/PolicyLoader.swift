@@ -4,14 +4,18 @@ import Foundation
 public struct PolicySet: Sendable {
     public var clusterImagePolicies: [ClusterImagePolicy] = []
     public var kyvernoPolicies: [KyvernoPolicy] = []
-    public init(clusterImagePolicies: [ClusterImagePolicy] = [], kyvernoPolicies: [KyvernoPolicy] = []) {
+    /// TrustRoot objects that authorities name with `trustRootRef` (not policies: they admit nothing themselves).
+    public var trustRoots: [TrustRoot] = []
+    public init(clusterImagePolicies: [ClusterImagePolicy] = [], kyvernoPolicies: [KyvernoPolicy] = [], trustRoots: [TrustRoot] = []) {
         self.clusterImagePolicies = clusterImagePolicies
         self.kyvernoPolicies = kyvernoPolicies
+        self.trustRoots = trustRoots
     }
     public var isEmpty: Bool { clusterImagePolicies.isEmpty && kyvernoPolicies.isEmpty }
     public mutating func merge(_ other: PolicySet) {
         clusterImagePolicies += other.clusterImagePolicies
         kyvernoPolicies += other.kyvernoPolicies
+        trustRoots += other.trustRoots
     }
 }
 
@@ -31,7 +35,7 @@ public struct PolicyLoadResult: Sendable {
     }
 }
 
-/// Loads ClusterImagePolicy and Kyverno policy documents from YAML/JSON files and directories.
+/// Loads ClusterImagePolicy, TrustRoot and Kyverno policy documents from YAML/JSON files and directories.
 public enum PolicyLoader {
     static let extensions: Set<String> = ["yaml", "yml", "json"]
 
@@ -58,7 +62,23 @@ public enum PolicyLoader {
                 result.issues += r.issues
             }
         }
+        result.issues += duplicateTrustRoots(result.policies.trustRoots)
         return result
+    }
+
+    /// Two TrustRoots of one name would make `trustRootRef` ambiguous (the cluster cannot have that).
+    static func duplicateTrustRoots(_ roots: [TrustRoot]) -> [PolicyIssue] {
+        var first: [String: TrustRoot] = [:]
+        var issues: [PolicyIssue] = []
+        for root in roots {
+            if let earlier = first[root.name] {
+                issues.append(PolicyIssue(file: root.source.file, documentIndex: root.source.documentIndex, path: "metadata.name",
+                                          message: "TrustRoot \"\(root.name)\" is already defined in \(earlier.source)"))
+            } else {
+                first[root.name] = root
+            }
+        }
+        return issues
     }
 
     /// Policy files below `dir`, sorted. Entries under `..`-prefixed names are skipped: a mounted
@@ -120,6 +140,13 @@ public enum PolicyLoader {
             if let p = ClusterImagePolicyParser.parse(root, apiVersion: apiVersion, name: meta.name, source: source) {
                 set.clusterImagePolicies.append(p)
             }
+        case ("policy.sigstore.dev", "TrustRoot"):
+            guard apiVersion == "policy.sigstore.dev/v1alpha1" else {
+                diags.error("apiVersion", "unsupported apiVersion \"\(apiVersion)\" for TrustRoot (want policy.sigstore.dev/v1alpha1)")
+                return
+            }
+            let meta = Metadata.parse(root, namespaced: false)
+            if let t = TrustRootParser.parse(root, name: meta.name, source: source) { set.trustRoots.append(t) }
         case ("kyverno.io", "ClusterPolicy"), ("kyverno.io", "Policy"):
             guard ["kyverno.io/v1", "kyverno.io/v2beta1"].contains(apiVersion) else {
                 diags.error("apiVersion", "unsupported apiVersion \"\(apiVersion)\" for \(kind) (want kyverno.io/v1 or kyverno.io/v2beta1)")
@@ -130,7 +157,7 @@ public enum PolicyLoader {
                 set.kyvernoPolicies.append(p)
             }
         default:
-            diags.error("kind", "unsupported kind \"\(kind)\" (apiVersion \(apiVersion)): sealgate understands ClusterImagePolicy (policy.sigstore.dev/v1alpha1, v1beta1) and ClusterPolicy/Policy (kyverno.io/v1, v2beta1)")
+            diags.error("kind", "unsupported kind \"\(kind)\" (apiVersion \(apiVersion)): sealgate understands ClusterImagePolicy (policy.sigstore.dev/v1alpha1, v1beta1), TrustRoot (policy.sigstore.dev/v1alpha1) and ClusterPolicy/Policy (kyverno.io/v1, v2beta1)")
         }
     }
 }

@@ -17,8 +17,9 @@ import SigstoreVerify
 public struct CosignAuthorityVerifier: AuthorityVerifier {
     /// PEM text of a Kubernetes secret's key (`cosign.pub`, or a CA bundle), or nil if absent.
     public typealias SecretLookup = @Sendable (_ namespace: String?, _ name: String) -> String?
-    /// A TrustRoot object's keys by name (authorities' `trustRootRef`), or nil if there is none.
-    public typealias TrustRootLookup = @Sendable (_ name: String) -> TrustedRoot?
+    /// A TrustRoot object's keys by name (authorities' `trustRootRef`), or nil if there is none; throws when the
+    /// TrustRoot exists but cannot be used (TUF-based, malformed keys).
+    public typealias TrustRootLookup = @Sendable (_ name: String) throws -> TrustedRoot?
 
     public let verifier: CosignVerifier
     public let trustedRoot: TrustedRoot
@@ -206,6 +207,8 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
         var options = CosignCheckOptions(signer: signer, trustedRoot: root, ignoreTlog: authority.tlog.ignore, ignoreSCT: authority.ignoreSCT,
                                          requiredAnnotations: authority.requiredAnnotations, signatureRepository: authority.signatureRepository,
                                          now: clock())
+        options.signatureFormat = Self.signatureFormat(authority.signatureFormat)
+        options.requireSignedTimestamp = authority.timestampTrustRootRef != nil
         let hash = authority.hashAlgorithm.lowercased()
         if case .publicKey = signer, !hash.isEmpty {
             guard let h = HashAlgorithm(name: hash) else {
@@ -216,16 +219,41 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
         return options
     }
 
-    /// The trust root an authority verifies against: the TrustRoot it names (keyless or tlog `trustRootRef`),
-    /// else the configured one. A named TrustRoot that does not exist fails closed.
+    /// policy-controller `signatureFormat` (`legacy`, `bundle`); Kyverno's types look in both places.
+    static func signatureFormat(_ name: String) -> SignatureFormat {
+        switch name {
+        case "legacy": return .legacy
+        case "bundle": return .bundle
+        default: return .any
+        }
+    }
+
+    /// The trust root an authority verifies against: the TrustRoot its `keyless.trustRootRef` names (else
+    /// `ctlog.trustRootRef`'s, else the configured one), with the Rekor keys of `ctlog.trustRootRef` and the
+    /// timestamp authorities of `rfc3161timestamp.trustRootRef` when those name other TrustRoots. A named
+    /// TrustRoot that does not exist or cannot be used fails closed.
     func root(for authority: SignatureAuthority?) throws -> TrustedRoot {
-        var ref = authority?.tlog.trustRootRef
-        if case .keyless(let k)? = authority?.trust, let r = k.trustRootRef { ref = r }
-        guard let ref, !ref.isEmpty else { return trustedRoot }
-        guard let root = trustRoots(ref) else {
-            throw CosignVerificationError.configuration("trust root \"\(ref)\" not found (TrustRoot objects are read with --watch-policies)")
+        var keylessRef: String?
+        if case .keyless(let k)? = authority?.trust { keylessRef = k.trustRootRef }
+        let tlogRef = authority?.tlog.trustRootRef
+        var root = try named(keylessRef ?? tlogRef) ?? trustedRoot
+        if let tlogRef, keylessRef != nil, tlogRef != keylessRef, let logs = try named(tlogRef) {
+            root.tlogs = logs.tlogs
+            root.fingerprint += "+tlogs:" + logs.fingerprint
+        }
+        if let tsaRef = authority?.timestampTrustRootRef, let tsas = try named(tsaRef) {
+            root.timestampAuthorities = tsas.timestampAuthorities
+            root.fingerprint += "+tsas:" + tsas.fingerprint
         }
         return root
+    }
+
+    private func named(_ ref: String?) throws -> TrustedRoot? {
+        guard let ref, !ref.isEmpty else { return nil }
+        guard let found = try trustRoots(ref) else {
+            throw CosignVerificationError.configuration("trust root \"\(ref)\" not found (TrustRoot objects come from --policy files or --watch-policies)")
+        }
+        return found
     }
 
     static func key(_ pem: String, what: String) throws -> PublicKey {

@@ -30,6 +30,10 @@ public struct CosignCheckOptions: Sendable {
     /// Key-based only: the hash the signer used with its key (policy `hashAlgorithm`, cosign
     /// `--signature-digest-algorithm`); nil = SHA-256 (cosign's default) or the key's own default hash.
     public var hashAlgorithm: HashAlgorithm?
+    /// Where signatures and attestations are looked up (policy `signatureFormat`).
+    public var signatureFormat: SignatureFormat = .any
+    /// Every signature must carry a verified RFC 3161 timestamp (policy `rfc3161timestamp`).
+    public var requireSignedTimestamp = false
 
     public init(signer: CosignSigner, trustedRoot: TrustedRoot, ignoreTlog: Bool = false, ignoreSCT: Bool = false,
                 requiredAnnotations: [String: String] = [:], signatureRepository: String? = nil, now: Date = Date()) {
@@ -54,6 +58,16 @@ public struct CosignCheckOptions: Sendable {
                                                            validFor: ValidityPeriod(start: Date(timeIntervalSince1970: 0)))]
         return out
     }
+}
+
+/// Which attachment scheme holds an image's signatures and attestations.
+public enum SignatureFormat: Sendable, Hashable {
+    /// cosign's tag scheme (`sha256-<hex>.sig` / `.att`), policy-controller `signatureFormat: legacy`.
+    case legacy
+    /// Sigstore bundles attached as OCI referrers (cosign v3, GitHub attestations), `signatureFormat: bundle`.
+    case bundle
+    /// Both (tag scheme first): `sealgate verify`, Kyverno.
+    case any
 }
 
 /// Configuration problems (bad key, bad CA): not a property of the image.

@@ -61,12 +61,6 @@ public final class ClusterPolicySource: @unchecked Sendable {
         return trustRootSpecs
     }
 
-    /// The `spec` of the valid TrustRoot called `name` (as authorities' `trustRootRef` name it), if any.
-    public func trustRootSpec(named name: String) -> JSONValue? {
-        lock.lock(); defer { lock.unlock() }
-        return trustRootSpecs[Self.prefix(Self.trustRoots) + name]
-    }
-
     func apply(_ change: Reflector.Change, resource: KubeResource) {
         lock.lock()
         switch change {
@@ -102,17 +96,14 @@ public final class ClusterPolicySource: @unchecked Sendable {
         if object["kind"] == nil { object["kind"] = .string(resource.kind) }
         let json = JSONValue.object(object)
         let key = Self.key(resource, json)
-        let errors: [String]
-        if resource == Self.trustRoots {
-            errors = Self.trustRootErrors(json)
-            if errors.isEmpty { trustRootSpecs[key] = json["spec"] }
-        } else {
-            let result = PolicyLoader.load(object: json, source: key)
-            errors = result.errors.map(\.description)
-            if errors.isEmpty {
-                valid[key] = result.policies
-                for w in result.warnings { logger.warning("\(w.description)") }
-            }
+        // TrustRoots go through the same loader as policies (and as TrustRoots in --policy files): the
+        // store's set carries them to the verifier.
+        let result = PolicyLoader.load(object: json, source: key)
+        let errors = result.errors.map(\.description)
+        if errors.isEmpty {
+            valid[key] = result.policies
+            if resource == Self.trustRoots { trustRootSpecs[key] = json["spec"] }
+            for w in result.warnings { logger.warning("\(w.description)") }
         }
         guard !errors.isEmpty else {
             if problems.removeValue(forKey: key) != nil {
@@ -135,20 +126,6 @@ public final class ClusterPolicySource: @unchecked Sendable {
 
     private func forgetReports(_ key: String) {
         reported = reported.filter { !$0.hasPrefix(key + "@") }
-    }
-
-    /// policy-controller's TrustRoot: `spec` holds exactly one of sigstoreKeys, remote, repository.
-    static func trustRootErrors(_ object: JSONValue) -> [String] {
-        guard let spec = object["spec"]?.objectValue else { return ["spec: missing field(s): spec"] }
-        let present = ["sigstoreKeys", "remote", "repository"].filter { spec[$0] != nil }
-        guard present.count == 1 else {
-            return ["spec: expected exactly one of sigstoreKeys, remote, repository, got \(present.isEmpty ? "none" : present.joined(separator: ", "))"]
-        }
-        if let remote = spec["remote"], remote["mirror"]?.stringValue?.isEmpty ?? true {
-            return ["spec.remote.mirror: missing field(s): spec.remote.mirror"]
-        }
-        if let keys = spec["sigstoreKeys"], keys.objectValue == nil { return ["spec.sigstoreKeys: expected an object"] }
-        return []
     }
 
     static func prefix(_ resource: KubeResource) -> String { resource.kind.lowercased() + "/" }

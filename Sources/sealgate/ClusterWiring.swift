@@ -53,16 +53,6 @@ struct ClusterWiring {
         return { registry in provider.credential(for: registry) }
     }
 
-    /// TrustRoot objects (`spec.sigstoreKeys`) for authorities' `trustRootRef`, converted once per content.
-    var trustRootLookup: CosignAuthorityVerifier.TrustRootLookup? {
-        guard let policies else { return nil }
-        let converted = TrustRootConversions()
-        return { name in
-            guard let keys = policies.trustRootSpec(named: name)?["sigstoreKeys"] else { return nil }
-            return converted.root(named: name, keys: keys)
-        }
-    }
-
     /// The admitted object's namespace labels into the policy context (Kyverno `namespaceSelector`).
     var namespaceContext: PolicyDecider.ContextAdjustment {
         let namespaces = self.namespaces
@@ -75,21 +65,5 @@ struct ClusterWiring {
     var secretLookup: CosignAuthorityVerifier.SecretLookup {
         let cache = secrets
         return { namespace, name in cache.pem(namespace: namespace, name: name) }
-    }
-}
-
-/// Caches TrustedRoots built from TrustRoot `sigstoreKeys` (PEM parsing is not free; objects rarely change),
-/// by name, rebuilt when the object's keys change. TUF-based TrustRoots (`remote`, `repository`) have no
-/// `sigstoreKeys`: authorities naming them fail closed.
-final class TrustRootConversions: @unchecked Sendable {
-    private let lock = NSLock()
-    private var roots: [String: (keys: JSONValue, root: TrustedRoot?)] = [:]
-
-    func root(named name: String, keys: JSONValue) -> TrustedRoot? {
-        lock.lock(); defer { lock.unlock() }
-        if let cached = roots[name], cached.keys == keys { return cached.root }
-        let root = try? TrustedRoot(sigstoreKeys: Data(keys.jsonString.utf8))
-        roots[name] = (keys, root)
-        return root
     }
 }

@@ -68,7 +68,8 @@ struct VerificationOptions: ParsableArguments {
         let store = PolicyStore(paths: policyPaths, logger: quiet)
         if let error = store.reload() { throw ValidationError(error) }
         let source = try makeSource()
-        let verifier = CosignAuthorityVerifier(source: source, trustedRoot: try trustedRootOption(trustedRoot), timeout: registry.timeout)
+        var verifier = CosignAuthorityVerifier(source: source, trustedRoot: try trustedRootOption(trustedRoot), timeout: registry.timeout)
+        verifier.trustRoots = TrustRootCatalog { store.current.trustRoots }.lookup
         return PolicyDecider(store: store, resolver: SourceDigestResolver(source: source), verifier: VerificationCache(wrapping: verifier),
                              settings: settings, logger: quiet, adjustContext: adjustContext)
     }

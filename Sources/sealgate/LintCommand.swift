@@ -1,13 +1,13 @@
 import ArgumentParser
 import ImagePolicy
 
-/// `sealgate lint FILE|DIR...`: validates ClusterImagePolicy and Kyverno policies.
+/// `sealgate lint FILE|DIR...`: validates ClusterImagePolicy, TrustRoot and Kyverno policies.
 /// Prints every problem as `file: document N: field.path: message`; exits 0 when all
 /// documents are valid, 1 otherwise.
 struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Validate image policies (ClusterImagePolicy, Kyverno ClusterPolicy/Policy).")
+        abstract: "Validate image policies (ClusterImagePolicy, TrustRoot, Kyverno ClusterPolicy/Policy).")
 
     @Argument(help: "Policy files or directories (.yaml, .yml, .json; directories are searched recursively).")
     var paths: [String]

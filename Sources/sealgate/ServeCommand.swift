@@ -2,6 +2,7 @@ import Admission
 import ArgumentParser
 import Foundation
 import HTTP2Server
+import ImageVerification
 import ImagePolicy
 import Logging
 import Metrics
@@ -159,7 +160,7 @@ struct ServeCommand: ParsableCommand {
         cacheSettings.positiveTTL = verificationCacheTTL
         cacheSettings.negativeTTL = failureCacheTTL
         let verifier = VerificationCache(wrapping: try makeVerifier(registry: registryClient, logger: logger, secrets: cluster?.secretLookup,
-                                                                          trustRoots: cluster?.trustRootLookup),
+                                                                          trustRoots: TrustRootCatalog { store.current.trustRoots }.lookup),
                                          settings: cacheSettings)
         let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient), verifier: verifier,
                                     settings: try admissionSettings(), logger: logger,

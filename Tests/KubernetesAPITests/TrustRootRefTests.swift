@@ -11,31 +11,9 @@ import TestSupport
 /// `sigstoreKeys` — here a private (test) Sigstore — instead of the default public-good root.
 @Suite(.serialized)
 struct TrustRootRefTests {
-    /// The test Sigstore's trusted_root.json as a TrustRoot `sigstoreKeys` (PEM, base64-encoded like Go []byte).
+    /// The test Sigstore as a TrustRoot `sigstoreKeys` (PEM, base64-encoded like Go []byte).
     static func sigstoreKeys(_ sigstore: TestSigstore) throws -> JSONValue {
-        let root = try #require(try JSONSerialization.jsonObject(with: sigstore.trustedRootJSON()) as? [String: Any])
-        func pem(_ label: String, _ der: String) -> String {
-            let body = stride(from: 0, to: der.count, by: 64).map { i -> String in
-                let start = der.index(der.startIndex, offsetBy: i)
-                return String(der[start..<(der.index(start, offsetBy: 64, limitedBy: der.endIndex) ?? der.endIndex)])
-            }.joined(separator: "\n")
-            return "-----BEGIN \(label)-----\n\(body)\n-----END \(label)-----\n"
-        }
-        func b64(_ s: String) -> JSONValue { .string(Data(s.utf8).base64EncodedString()) }
-        func cas(_ key: String) -> JSONValue {
-            .array((root[key] as? [[String: Any]] ?? []).map { ca in
-                let certs = ((ca["certChain"] as? [String: Any])?["certificates"] as? [[String: Any]] ?? []).compactMap { $0["rawBytes"] as? String }
-                return ["uri": .string(ca["uri"] as? String ?? ""), "certChain": b64(certs.map { pem("CERTIFICATE", $0) }.joined())]
-            })
-        }
-        func logs(_ key: String) -> JSONValue {
-            .array((root[key] as? [[String: Any]] ?? []).map { log in
-                let raw = ((log["publicKey"] as? [String: Any])?["rawBytes"] as? String) ?? ""
-                return ["baseURL": .string(log["baseUrl"] as? String ?? ""), "hashAlgorithm": "sha-256", "publicKey": b64(pem("PUBLIC KEY", raw))]
-            })
-        }
-        return ["certificateAuthorities": cas("certificateAuthorities"), "tLogs": logs("tlogs"), "ctLogs": logs("ctlogs"),
-                "timestampAuthorities": cas("timestampAuthorities")]
+        try JSONValue.parse(data: JSONSerialization.data(withJSONObject: sigstore.sigstoreKeys()))
     }
 
     static func policy(_ name: String, host: String, trustRoot: String) -> JSONValue {

@@ -100,6 +100,9 @@ enum ClusterImagePolicyParser {
                 secrets.append(n)
                 sec.finish()
             }
+            if s.has("tagPrefix") {
+                d.error(s.at("tagPrefix"), "tagPrefix is not supported: sealgate finds signatures at cosign's sha256-<hex>.sig/.att tags (and OCI referrers); remove \(s.at("tagPrefix"))")
+            }
             s.ignore("tagPrefix")
             s.finish()
             sources.append((oci, secrets))
@@ -108,19 +111,31 @@ enum ClusterImagePolicyParser {
             d.error(a.at("source"), "sealgate supports a single signature source per authority, got \(sources.count)")
         }
 
-        var tlog = TransparencyLogSettings()
+        // policy-controller (validator.go): a Rekor entry is checked only when `ctlog` names a log (url or
+        // trustRootRef); `rfc3161timestamp` replaces the log by the TSA. Keyless without `ctlog` keeps the
+        // public Rekor requirement (stricter than upstream, which would then check the certificate at "now").
+        var tlog = TransparencyLogSettings(ignore: a.has("key"))
         if let c = a.object("ctlog") {
             tlog.url = c.string("url")
-            tlog.trustRootRef = c.string("trustRootRef")
+            tlog.trustRootRef = c.string("trustRootRef").flatMap { $0.isEmpty ? nil : $0 }
+            tlog.ignore = tlog.url == nil && tlog.trustRootRef == nil
             if let u = tlog.url, URLCheck.problem(u) != nil {
                 d.error(c.at("url"), "invalid value: \(u): \(c.at("url")): \(URLCheck.problem(u)!)")
             }
             c.finish()
         }
-        var tsa: String?
+        var tsaRef: String?
         if let t = a.object("rfc3161timestamp") {
-            tsa = t.string("trustRootRef")
+            tsaRef = t.string("trustRootRef").flatMap { $0.isEmpty ? nil : $0 }
+            if tsaRef == nil { d.error(t.at("trustRootRef"), "missing field(s): \(t.at("trustRootRef"))") }
             t.finish()
+            tlog.ignore = true
+        }
+        var format = "legacy"
+        if let f = a.string("signatureFormat"), !f.isEmpty {
+            if f == "legacy" || f == "bundle" { format = f } else {
+                d.error(a.at("signatureFormat"), "invalid value: \(f): \(a.at("signatureFormat")): unsupported signature format (want legacy or bundle)")
+            }
         }
 
         var attestations: [CIPAttestation] = []
@@ -158,7 +173,7 @@ enum ClusterImagePolicyParser {
                 d.error(s.at("action"), "invalid value: \(action): \(s.at("action")): unsupported action (want pass or fail)")
             }
             s.finish()
-            for other in ["attestations", "source", "ctlog"] where a.has(other) {
+            for other in ["attestations", "source", "ctlog", "rfc3161timestamp", "signatureFormat"] where a.has(other) {
                 d.error(a.path, "expected exactly one, got both: \(a.at("static")), \(a.at(other))")
             }
             kind = .staticAction(pass: action == "pass", message: message)
@@ -170,7 +185,7 @@ enum ClusterImagePolicyParser {
                 label: label, trust: trust, hashAlgorithm: hash,
                 signatureRepository: sources.first?.oci.flatMap { $0.isEmpty ? nil : $0 },
                 pullSecrets: sources.first?.secrets ?? [], tlog: tlog, ignoreSCT: ignoreSCT,
-                timestampAuthority: tsa))
+                signatureFormat: format, timestampTrustRootRef: tsaRef))
         }
         guard let kind, present.count == 1 else { return nil }
         return CIPAuthority(name: name, index: index, kind: kind, attestations: attestations)

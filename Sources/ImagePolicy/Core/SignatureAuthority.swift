@@ -122,13 +122,17 @@ public struct SignatureAuthority: Sendable, Hashable {
     public var timestampAuthority: String?
     /// Kyverno attestor `annotations`: every pair must be present in the signed payload.
     public var requiredAnnotations: [String: String]
-    /// Kyverno `type`: `Cosign` or `SigstoreBundle`.
+    /// Kyverno `type`: `Cosign` or `SigstoreBundle` (both looked up); policy-controller `signatureFormat`:
+    /// `legacy` (cosign tag scheme only) or `bundle` (Sigstore bundles as OCI referrers only).
     public var signatureFormat: String
+    /// policy-controller `rfc3161timestamp.trustRootRef`: RFC 3161 timestamp authorities from this TrustRoot; a
+    /// verified timestamp is then required (and the transparency log is not, see `tlog.ignore`).
+    public var timestampTrustRootRef: String?
 
     public init(label: String, trust: TrustSource, hashAlgorithm: String = "sha256", signatureRepository: String? = nil,
                 pullSecrets: [String] = [], tlog: TransparencyLogSettings = .init(), ignoreSCT: Bool = false,
                 ctlogPublicKey: String? = nil, timestampAuthority: String? = nil,
-                requiredAnnotations: [String: String] = [:], signatureFormat: String = "Cosign") {
+                requiredAnnotations: [String: String] = [:], signatureFormat: String = "Cosign", timestampTrustRootRef: String? = nil) {
         self.label = label
         self.trust = trust
         self.hashAlgorithm = hashAlgorithm
@@ -140,5 +144,6 @@ public struct SignatureAuthority: Sendable, Hashable {
         self.timestampAuthority = timestampAuthority
         self.requiredAnnotations = requiredAnnotations
         self.signatureFormat = signatureFormat
+        self.timestampTrustRootRef = timestampTrustRootRef
     }
 }

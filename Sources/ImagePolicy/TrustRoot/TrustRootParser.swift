@@ -1,0 +1,96 @@
+import Foundation
+
+/// Validates a TrustRoot like policy-controller's `TrustRootSpec.Validate`: exactly one of `sigstoreKeys`,
+/// `remote`, `repository`; `sigstoreKeys` needs a certificate or timestamp authority, each authority a
+/// subject (organization, commonName), `uri` and `certChain`, each log a `baseURL`, `hashAlgorithm` and
+/// `publicKey`; PEM values must be base64 (Go `[]byte`). `remote`/`repository` load with a warning.
+enum TrustRootParser {
+    static let kinds = ["sigstoreKeys", "remote", "repository"]
+
+    static func parse(_ root: FieldReader, name: String, source: DocumentSource) -> TrustRoot? {
+        let d = root.diags
+        root.ignore("status")
+        guard let spec = root.object("spec") else {
+            d.error("spec", "missing field(s): spec")
+            return nil
+        }
+        root.finish()
+        let present = kinds.filter { spec.has($0) }
+        let options = kinds.map { spec.at($0) }.joined(separator: ", ")
+        guard present.count == 1, let kind = present.first else {
+            d.error(spec.path, "expected exactly one, got \(present.isEmpty ? "neither" : "both"): \(options)")
+            spec.ignore(kinds[0], kinds[1], kinds[2])
+            spec.finish()
+            return nil
+        }
+        let material: TrustRoot.Material
+        if kind == "sigstoreKeys", let keys = spec.object(kind) {
+            parseSigstoreKeys(keys)
+            material = .sigstoreKeys(.object(keys.object))
+        } else if let tuf = spec.object(kind) {
+            parseTUF(tuf, needs: kind == "remote" ? "mirror" : "mirrorFS")
+            d.warning(spec.at(kind), "TUF-based TrustRoots are not yet supported: authorities that reference TrustRoot \"\(name)\" fail closed at verification (use spec.sigstoreKeys)")
+            material = .tuf(field: kind)
+        } else {
+            return nil
+        }
+        spec.finish()
+        guard !d.hasErrors else { return nil }
+        return TrustRoot(name: name, source: source, material: material)
+    }
+
+    static func parseSigstoreKeys(_ keys: FieldReader) {
+        let d = keys.diags
+        let cas = keys.objects("certificateAuthorities") ?? []
+        let tsas = keys.objects("timestampAuthorities") ?? []
+        if cas.isEmpty && tsas.isEmpty {
+            d.error(keys.path, "expected exactly one, got neither: \(keys.at("certificateAuthorities")), \(keys.at("timestampAuthorities"))")
+        }
+        for ca in cas + tsas { parseAuthority(ca) }
+        for log in (keys.objects("tLogs") ?? []) + (keys.objects("ctLogs") ?? []) {
+            for field in ["baseURL", "hashAlgorithm"] where (log.string(field) ?? "").isEmpty {
+                d.error(log.at(field), "missing field(s): \(log.at(field))")
+            }
+            requirePEM(log, "publicKey")
+            log.finish()
+        }
+        keys.finish()
+    }
+
+    static func parseAuthority(_ ca: FieldReader) {
+        let d = ca.diags
+        if let subject = ca.object("subject") {
+            for field in ["organization", "commonName"] where (subject.string(field) ?? "").isEmpty {
+                d.error(subject.at(field), "missing field(s): \(subject.at(field))")
+            }
+            subject.finish()
+        } else {
+            d.error(ca.at("subject"), "missing field(s): \(ca.at("subject")).organization, \(ca.at("subject")).commonName")
+        }
+        if (ca.string("uri") ?? "").isEmpty { d.error(ca.at("uri"), "missing field(s): \(ca.at("uri"))") }
+        requirePEM(ca, "certChain")
+        ca.finish()
+    }
+
+    /// A PEM value stored base64-encoded (Go `[]byte` in JSON).
+    static func requirePEM(_ r: FieldReader, _ field: String) {
+        guard let text = r.string(field), !text.isEmpty else {
+            r.diags.error(r.at(field), "missing field(s): \(r.at(field))")
+            return
+        }
+        guard let data = Data(base64Encoded: text), let pem = String(data: data, encoding: .utf8), pem.contains("-----BEGIN ") else {
+            r.diags.error(r.at(field), "invalid value: \(r.at(field)): not base64-encoded PEM")
+            return
+        }
+    }
+
+    /// `remote` (mirror, root, targets, trustedRootTarget) / `repository` (mirrorFS, root, targets, trustedRootTarget).
+    static func parseTUF(_ t: FieldReader, needs location: String) {
+        let d = t.diags
+        if (t.string(location) ?? "").isEmpty { d.error(t.at(location), "missing field(s): \(t.at(location))") }
+        _ = t.string("root")
+        _ = t.string("targets")
+        _ = t.string("trustedRootTarget")
+        t.finish()
+    }
+}
