@@ -39,9 +39,7 @@ public struct CosignVerifier: Sendable {
             checkTagLayers(.signature, mediaType: CosignSimpleSigningPayload.mediaType, what: "a cosign simple-signing payload", into: &result,
                            registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, payload, check in
                 check.payload = payload
-                try Self.requireTimestamp(layer, options)
                 check.record(try CosignLayerVerifier.verifySignature(payload: payload, annotations: layer.annotations ?? [:], digest: digest, options: options))
-                try check.requireVerifiedTime(options)
             }
         }
         if result.passed || options.signatureFormat == .legacy { return result }
@@ -60,9 +58,7 @@ public struct CosignVerifier: Sendable {
             checkTagLayers(.attestation, mediaType: MediaType.dsseEnvelope, what: "a DSSE envelope", into: &result,
                            registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, envelope, check in
                 check.envelopeJSON = envelope
-                try Self.requireTimestamp(layer, options)
                 check.record(try CosignLayerVerifier.verifyAttestation(envelopeJSON: envelope, annotations: layer.annotations ?? [:], digest: digest, options: options))
-                try check.requireVerifiedTime(options)
                 try check.requirePredicate(predicateType)
             }
         }
@@ -94,12 +90,6 @@ public struct CosignVerifier: Sendable {
         } catch {
             result.recordLookup(error)
         }
-    }
-
-    /// With `requireSignedTimestamp` a tag-scheme layer must carry an RFC 3161 timestamp (which the layer check verifies).
-    static func requireTimestamp(_ layer: Descriptor, _ options: CosignCheckOptions) throws {
-        guard options.requireSignedTimestamp, (layer.annotations?[CosignAnnotation.rfc3161Timestamp] ?? "").isEmpty else { return }
-        throw ImageCheckFailure("no RFC 3161 timestamp (\(CosignAnnotation.rfc3161Timestamp)) on the signature; the authority's rfc3161timestamp requires one")
     }
 
     // MARK: - Referrers (Sigstore bundles)
@@ -155,13 +145,7 @@ public struct CosignVerifier: Sendable {
                 if !options.requiredAnnotations.isEmpty {
                     throw ImageCheckFailure("required annotations cannot be checked on a Sigstore bundle (it has no simple-signing payload)")
                 }
-                if options.requireSignedTimestamp && bundle.rfc3161Timestamps.isEmpty {
-                    throw ImageCheckFailure("the bundle has no RFC 3161 timestamp; the authority's rfc3161timestamp requires one")
-                }
                 let r = try BundleVerifier(trustedRoot: options.trustedRoot).verify(bundle: bundle, artifact: artifact, policy: options.verificationPolicy, at: options.now)
-                if options.requireSignedTimestamp && !r.timestamps.contains(where: { $0.source == .timestampAuthority }) {
-                    throw ImageCheckFailure("no RFC 3161 timestamp on the bundle verified against the authority's rfc3161timestamp TSAs")
-                }
                 check.certificateSubject = r.subjectAlternativeName
                 check.certificateIssuer = r.oidcIssuer
                 check.certificateExtensions = r.extensions?.values ?? [:]
@@ -206,14 +190,6 @@ extension SignatureCheck {
         rekorLogIndex = v.logIndex
         if let st = v.statement { predicateType = st.predicateType }
         if let env = v.envelope { payload = env.payload }
-    }
-
-    /// `requireSignedTimestamp` on a tag-scheme layer (its timestamp annotation is present, see `requireTimestamp`):
-    /// the layer check must have verified a signing time, else the timestamp did not verify against the TSAs.
-    mutating func requireVerifiedTime(_ options: CosignCheckOptions) throws {
-        guard options.requireSignedTimestamp, verifiedTimes.isEmpty else { return }
-        passed = false
-        throw ImageCheckFailure("the RFC 3161 timestamp did not verify against the authority's rfc3161timestamp TSAs")
     }
 
     mutating func requirePredicate(_ wanted: String) throws {

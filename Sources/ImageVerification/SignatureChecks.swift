@@ -140,7 +140,8 @@ public enum CosignLayerVerifier {
 
 extension CosignCheckOptions {
     /// The bundle policy these cosign options mean: one log entry and one verified time unless the tlog is
-    /// ignored (then the certificate must be valid now), an SCT unless ignored, cosign's signature hashes.
+    /// ignored (then the certificate must be valid now), an SCT unless ignored, cosign's signature hashes, and a
+    /// verified RFC 3161 timestamp when the authority names timestamp authorities.
     public var verificationPolicy: VerificationPolicy {
         let policySigner: VerificationPolicy.Signer
         var hashes: [HashAlgorithm] = []
@@ -155,6 +156,7 @@ extension CosignCheckOptions {
         var policy = VerificationPolicy(signer: policySigner, tlogThreshold: ignoreTlog ? 0 : 1,
                                         timestampThreshold: ignoreTlog ? 0 : nil, sctThreshold: ignoreSCT ? 0 : 1)
         policy.signatureHashes = hashes
+        policy.signedTimestampThreshold = requireSignedTimestamp ? 1 : 0
         return policy
     }
 }

@@ -13,6 +13,9 @@ public struct VerificationPolicy: Sendable {
     public var tlogThreshold: Int = 1
     /// Verified observer timestamps (SET-backed integrated time or RFC 3161) required; keyless default 1, key-based 0.
     public var timestampThreshold: Int
+    /// Of those, RFC 3161 timestamps that must verify (sigstore-go `WithSignedTimestamps`; policy-controller
+    /// `rfc3161timestamp`).
+    public var signedTimestampThreshold = 0
     /// Embedded SCTs required on keyless certificates.
     public var sctThreshold: Int = 1
     /// Hashes a key-based signer may have used (cosign `--signature-digest-algorithm`), besides the bundle's
@@ -117,6 +120,12 @@ public struct BundleVerifier: Sendable {
             } catch {
                 timestampFailure = timestampFailure ?? error
             }
+        }
+        let signed = result.timestamps.filter { $0.source == .timestampAuthority }.count
+        guard signed >= policy.signedTimestampThreshold else {
+            throw timestampFailure ?? SigstoreError.timestampMissing(stamps.isEmpty
+                ? "the bundle has no RFC 3161 timestamp; \(policy.signedTimestampThreshold) required"
+                : "\(signed) RFC 3161 timestamps verified, \(policy.signedTimestampThreshold) required")
         }
         if let future = result.timestamps.first(where: { $0.time > now.addingTimeInterval(300) }) {
             throw SigstoreError.timestampOutsideValidity("timestamp \(iso(future.time)) is in the future")
