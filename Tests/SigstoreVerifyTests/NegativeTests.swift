@@ -212,6 +212,11 @@ struct NegativeTests {
         #expect(reject(mixed) == nil)
         // As the only timestamp it fails the threshold, and the reason is why it did not verify.
         #expect(reject(withoutSET(mixed)) == .timestampImprintMismatch)
+        // A policy that requires a verified RFC 3161 timestamp is not satisfied by the SET's time.
+        var tsaRequired = VerificationPolicy.identity(Fixture.identity)
+        tsaRequired.signedTimestampThreshold = 1
+        #expect(reject(mixed, policy: tsaRequired) == .timestampImprintMismatch)
+        #expect(reject(a, policy: tsaRequired) == nil)
     }
 
     /// The bundle with its Rekor entry's SET removed (the inclusion proof stays): its only times are RFC 3161.
