@@ -91,9 +91,12 @@ public struct CheckRecord: Sendable, Codable, Equatable {
     public var result: String
     public var transient: Bool
     public var detail: String
+    /// The verification step that rejected (`tlog`, `certificate`, `identity`, ...; see `VerificationStep`).
+    public var step: String?
 
     public init(image: String, policy: String, rule: String? = nil, authority: String, check: String, result: String,
-                transient: Bool, detail: String) {
+                transient: Bool, detail: String, step: String? = nil) {
+        self.step = step
         self.image = image
         self.policy = policy
         self.rule = rule
@@ -310,7 +313,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             let failing = p.reasons.filter { !$0.passed || p.decision != .pass }
             let specific = failing.filter { $0.kind != .summary || $0.check != "authorities" }
             return (specific.isEmpty ? failing : specific).map { r in
-                "\(r.policy): \(r.check): \(r.detail)\(p.transient && !r.passed ? " — transient, retry" : "")"
+                "\(r.policy): \(r.check): \(r.stepLabel)\(r.detail)\(p.transient && !r.passed ? " — transient, retry" : "")"
             }
         }
         if decision.decision == .fail && decision.reasons.isEmpty {
@@ -319,7 +322,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         decision.checks = verdict.policies.flatMap { p in
             p.reasons.map { r in
                 CheckRecord(image: imageString, policy: r.policy, rule: p.rule, authority: r.check, check: r.kind.rawValue,
-                            result: r.passed ? "pass" : "fail", transient: r.transient, detail: r.detail)
+                            result: r.passed ? "pass" : "fail", transient: r.transient, detail: r.detail, step: r.step?.rawValue)
             }
         }
         if settings.pinScope == .requireDigest, image.digest == nil, let pinned = verdict.pinnedReference, decision.decision != .fail {

@@ -88,7 +88,8 @@ struct ExplainCommand: ParsableCommand {
                 }
                 let mark = check.result == "pass" ? "✔" : "✘"
                 let location = check.authority == "-" ? "" : "\(check.authority) "
-                lines.append("      \(mark) \(location)[\(check.check)] \(check.detail)\(check.transient ? " — transient, retry" : "")")
+                let step = check.step.map { "failed at \($0): " } ?? ""
+                lines.append("      \(mark) \(location)[\(check.check)] \(step)\(check.detail)\(check.transient ? " — transient, retry" : "")")
             }
             if let pinned = image.pinned { lines.append("    → pinned as \(pinned)") }
         }

@@ -26,13 +26,14 @@ enum ClusterImagePolicyEvaluator {
 
         for authority in p.authorities {
             let check = "authorities[\(authority.index)] (\(authority.name))"
-            let (ok, detail, isTransient, match) = await evaluateAuthority(authority, image: image, digest: digest, verifier: verifier)
+            let (ok, detail, isTransient, match, step) = await evaluateAuthority(authority, image: image, digest: digest, verifier: verifier)
             let kind: VerdictReason.Kind
             switch authority.kind {
             case .staticAction: kind = .static
             case .signature: kind = authority.attestations.isEmpty ? .signature : .attestation
             }
-            reasons.append(VerdictReason(policy: policyName, check: check, detail: detail, passed: ok, kind: kind, transient: !ok && isTransient))
+            reasons.append(VerdictReason(policy: policyName, check: check, detail: detail, passed: ok, kind: kind, transient: !ok && isTransient,
+                                         step: ok ? nil : step))
             if ok {
                 passedAny = true
                 matches[authority.name] = match
@@ -61,42 +62,42 @@ enum ClusterImagePolicyEvaluator {
         return PolicyVerdict(policy: policyName, rule: nil, decision: decision, reasons: reasons, transient: transient, pinsDigest: true)
     }
 
-    /// (passed, detail, transient, authorityMatches entry for the spec-level policy)
+    /// (passed, detail, transient, authorityMatches entry for the spec-level policy, the verification step that rejected)
     static func evaluateAuthority(_ a: CIPAuthority, image: ImageRef, digest: String,
-                                  verifier: some AuthorityVerifier) async -> (Bool, String, Bool, JSONValue) {
+                                  verifier: some AuthorityVerifier) async -> (Bool, String, Bool, JSONValue, VerificationStep?) {
         switch a.kind {
         case .staticAction(let pass, let message):
             let detail = pass ? "static pass" : "static fail\(message.map { ": \($0)" } ?? "")"
-            return (pass, detail, false, .object(["static": .bool(true)]))
+            return (pass, detail, false, .object(["static": .bool(true)]), nil)
         case .signature(let sig):
-            if let unsupported = Unsupported.reason(sig) { return (false, unsupported, false, .null) }
+            if let unsupported = Unsupported.reason(sig) { return (false, unsupported, false, .null, .configuration) }
             if a.attestations.isEmpty {
                 let o = await verifier.verifySignature(image: image, digest: digest, authority: sig)
                 return (o.passed, o.passed ? "signature verified" : "signature verification failed: \(o.reason)", o.transient,
-                        .object(["signatures": .array(o.signatures)]))
+                        .object(["signatures": .array(o.signatures)]), o.failedStep)
             }
             var attested: [String: JSONValue] = [:]
             for att in a.attestations {
                 let o = await verifier.verifyAttestations(image: image, digest: digest, authority: sig, predicateType: att.predicateTypeURI)
                 guard o.passed else {
-                    return (false, "attestation \(att.name): verification failed: \(o.reason)", o.transient, .null)
+                    return (false, "attestation \(att.name): verification failed: \(o.reason)", o.transient, .null, o.failedStep)
                 }
                 let statements = o.statements.filter { ($0["predicateType"]?.stringValue ?? att.predicateTypeURI) == att.predicateTypeURI }
                 if statements.isEmpty {
-                    return (false, "attestation \(att.name): no matching attestations with type \(att.predicateTypeURI)", false, .null)
+                    return (false, "attestation \(att.name): no matching attestations with type \(att.predicateTypeURI)", false, .null, .subject)
                 }
                 if let policy = att.policy {
                     for (i, s) in statements.enumerated() {
                         let v = policy.cue.violations(of: s)
                         if !v.isEmpty {
-                            return (false, "attestation \(att.name): statement \(i) fails CUE policy: \(v.joined(separator: "; "))", false, .null)
+                            return (false, "attestation \(att.name): statement \(i) fails CUE policy: \(v.joined(separator: "; "))", false, .null, nil)
                         }
                     }
                 }
                 attested[att.name] = .array(statements.map { $0["predicate"] ?? .null })
             }
             return (true, "attestations verified: \(a.attestations.map(\.name).joined(separator: ", "))", false,
-                    .object(["attestations": .object(attested)]))
+                    .object(["attestations": .object(attested)]), nil)
         }
     }
 

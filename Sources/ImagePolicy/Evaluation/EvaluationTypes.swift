@@ -154,7 +154,11 @@ public struct VerdictReason: Sendable, Hashable, CustomStringConvertible {
     public var kind: Kind = .summary
     /// Failed for a reason that may clear up on retry (registry unreachable, timeout, 429).
     public var transient = false
-    public var description: String { "\(policy): \(check): \(detail)" }
+    /// The verification step that rejected (signature and attestation checks).
+    public var step: VerificationStep?
+    public var description: String { "\(policy): \(check): \(stepLabel)\(detail)" }
+    /// `[tlog] ` before a failed check's detail: deny messages and `explain` name the step that rejected.
+    public var stepLabel: String { step.map { "[\($0.rawValue)] " } ?? "" }
 }
 
 /// Verdict of one ClusterImagePolicy or one Kyverno rule for one image.

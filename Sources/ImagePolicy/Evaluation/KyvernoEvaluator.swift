@@ -54,8 +54,9 @@ enum KyvernoEvaluator {
         }
         var reasons: [VerdictReason] = []
         var failed = false, transient = false
-        func add(_ check: String, _ kind: VerdictReason.Kind, _ ok: Bool, _ detail: String, _ t: Bool = false) {
-            reasons.append(VerdictReason(policy: name, check: "\(ruleName): \(check)", detail: detail, passed: ok, kind: kind, transient: !ok && t))
+        func add(_ check: String, _ kind: VerdictReason.Kind, _ ok: Bool, _ detail: String, _ t: Bool = false, step: VerificationStep? = nil) {
+            reasons.append(VerdictReason(policy: name, check: "\(ruleName): \(check)", detail: detail, passed: ok, kind: kind, transient: !ok && t,
+                                         step: ok ? nil : step))
             if !ok { failed = true; if t { transient = true } }
         }
 
@@ -64,14 +65,14 @@ enum KyvernoEvaluator {
                 if let u = Unsupported.reason(a) { return .fail(u) }
                 return await verifier.verifySignature(image: image, digest: digest, authority: a)
             }
-            add("attestors[\(i)]", .signature, r.ok, r.detail, r.transient)
+            add("attestors[\(i)]", .signature, r.ok, r.detail, r.transient, step: r.step)
             if !r.ok { break }
         }
         var named: [String: JSONValue] = [:]
         if !failed {
             for (i, att) in v.attestations.enumerated() {
                 let r = await verifyAttestation(att, index: i, image: image, digest: digest, context: context, policy: policy, rule: rule.name, verifier: verifier)
-                add("attestations[\(i)]", .attestation, r.ok, r.detail, r.transient)
+                add("attestations[\(i)]", .attestation, r.ok, r.detail, r.transient, step: r.step)
                 if !r.ok { break }
                 if let n = att.name, let p = r.predicate { named[n] = p }
             }
@@ -112,6 +113,8 @@ enum KyvernoEvaluator {
         var transient: Bool
         /// Predicate of the first verified statement (for `validate.deny`).
         var predicate: JSONValue? = nil
+        /// The furthest verification step an entry reached before it was rejected.
+        var step: VerificationStep? = nil
     }
 
     final class FirstPredicate: @unchecked Sendable { var value: JSONValue? }
@@ -123,6 +126,11 @@ enum KyvernoEvaluator {
         var verified = 0
         var failures: [String] = []
         var transient = false
+        var step: VerificationStep?
+        func reached(_ s: VerificationStep?) {
+            let order = VerificationStep.allCases
+            if let s, step.map({ order.firstIndex(of: $0)! < order.firstIndex(of: s)! }) ?? true { step = s }
+        }
         for entry in set.entries {
             if verified >= required { break }
             switch entry {
@@ -131,19 +139,22 @@ enum KyvernoEvaluator {
                 if o.passed { verified += 1 } else {
                     failures.append("\(a.label): \(o.reason)")
                     if o.transient { transient = true }
+                    reached(o.failedStep)
                 }
             case .nested(let inner):
                 let r = await verifySet(inner, label: "\(label).attestor", image: image, digest: digest, verifier: verifier, check: check)
                 if r.ok { verified += 1 } else {
                     failures.append(r.detail)
                     if r.transient { transient = true }
+                    reached(r.step)
                 }
             }
         }
         if verified >= required {
             return SetResult(ok: true, detail: "verified \(verified) of \(required) required", transient: false)
         }
-        return SetResult(ok: false, detail: "verifiedCount: \(verified), requiredCount: \(required), errors: \(failures.joined(separator: "; "))", transient: transient)
+        return SetResult(ok: false, detail: "verifiedCount: \(verified), requiredCount: \(required), errors: \(failures.joined(separator: "; "))", transient: transient,
+                         step: step)
     }
 
     static func verifyAttestation(_ att: KyvernoAttestation, index: Int, image: ImageRef, digest: String, context: AdmissionContext,
@@ -166,13 +177,13 @@ enum KyvernoEvaluator {
         }
         if att.attestors.isEmpty {
             let o = await check(nil)
-            return SetResult(ok: o.passed, detail: "\(att.type): \(o.reason)", transient: o.transient, predicate: first.value)
+            return SetResult(ok: o.passed, detail: "\(att.type): \(o.reason)", transient: o.transient, predicate: first.value, step: o.failedStep)
         }
         for (i, set) in att.attestors.enumerated() {
             let r = await verifySet(set, label: "attestations[\(index)].attestors[\(i)]", image: image, digest: digest, verifier: verifier) { a in
                 await check(a)
             }
-            if !r.ok { return SetResult(ok: false, detail: "image attestations verification failed, \(r.detail)", transient: r.transient) }
+            if !r.ok { return SetResult(ok: false, detail: "image attestations verification failed, \(r.detail)", transient: r.transient, step: r.step) }
         }
         return SetResult(ok: true, detail: "\(att.type): attestations verified", transient: false, predicate: first.value)
     }
