@@ -80,7 +80,8 @@ struct GitHubAttestationPolicyTests {
             #expect(r.message.contains("ClusterImagePolicy/github-policy"), "\(repo): \(r.message)")
         }
         // Why: the other organisation's identity; the tag-scheme attestation is not even looked at.
-        #expect(try admit("acme/other-org").message.contains("authorities[0] (github): attestation require-attestation: verification failed: "
+        // The step that rejected is named first: the certificate identity.
+        #expect(try admit("acme/other-org").message.contains("authorities[0] (github): [identity] attestation require-attestation: verification failed: "
                                                              + "no attestation of type https://slsa.dev/provenance/v1 verified"))
         #expect(try admit("acme/other-org").message.contains("certificate identity 'https://github.com/sealgate/test/"))
         #expect(try admit("acme/legacy").message.contains("authorities[0] (github): attestation require-attestation: verification failed: "
