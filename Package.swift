@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "ImagePolicy", dependencies: [
             "ImageReference",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "X509", package: "swift-certificates"),
         ]),
         // cosign-compatible image verification: registry attachments checked with SigstoreVerify.
         .target(name: "ImageVerification", dependencies: [

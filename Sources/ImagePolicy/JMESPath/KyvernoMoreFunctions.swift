@@ -3,8 +3,8 @@ import ImageReference
 
 /// More of Kyverno's JMESPath functions (kyverno pkg/engine/jmespath functions.go, time.go), with its semantics:
 /// time values are RFC 3339 strings and durations Go durations; `semver_compare(version, range)`; YAML/JSON parsing.
-/// Not provided (an unknown function at load): `x509_decode` (Kyverno returns Go's x509.Certificate struct as JSON,
-/// field for field) and `random` (a string generated from a regular expression).
+/// `x509_decode` is in KyvernoX509Decode. Not provided (an unknown function at load): `random` (a string generated
+/// from a regular expression).
 enum KyvernoMoreFunctions {
     typealias F = JMESFunctionTable.Function
     typealias A = JMESArgs
@@ -95,6 +95,11 @@ enum KyvernoMoreFunctions {
                 throw fnError("parse_yaml", "\(error)")
             }
             return (docs.first ?? nil) ?? .null
+        },
+        "x509_decode": F(minArgs: 1, maxArgs: 1) { a, _ throws(JMESPathError) in
+            do { return try KyvernoX509Decode.decode(try A.string("x509_decode", a, 0)) } catch let e as JMESPathError { throw e } catch {
+                throw fnError("x509_decode", "invalid certificate: \(error)")
+            }
         },
         "object_from_lists": F(minArgs: 2, maxArgs: 2) { a, _ throws(JMESPathError) in
             let keys = try A.array("object_from_lists", a, 0), values = try A.array("object_from_lists", a, 1)
