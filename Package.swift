@@ -21,7 +21,6 @@ let package = Package(
         // System libraries (pkg-config); shim headers wrap C macros Swift cannot import.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLinux"),
 
         .target(name: "HTTP2Server", dependencies: [
@@ -29,9 +28,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // What every layer shares and nothing else: JSON values, YAML documents, Deadline and the monotonic clock.
+        .target(name: "SealgateCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "ImageReference"),
         .target(name: "Registry", dependencies: [
-            "ImageReference", "COpenSSL", "CLinux", "CZlib",
+            "SealgateCore", "ImageReference", "COpenSSL", "CLinux",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -43,7 +44,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
         ], resources: [.copy("Resources/trusted_root.json")]),
         .target(name: "ImagePolicy", dependencies: [
-            "ImageReference",
+            "SealgateCore", "ImageReference",
             .product(name: "Yams", package: "Yams"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "X509", package: "swift-certificates"),
@@ -54,19 +55,19 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Admission", dependencies: [
-            "ImagePolicy", "ImageReference",
+            "SealgateCore", "ImagePolicy", "ImageReference",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // `sealgate test` / `apply`: kyverno-test files, rule results, PolicyReports (pure; the engine runs in sealgate).
         .target(name: "PolicyTesting", dependencies: [
-            "Admission", "ImagePolicy",
+            "SealgateCore", "Admission", "ImagePolicy",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Kubernetes API client (list/watch, secrets, events) and the cluster policy source feeding PolicyStore.
         .target(name: "KubernetesAPI", dependencies: [
-            "Registry", "ImagePolicy", "Admission",
+            "SealgateCore", "Registry", "ImagePolicy", "Admission",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 
 /// `admission.k8s.io/v1` and `v1beta1` AdmissionReview: the two versions share one shape.
 public struct AdmissionReview: Codable, Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 
 /// Reads an AdmissionReview from the request body: JSONSerialization, then the envelope field by field.
 /// (JSONDecoder would decode the embedded objects through JSONValue's try-each-type init, which

@@ -473,11 +473,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                                                                                                      checks: $0.checks.filter { $0.result == "fail" }) }))
     }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static func now() -> Double { MonotonicClock.now() }
 }
 
 /// Runs async work from synchronous code (server worker threads, CLI commands) and waits for it. It starts on

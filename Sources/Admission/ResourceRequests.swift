@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 
 /// Turns what users have at hand — manifests (YAML or JSON, multi-document), `kubectl get -o json`
 /// Lists, or AdmissionReviews — into the admission requests the API server would send for them,

@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 import Logging
 
 /// Posts Kubernetes Events about objects (e.g. an invalid policy), best effort: failures are logged only.

@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 import Registry
 
 /// A resource type served by the API server.

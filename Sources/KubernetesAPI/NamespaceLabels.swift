@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 import Logging
 
 /// Namespace labels for Kyverno `namespaceSelector`, kept by list/watch of Namespaces (what Kyverno's namespace

@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 import Logging
 
 /// Keeps a local view of one resource type in step with the API server, like client-go's reflector:

@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 import Logging
 
 /// Secrets read on demand (policies name them) and kept for a short time, so verification does not hit

@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 import Registry
 
 /// One watch event as the API server sends it: `{"type": ..., "object": ...}`.

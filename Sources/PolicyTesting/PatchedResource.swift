@@ -1,5 +1,5 @@
 import Foundation
-import ImagePolicy
+import SealgateCore
 
 /// `patchedResources` checks: the webhook's JSON patch applied to the resource must give the expected
 /// resource. The expected file may leave fields out (status, defaults); every field it has must match.

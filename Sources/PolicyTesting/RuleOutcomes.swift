@@ -1,6 +1,6 @@
 import Admission
 import Foundation
-import ImagePolicy
+import SealgateCore
 
 /// A resource as policy results name it.
 public struct ResourceID: Hashable, Sendable, Codable, CustomStringConvertible {
