@@ -142,6 +142,6 @@ let package = Package(
         // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
         .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         // TUF client: python-tuf repositories (Tests/Fixtures/tuf) and the public-good copy, served from loopback.
-        .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport"]),
+        .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

@@ -13,11 +13,14 @@ public indirect enum JSONValue: Equatable, Sendable {
     case object(JSONObject)
 }
 
-/// Object members in document order plus a lookup table. Duplicate names are refused at parse time: two readers
-/// could otherwise disagree on which value a signature covered.
+/// Object members in document order plus a lookup table keyed by the exact UTF-8 bytes of the name (Swift's
+/// String equality would merge "é" and "e\u{301}", which JSON, Python and the signer keep apart). Duplicate
+/// names are refused at parse time: two readers could otherwise disagree on which value a signature covered.
 public struct JSONObject: Equatable, Sendable {
+    private struct Name: Hashable, Sendable { let bytes: [UInt8] }
+
     public private(set) var keys: [String] = []
-    public private(set) var members: [String: JSONValue] = [:]
+    private var members: [Name: JSONValue] = [:]
 
     public init() {}
 
@@ -26,18 +29,23 @@ public struct JSONObject: Equatable, Sendable {
     }
 
     public subscript(key: String) -> JSONValue? {
-        get { members[key] }
+        get { members[Name(bytes: Array(key.utf8))] }
         set {
+            let name = Name(bytes: Array(key.utf8))
             if let newValue {
-                if members.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if members.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+                if members.updateValue(newValue, forKey: name) == nil { keys.append(key) }
+            } else if members.removeValue(forKey: name) != nil {
+                keys.removeAll { Array($0.utf8) == name.bytes }
             }
         }
     }
 
     public var count: Int { keys.count }
-    public var pairs: [(String, JSONValue)] { keys.map { ($0, members[$0]!) } }
+    public var pairs: [(String, JSONValue)] { keys.map { ($0, self[$0]!) } }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.members == b.members
+    }
 }
 
 public extension JSONValue {

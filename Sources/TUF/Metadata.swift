@@ -168,6 +168,7 @@ enum MetadataParser {
         var out: [String: MetaFile] = [:]
         for (name, v) in meta.pairs {
             guard let o = v.objectValue else { throw r.fail("meta.\(name)", "must be an object") }
+            guard out[name] == nil else { throw r.fail("meta.\(name)", "is listed twice (canonically equivalent names)") }
             out[name] = try metaFile(r.nested("meta.\(name)", o))
         }
         return out
@@ -180,6 +181,7 @@ enum MetadataParser {
             let kr = r.nested("keys.\(keyID)", ko)
             let keyval = try kr.object("keyval")
             let pub = try kr.nested("keyval", keyval).string("public")
+            guard out[keyID] == nil else { throw r.fail("keys.\(keyID)", "is listed twice (canonically equivalent IDs)") }
             out[keyID] = PublicKey(keyType: try kr.string("keytype"), scheme: try kr.string("scheme"), publicValue: pub)
         }
         return out
@@ -199,6 +201,7 @@ enum MetadataParser {
         var roles: [String: RoleKeys] = [:]
         for (name, v) in rolesObject.pairs {
             guard let o = v.objectValue else { throw r.fail("roles.\(name)", "must be an object") }
+            guard roles[name] == nil else { throw r.fail("roles.\(name)", "is listed twice (canonically equivalent names)") }
             roles[name] = try roleKeys(r.nested("roles.\(name)", o))
         }
         for name in TopLevelRole.all where roles[name] == nil { throw r.fail("roles", "has no \"\(name)\" role") }
@@ -229,6 +232,7 @@ enum MetadataParser {
             guard let o = v.objectValue else { throw r.fail("targets.\(path)", "must be an object") }
             let tr = r.nested("targets.\(path)", o)
             let h = try hashes(tr, "hashes", try tr.object("hashes"))
+            guard files[path] == nil else { throw tr.fail("", "is listed twice (canonically equivalent paths)") }
             files[path] = TargetFile(path: path, length: try tr.int("length", min: 0), hashes: h, custom: o["custom"])
         }
         var delegations: Delegations?

@@ -59,7 +59,9 @@ struct TUFCommand: ParsableCommand {
             switch o.words[0] {
             case "init":
                 // No network and no checks (the protocol's contract): the root is verified by the first refresh.
-                let root = try readInput(o.words[1], "trusted root")
+                guard let root = FileManager.default.contents(atPath: o.words[1]) else {
+                    throw TUFError.storage(path: o.words[1], detail: "cannot read the trusted root")
+                }
                 try MetadataStore.writeAtomically(root, to: MetadataStore(directory: dir).url(role: "root"))
                 print("tuf: trusted root stored in \(dir.path)")
             case "refresh":

@@ -215,6 +215,10 @@ class Repo:
         self.roles[a.role].signed.expires = now() - datetime.timedelta(days=1)
         self.dirty.add(a.role)
 
+    def op_renew(self, a) -> None:
+        self.roles[a.role].signed.expires = now() + datetime.timedelta(days=365)
+        self.dirty.add(a.role)
+
     def op_set_meta(self, a) -> None:
         """A snapshot or timestamp naming whatever version of a file the attacker likes."""
         self.no_cascade.add(a.file[:-5])
@@ -275,16 +279,24 @@ class Repo:
         parent = self.roles[a.parent].signed
         if parent.delegations is None:
             parent.delegations = Delegations(keys={}, roles={})
-        keys = [self.new_signer().public_key for _ in range(a.keys)]
+        existing = a.name in self.roles
+        if existing:
+            # A second delegation to an existing role (cycles, diamonds) trusts the keys it already has.
+            all_keys, keyids, _ = self.delegator_of(a.name)
+            keys = [all_keys[k] for k in keyids]
+        else:
+            keys = [self.new_signer().public_key for _ in range(a.keys)]
         role = DelegatedRole(a.name, [k.keyid for k in keys], a.threshold, a.terminating,
                              paths=a.paths.split(",") if a.paths is not None else None,
                              path_hash_prefixes=a.hash_prefixes.split(",") if a.hash_prefixes is not None else None)
         parent.delegations.roles[a.name] = role
         for k in keys:
             parent.delegations.keys[k.keyid] = k
-        self.roles[a.name] = Metadata(Targets(expires=now() + datetime.timedelta(days=365), version=1))
-        self.versioned.add(a.name)
-        self.dirty.update({a.parent, a.name})
+        if not existing:
+            self.roles[a.name] = Metadata(Targets(expires=now() + datetime.timedelta(days=365), version=1))
+            self.versioned.add(a.name)
+            self.dirty.add(a.name)
+        self.dirty.add(a.parent)
 
 
 def root_sign_override(repo: Repo) -> None:
@@ -321,6 +333,7 @@ def parser() -> argparse.ArgumentParser:
         "bump": [("role",)],
         "set-version": [("role",), ("version", {"type": int})],
         "expire": [("role",)],
+        "renew": [("role",)],
         "set-meta": [("role",), ("file",), ("version", {"type": int})],
         "sign": [("role",), ("--valid", {"type": int}), ("--bogus", {"type": int, "default": 0})],
         "mutate": [("role",)],
