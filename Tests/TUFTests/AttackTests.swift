@@ -172,6 +172,14 @@ final class AttackTests: XCTestCase {
         XCTAssertEqual(client.trustedVersion("targets"), 2)
     }
 
+    func testOneKeyListedUnderTwoKeyIDsCountsOnce() throws {
+        let repo = try FixtureRepo()
+        let client = try TUFClient(repo)
+        try repo.run("alias-key", "targets")
+        assertRefused(try client.refresh(), "targets: bad signature threshold: 1 valid signature of 2 required")
+        XCTAssertEqual(client.trustedVersion("root"), 2, "the root that set up the alias is itself legitimate")
+    }
+
     func testRootRotationWithoutTheOldThresholdIsRefused() throws {
         let repo = try FixtureRepo(["--root-keys", "3", "--root-threshold", "2"])
         let client = try TUFClient(repo)
@@ -206,6 +214,24 @@ final class AttackTests: XCTestCase {
         assertSucceeded(try client.refresh())
         XCTAssertEqual(client.trustedVersion("timestamp"), 6)
         XCTAssertEqual(client.trustedVersion("root"), 2)
+    }
+
+    /// With both online keys an attacker pushed snapshot v1000 (and a timestamp naming it). The timestamp key is
+    /// unchanged by the recovery, so the cached timestamp still verifies: only deleting it on the snapshot key
+    /// rotation (§5.3.11) lets the honest snapshot v3 back in.
+    func testSnapshotVersionFastForwardIsForgottenAfterSnapshotKeyRotation() throws {
+        let repo = try FixtureRepo()
+        let client = try TUFClient(repo)
+        try repo.run("set-version", "snapshot", "1000")
+        assertSucceeded(try client.refresh())
+        XCTAssertEqual(client.trustedVersion("snapshot"), 1000)
+
+        try repo.run("set-version", "snapshot", "3")
+        assertRefused(try client.refresh(), "timestamp: rollback refused: it names snapshot version 3, lower than trusted 1000")
+
+        try repo.run("rotate", "snapshot", "+", "set-version", "snapshot", "4")
+        assertSucceeded(try client.refresh())
+        XCTAssertEqual(client.trustedVersion("snapshot"), 4)
     }
 
     /// The Mercury case: with the online keys, an attacker lists targets v1000 in a snapshot. The client keeps that

@@ -275,6 +275,18 @@ class Repo:
         if a.role != "root":
             self.dirty.add(a.role)
 
+    def op_alias_key(self, a) -> None:
+        """List a role's first key a second time under another key ID and ask for threshold 2: one private key
+        then signs twice. python-tuf counts key IDs; a client must count keys."""
+        root = self.root
+        kid = root.roles[a.role].keyids[0]
+        pub = root.keys[kid]
+        alias = SSlibKey("a1a5" + kid[4:], pub.keytype, pub.scheme, dict(pub.keyval))
+        root.add_key(alias, a.role)
+        root.roles[a.role].threshold = 2
+        self.signers[alias.keyid] = CryptoSigner(load_pem_private_key(self.signers[kid].private_bytes, None), alias)
+        self.dirty.update({"root", a.role})
+
     def op_delegate(self, a) -> None:
         parent = self.roles[a.parent].signed
         if parent.delegations is None:
@@ -342,6 +354,7 @@ def parser() -> argparse.ArgumentParser:
         "remove": [("name",)],
         "rotate": [("role",), ("--keys", {"type": int, "default": 1}), ("--threshold", {"type": int, "default": 1}),
                    ("--sign-old", {"type": int}), ("--sign-new", {"type": int})],
+        "alias-key": [("role",)],
         "delegate": [("parent",), ("name",), ("--paths", {}), ("--hash-prefixes", {}),
                      ("--terminating", {"action": "store_true"}), ("--keys", {"type": int, "default": 1}),
                      ("--threshold", {"type": int, "default": 1})],
