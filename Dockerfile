@@ -5,7 +5,7 @@
 #
 # Stage 1 builds a release binary with the Swift runtime linked statically
 # (--static-swift-stdlib), so the runtime stage needs only the C libraries the
-# binary links dynamically: OpenSSL 3, nghttp2, zlib (plus glibc from the base).
+# binary links dynamically: OpenSSL 3 and nghttp2 (plus glibc from the base).
 # Tests/DeploymentTests checks this list against `ldd` of the built binary.
 
 ARG SWIFT_IMAGE=swift:6.3-bookworm
@@ -13,7 +13,7 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libssl-dev libnghttp2-dev zlib1g-dev pkg-config \
+ && apt-get install -y --no-install-recommends libssl-dev libnghttp2-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Manifest first so dependency resolution is cached across source edits.
@@ -36,7 +36,7 @@ RUN swift build -c release --static-swift-stdlib --product sealgate \
 
 FROM ${RUNTIME_IMAGE} AS runtime
 # Runtime libraries the binary links (ldd): libssl3 (libssl.so.3, libcrypto.so.3),
-# libnghttp2-14 (libnghttp2.so.14), zlib1g (libz.so.1), and the C++ runtime the
+# libnghttp2-14 (libnghttp2.so.14), zlib1g (libz.so.1, for the static Foundation), and the C++ runtime the
 # statically linked Swift runtime still needs dynamically (libstdc++6, libgcc-s1;
 # already in the slim image, listed so the dependency is explicit);
 # ca-certificates for TLS to registries.
