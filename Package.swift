@@ -54,8 +54,15 @@ let package = Package(
             "ImageReference", "Registry", "SigstoreVerify", "ImagePolicy",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The decision engine: policy store, verification cache, the per-image pipeline under one deadline.
+        .target(name: "Engine", dependencies: [
+            "SealgateCore", "ImagePolicy", "ImageReference", "Registry",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .target(name: "Admission", dependencies: [
-            "SealgateCore", "ImagePolicy", "ImageReference",
+            "SealgateCore", "Engine", "ImagePolicy", "ImageReference",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -1,120 +1,17 @@
+import Engine
 import Foundation
 import ImagePolicy
 import ImageReference
 import Logging
 import Metrics
 
-/// Resolves a tag to the digest it names now (the registry's job; a protocol so tests and
-/// offline replays can supply their own).
-public protocol DigestResolver: Sendable {
-    func digest(of image: ImageRef, deadline: Double) async throws -> String
-}
-
-/// Errors that may clear up on retry (registry down, timeout, 429) say so.
-public protocol TransientError: Error {
-    var isTransient: Bool { get }
-}
-
-public struct AdmissionSettings: Sendable {
-    public enum Mode: String, Sendable, CaseIterable {
-        /// Deny what fails.
-        case enforce
-        /// Allow, and tell the client (kubectl shows warnings).
-        case warn
-        /// Allow silently; record what would have been denied (log, metrics, audit file).
-        case audit
-    }
-
-    /// What happens to an image no policy covers.
-    public enum NoMatch: String, Sendable, CaseIterable { case allow, warn, deny }
-
-    /// How verified images are pinned by the mutating webhook.
-    public enum Pinning: String, Sendable, CaseIterable {
-        /// `repo:tag@sha256:…` (the tag stays readable).
-        case tagDigest = "tag-digest"
-        /// `repo@sha256:…`.
-        case digest
-        /// Never patch (validate only).
-        case none
-    }
-
-    /// Which workloads /mutate pins.
-    public enum PinScope: String, Sendable, CaseIterable {
-        /// Every matched workload (policy-controller's behaviour).
-        case all
-        /// Pods only: controllers stay as written, so GitOps tools see no drift; their Pods are still pinned.
-        case pods
-        /// Never patch; /validate denies matched images referenced by tag (use the digest it names).
-        case requireDigest = "require-digest"
-    }
-
-    public var mode = Mode.enforce
-    public var noMatch = NoMatch.allow
-    public var pinning = Pinning.tagDigest
-    public var pinScope = PinScope.all
-    /// When verification cannot finish (timeout, registry unreachable): false denies (fail closed).
-    public var failOpen = false
-    /// Answer this long before the API server's timeout.
-    public var deadlineMargin = 0.5
-
-    public init() {}
-}
-
-/// What was decided for one image of a request.
-public struct ImageDecision: Sendable {
-    public var image: String
-    public var pointers: [String]
-    public var decision: Decision
-    public var digest: String?
-    public var pinned: String?
-    public var reasons: [String]
-    public var transient: Bool
-    /// A Kyverno rule verified this image (recorded in the `kyverno.io/verify-images` annotation).
-    public var kyvernoVerified = false
-    /// Every check behind the decision, one record per policy check (structured reasons).
-    public var checks: [CheckRecord] = []
-    /// The per-policy/rule verdicts behind `decision` (policy test and report tools map them to rule results).
-    public var verdicts: [PolicyVerdict] = []
-}
-
-/// One check of one policy for one image, as logs, audit records and `sealgate explain` report it.
-public struct CheckRecord: Sendable, Codable, Equatable {
-    public var image: String
-    public var policy: String
-    /// Kyverno rule (nil for ClusterImagePolicy).
-    public var rule: String?
-    /// Where in the policy: `authorities[0] (name)`, `rule: attestors[0]`, `spec.policy`, ...
-    public var authority: String
-    /// signature, attestation, condition, static, digest, skip, summary, or resolve/match for admission-level checks.
-    public var check: String
-    /// pass or fail.
-    public var result: String
-    public var transient: Bool
-    public var detail: String
-    /// The verification step that rejected (`tlog`, `certificate`, `identity`, ...; see `VerificationStep`).
-    public var step: String?
-
-    public init(image: String, policy: String, rule: String? = nil, authority: String, check: String, result: String,
-                transient: Bool, detail: String, step: String? = nil) {
-        self.step = step
-        self.image = image
-        self.policy = policy
-        self.rule = rule
-        self.authority = authority
-        self.check = check
-        self.result = result
-        self.transient = transient
-        self.detail = detail
-    }
-}
-
-/// Decides admission requests with the policy engine: extracts images, resolves digests,
-/// evaluates every image concurrently within the API server's deadline, builds the answer.
+/// Answers admission requests: extracts the images, hands them to the `Engine` with the request's context and
+/// the API server's deadline, and turns the decisions into the response (deny message, warnings, JSON patch),
+/// metrics and the audit record.
 public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
-    private let store: PolicyStore
-    private let resolver: DigestResolver
-    private let verifier: any AuthorityVerifier
-    private let settings: AdmissionSettings
+    public let engine: Engine
+    private var store: PolicyStore { engine.store }
+    private var settings: AdmissionSettings { engine.settings }
     private let logger: Logger
     private let audit: AuditLog?
 
@@ -123,15 +20,17 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     public typealias ContextAdjustment = @Sendable (AdmissionRequest, inout AdmissionContext) -> Void
     private let adjustContext: ContextAdjustment?
 
-    public init(store: PolicyStore, resolver: DigestResolver, verifier: any AuthorityVerifier, settings: AdmissionSettings,
-                logger: Logger, audit: AuditLog? = nil, adjustContext: ContextAdjustment? = nil) {
-        self.adjustContext = adjustContext
-        self.store = store
-        self.resolver = resolver
-        self.verifier = verifier
-        self.settings = settings
+    public init(engine: Engine, logger: Logger, audit: AuditLog? = nil, adjustContext: ContextAdjustment? = nil) {
+        self.engine = engine
         self.logger = logger
         self.audit = audit
+        self.adjustContext = adjustContext
+    }
+
+    public convenience init(store: PolicyStore, resolver: any DigestResolver, verifier: any AuthorityVerifier, settings: AdmissionSettings,
+                            logger: Logger, audit: AuditLog? = nil, adjustContext: ContextAdjustment? = nil) {
+        self.init(engine: Engine(store: store, resolver: resolver, verifier: verifier, settings: settings),
+                  logger: logger, audit: audit, adjustContext: adjustContext)
     }
 
     public func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse {
@@ -144,7 +43,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
 
     /// The decision with everything behind it: per image, per policy, per check (`sealgate explain`).
     public func explain(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> (response: AdmissionResponse, images: [ImageDecision]) {
-        let started = Self.now()
+        let started = MonotonicClock.now()
         let webhook = mutating ? "mutate" : "validate"
         let images = WorkloadImages.imagesToCheck(request, policies: store.current)
         guard !images.isEmpty else {
@@ -162,9 +61,9 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         }
         var context = Self.context(for: request)
         adjustContext?(request, &context)
-        let evaluator = PolicyEvaluator(policies: store.current)
-        let deadline = started + max(0.1, timeout - settings.deadlineMargin)
-        let decisions = await evaluateAll(images, context: context, evaluator: evaluator, deadline: deadline)
+        // One deadline for everything behind this answer, taken from the API server's ?timeout=.
+        let deadline = Deadline(uptime: started + max(0.1, timeout - settings.deadlineMargin))
+        let decisions = await engine.decide(images: images, context: context, deadline: deadline)
         let response = mutating
             ? mutateResponse(request, images: images, decisions: decisions)
             : validateResponse(request, decisions: decisions)
@@ -172,167 +71,6 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         record(webhook: webhook, result: result, started: started)
         if !mutating { writeAudit(request, decisions: decisions, allowed: response.allowed) }
         return (response, decisions)
-    }
-
-    // MARK: - Evaluation
-
-    /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails.
-    func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator, deadline: Double) async -> [ImageDecision] {
-        var pointerMap: [String: [String]] = [:]
-        var distinct: [String] = []
-        for image in images {
-            if pointerMap[image.image] == nil { distinct.append(image.image) }
-            pointerMap[image.image, default: []].append(image.pointer)
-        }
-        let pointers = pointerMap, order = distinct
-        var planned: [String: ImagePlan] = [:]
-        for image in order { planned[image] = ImagePlan(image, context: context, evaluator: evaluator) }
-        let plans = planned
-        // Nothing to look up (unmatched images, static policies): decide inline — no tasks, no timer.
-        if !plans.values.contains(where: \.needsIO) {
-            var decisions: [ImageDecision] = []
-            for image in order {
-                decisions.append(await evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator, deadline: deadline))
-            }
-            return decisions
-        }
-        let results = ResultCollector()
-        // Unstructured tasks: an evaluation stuck past the deadline must not hold up the answer.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let gate = OnceGate(continuation)
-            for image in order {
-                Task {
-                    let decision = await self.evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
-                                                       deadline: deadline)
-                    if results.add(decision) == order.count { gate.open() }
-                }
-            }
-            // A Dispatch timer, not Task.sleep: the deadline must fire even if the task pool is busy.
-            DispatchQueue.global().asyncAfter(deadline: .now() + max(0, deadline - Self.now())) { gate.open() }
-        }
-        let finished = results.snapshot()
-        return order.map { image in
-            finished[image] ?? timedOut(image, pointers: pointers[image]!, deadline: deadline)
-        }
-    }
-
-    /// What deciding about one image takes, worked out once: is the reference valid, does any policy
-    /// apply, and do those policies need the digest (and so the registry and the verifier)?
-    enum ImagePlan: Sendable {
-        case invalid(ImageReferenceError)
-        case unmatched
-        case matched(ImageRef, needsDigest: Bool)
-
-        init(_ image: String, context: AdmissionContext, evaluator: PolicyEvaluator) {
-            do {
-                let ref = try ImageRef(parsing: image)
-                self = evaluator.applies(image: ref, context: context)
-                    ? .matched(ref, needsDigest: evaluator.needsDigest(image: ref, context: context)) : .unmatched
-            } catch {
-                self = .invalid(error)
-            }
-        }
-
-        var needsIO: Bool {
-            if case .matched(_, true) = self { return true }
-            return false
-        }
-    }
-
-    private func timedOut(_ image: String, pointers: [String], deadline: Double) -> ImageDecision {
-        let detail = "verification did not finish before the admission deadline (registry or signature lookups too slow)"
-        var d = ImageDecision(image: image, pointers: pointers, decision: settings.failOpen ? .warn : .fail, digest: nil, pinned: nil,
-                              reasons: ["\(detail)\(settings.failOpen ? "; allowed because failure policy is open" : "") — transient, retry"],
-                              transient: true)
-        d.checks = [CheckRecord(image: image, policy: "-", authority: "-", check: "deadline", result: "fail", transient: true, detail: detail)]
-        return d
-    }
-
-    private func evaluate(_ imageString: String, _ plan: ImagePlan, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
-                          deadline: Double) async -> ImageDecision {
-        var decision = ImageDecision(image: imageString, pointers: pointers, decision: .skip, digest: nil, pinned: nil, reasons: [], transient: false)
-        let image: ImageRef, needsDigest: Bool
-        switch plan {
-        case .invalid(let error):
-            decision.decision = .fail
-            decision.reasons = ["\(error)"]
-            decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "reference", result: "fail", transient: false, detail: "\(error)")]
-            return decision
-        case .matched(let ref, let needs):
-            image = ref
-            needsDigest = needs
-        case .unmatched:
-            switch settings.noMatch {
-            case .allow: decision.decision = .skip
-            case .warn:
-                decision.decision = .warn
-                decision.reasons = ["no policy matches this image"]
-            case .deny:
-                decision.decision = .fail
-                decision.reasons = ["no policy matches this image and unmatched images are denied (--no-match deny)"]
-            }
-            decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "match", result: decision.decision == .fail ? "fail" : "pass",
-                                           transient: false, detail: "no policy matches this image (--no-match \(settings.noMatch.rawValue))")]
-            return decision
-        }
-        let digest: String
-        if let pinned = image.digest {
-            digest = pinned
-        } else if !needsDigest {
-            digest = ""  // static authorities only: no registry call at all
-        } else {
-            do {
-                digest = try await resolver.digest(of: image, deadline: deadline)
-            } catch {
-                let transient = (error as? TransientError)?.isTransient ?? false
-                decision.transient = transient
-                decision.decision = transient && settings.failOpen ? .warn : .fail
-                decision.reasons = ["resolving the tag to a digest failed: \(error)\(transient ? " — transient, retry" : "")"]
-                decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "resolve", result: "fail", transient: transient,
-                                               detail: "resolving the tag to a digest failed: \(error)")]
-                return decision
-            }
-        }
-        decision.digest = digest.isEmpty ? nil : digest
-        let verifyStarted = Self.now()
-        let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier)
-        Metrics.Timer(label: "sealgate_image_verification_seconds", dimensions: [("result", verdict.decision.rawValue)])
-            .recordNanoseconds(Int64((Self.now() - verifyStarted) * 1e9))
-        for policy in verdict.policies {
-            Counter(label: "sealgate_policy_verdicts_total", dimensions: [("policy", policy.policy), ("decision", policy.decision.rawValue),
-                                                                          ("transient", String(policy.transient))]).increment()
-        }
-        decision.decision = verdict.decision
-        decision.verdicts = verdict.policies
-        decision.transient = verdict.policies.contains { $0.transient && $0.decision == .fail }
-        if decision.transient && settings.failOpen && decision.decision == .fail { decision.decision = .warn }
-        decision.pinned = verdict.pinnedReference
-        decision.kyvernoVerified = verdict.policies.contains { $0.rule != nil && $0.decision == .pass }
-        decision.reasons = verdict.policies.flatMap { p in
-            // One readable line per image: a policy's summary ("no authority passed") only when it is all there is.
-            let failing = p.reasons.filter { !$0.passed || p.decision != .pass }
-            let specific = failing.filter { $0.kind != .summary || $0.check != "authorities" }
-            return (specific.isEmpty ? failing : specific).map { r in
-                "\(r.policy): \(r.check): \(r.stepLabel)\(r.detail)\(p.transient && !r.passed ? " — transient, retry" : "")"
-            }
-        }
-        if decision.decision == .fail && decision.reasons.isEmpty {
-            decision.reasons = verdict.policies.filter { $0.decision == .fail }.map { "\($0.policy): failed" }
-        }
-        decision.checks = verdict.policies.flatMap { p in
-            p.reasons.map { r in
-                CheckRecord(image: imageString, policy: r.policy, rule: p.rule, authority: r.check, check: r.kind.rawValue,
-                            result: r.passed ? "pass" : "fail", transient: r.transient, detail: r.detail, step: r.step?.rawValue)
-            }
-        }
-        if settings.pinScope == .requireDigest, image.digest == nil, let pinned = verdict.pinnedReference, decision.decision != .fail {
-            let detail = "image is referenced by tag but must be pinned to a digest (--pin-scope require-digest): use \(pinned)"
-            decision.decision = .fail
-            decision.reasons.append(detail)
-            decision.checks.append(CheckRecord(image: imageString, policy: "-", authority: "-", check: "digest", result: "fail", transient: false, detail: detail))
-        }
-        Counter(label: "sealgate_image_decisions_total", dimensions: [("decision", decision.decision.rawValue), ("transient", String(decision.transient))]).increment()
-        return decision
     }
 
     // MARK: - Responses
@@ -455,7 +193,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     private func record(webhook: String, result: String, started: Double) {
         Counter(label: "sealgate_admission_decisions_total", dimensions: [("webhook", webhook), ("result", result), ("mode", settings.mode.rawValue)]).increment()
         Metrics.Timer(label: "sealgate_admission_duration_seconds", dimensions: [("webhook", webhook)])
-            .recordNanoseconds(Int64((Self.now() - started) * 1e9))
+            .recordNanoseconds(Int64((MonotonicClock.now() - started) * 1e9))
     }
 
     private func writeAudit(_ request: AdmissionRequest, decisions: [ImageDecision], allowed: Bool) {
@@ -471,58 +209,5 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                                  operation: request.operation, dryRun: request.dryRun ?? false, mode: settings.mode.rawValue,
                                  allowed: allowed, images: failing.map { AuditRecord.Image(image: $0.image, digest: $0.digest, reasons: $0.reasons, transient: $0.transient,
                                                                                                      checks: $0.checks.filter { $0.result == "fail" }) }))
-    }
-
-    static func now() -> Double { MonotonicClock.now() }
-}
-
-/// Runs async work from synchronous code (server worker threads, CLI commands) and waits for it. It starts on
-/// the calling thread: work that never suspends (static policies, unmatched images, cache hits answered without
-/// I/O) completes inside Task creation, with no thread hop and no semaphore wake-up.
-public func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task(executorPreference: InlineExecutor.shared) {
-        box.value = await work()
-        done.signal()
-    }
-    done.wait()
-    return box.value!
-}
-
-/// Runs each job at once on the thread that enqueues it: the worker thread at first, later whichever thread
-/// resumes the task (a registry call finishing on a Dispatch thread).
-final class InlineExecutor: TaskExecutor {
-    static let shared = InlineExecutor()
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        job.runSynchronously(on: asUnownedTaskExecutor())
-    }
-}
-
-private final class ResultBox<T>: @unchecked Sendable {
-    var value: T?
-}
-
-private final class ResultCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [String: ImageDecision] = [:]
-    /// Returns how many results there are now.
-    func add(_ d: ImageDecision) -> Int { lock.lock(); defer { lock.unlock() }; results[d.image] = d; return results.count }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return results.count }
-    func snapshot() -> [String: ImageDecision] { lock.lock(); defer { lock.unlock() }; return results }
-}
-
-/// Resumes a continuation exactly once, whoever gets there first.
-private final class OnceGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-    func open() {
-        lock.lock()
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume()
     }
 }

@@ -1,15 +1,5 @@
 import ImagePolicy
 
-/// One container image in an admitted object, with the JSON pointer of its `image` field.
-public struct ContainerImage: Sendable, Equatable {
-    public var image: String
-    /// RFC 6901 pointer, e.g. `/spec/template/spec/containers/0/image`.
-    public var pointer: String
-    /// `containers`, `initContainers` or `ephemeralContainers` (a Kyverno extractor's name for custom locations).
-    public var list: String
-    public var name: String
-}
-
 /// Finds container images in every workload kind the API server sends.
 public enum WorkloadImages {
     /// Where the pod spec sits inside each kind (as JSON pointer segments).

@@ -52,7 +52,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
         do { options = try self.options(for: authority) } catch {
             return .fail("\(authority.label): \(error)", step: .configuration)
         }
-        let deadline = Deadline.after(seconds: timeout)
+        let deadline = callDeadline
         let result = await Self.offPool { verifier.verifySignatures(image: image, digest: digest, options: options, deadline: deadline) }
         return Self.outcome(result, attestations: false)
     }
@@ -72,12 +72,15 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
             return .fail("\(authority?.label ?? "attestations"): \(error)", step: .configuration)
         }
         let type = (try? PredicateType.resolve(predicateType)) ?? predicateType
-        let deadline = Deadline.after(seconds: timeout)
+        let deadline = callDeadline
         let result = await Self.offPool {
             verifier.verifyAttestations(image: image, digest: digest, predicateType: type, options: options, deadline: deadline)
         }
         return Self.outcome(result, attestations: true)
     }
+
+    /// The decision's deadline (`Deadline.current`), and never more than `timeout` from now.
+    var callDeadline: Deadline { (Deadline.current ?? .after(seconds: timeout)).capped(seconds: timeout) }
 
     /// Verdicts depend on the trust root and on keys read from secrets (which can change under the
     /// same authority): both go into the fingerprint by content.

@@ -29,4 +29,8 @@ public struct Deadline: Sendable, Comparable, Hashable {
     public static func < (a: Deadline, b: Deadline) -> Bool { a.uptime < b.uptime }
 
     public static func now() -> Double { MonotonicClock.now() }
+
+    /// The deadline of the decision this task works for (set by the engine): the verifier port and its registry
+    /// calls read it, so the API server's timeout bounds them without a parameter on every call in between.
+    @TaskLocal public static var current: Deadline?
 }

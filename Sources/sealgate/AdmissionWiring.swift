@@ -9,22 +9,6 @@ import ImagePolicy
 import ImageReference
 import Registry
 
-extension RegistryError: TransientError {}
-
-/// Tag → digest through the registry client (blocking calls, run off the cooperative pool).
-struct RegistryDigestResolver: DigestResolver {
-    let client: RegistryClient
-
-    func digest(of image: ImageRef, deadline: Double) async throws -> String {
-        let client = self.client
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try client.resolve(image, deadline: Deadline(uptime: deadline)).digest })
-            }
-        }
-    }
-}
-
 extension ServeCommand {
     /// cosign-compatible verification against the trust root (`--trusted-root`, else Sigstore public good).
     func makeVerifier(registry: RegistryClient, logger: Logger, secrets: CosignAuthorityVerifier.SecretLookup? = nil,

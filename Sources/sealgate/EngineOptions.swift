@@ -75,20 +75,6 @@ struct VerificationOptions: ParsableArguments {
     }
 }
 
-/// Tag → digest through any image source (blocking calls, run off the cooperative pool).
-struct SourceDigestResolver: DigestResolver {
-    let source: any ImageSource
-
-    func digest(of image: ImageRef, deadline: Double) async throws -> String {
-        let source = self.source
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try source.resolve(image, deadline: Deadline(uptime: deadline)).digest })
-            }
-        }
-    }
-}
-
 /// `path`'s trusted_root.json, or the embedded Sigstore public-good root.
 func trustedRootOption(_ path: String?) throws -> TrustedRoot {
     guard let path else { return try TrustedRoot.publicGood() }

@@ -162,7 +162,7 @@ struct ServeCommand: ParsableCommand {
         let verifier = VerificationCache(wrapping: try makeVerifier(registry: registryClient, logger: logger, secrets: cluster?.secretLookup,
                                                                           trustRoots: TrustRootCatalog { store.current.trustRoots }.lookup),
                                          settings: cacheSettings)
-        let decider = PolicyDecider(store: store, resolver: RegistryDigestResolver(client: registryClient), verifier: verifier,
+        let decider = PolicyDecider(store: store, resolver: SourceDigestResolver(source: registryClient), verifier: verifier,
                                     settings: try admissionSettings(), logger: logger,
                                     audit: try auditFile.map { try AuditLog(path: $0) },
                                     adjustContext: cluster?.namespaceContext)

@@ -13,7 +13,7 @@ struct DocumentedDenialTests {
     static let wanted = "https://github.com/example-org/api/.github/workflows/release.yml@refs/tags/v1.4.0"
 
     struct Resolver: DigestResolver {
-        func digest(of image: ImageRef, deadline: Double) async throws -> String { DocumentedDenialTests.digest }
+        func digest(of image: ImageRef, deadline: Deadline) async throws -> String { DocumentedDenialTests.digest }
     }
 
     /// What CosignAuthorityVerifier answers for a signature by another workflow (its summary and step).

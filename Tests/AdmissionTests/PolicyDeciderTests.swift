@@ -15,7 +15,7 @@ struct PolicyDeciderTests {
 
     /// Tags resolve to digests derived from the name; `unreachable.example` fails transiently.
     struct FakeResolver: DigestResolver {
-        func digest(of image: ImageRef, deadline: Double) async throws -> String {
+        func digest(of image: ImageRef, deadline: Deadline) async throws -> String {
             if image.registry == "unreachable.example" { throw FakeError(isTransient: true, description: "registry unreachable.example: connection refused") }
             return Self.digest(for: image.repository + ":" + (image.tag ?? "latest"))
         }

@@ -10,7 +10,7 @@ import TestSupport
 @Suite(.serialized)
 struct NamespaceLabelsTests {
     struct NoResolver: DigestResolver {
-        func digest(of image: ImageRef, deadline: Double) async throws -> String { throw KubeError.transport("no registry in this test") }
+        func digest(of image: ImageRef, deadline: Deadline) async throws -> String { throw KubeError.transport("no registry in this test") }
     }
     struct NoVerifier: AuthorityVerifier {
         func verifySignature(image: ImageRef, digest: String, authority: SignatureAuthority) async -> AuthorityOutcome { .fail("unexpected") }

@@ -33,7 +33,7 @@ struct NoVerifier: AuthorityVerifier {
 
 struct NoResolver: DigestResolver {
     struct Unused: Error {}
-    func digest(of image: ImageRef, deadline: Double) async throws -> String { throw Unused() }
+    func digest(of image: ImageRef, deadline: Deadline) async throws -> String { throw Unused() }
 }
 
 var scale = 1.0

@@ -28,7 +28,7 @@ struct NoVerifier: AuthorityVerifier {
 }
 struct NoResolver: DigestResolver {
     struct Offline: Error {}
-    func digest(of image: ImageRef, deadline: Double) async throws -> String { throw Offline() }
+    func digest(of image: ImageRef, deadline: Deadline) async throws -> String { throw Offline() }
 }
 let staticPolicies = try! PolicyLoader.load(text: """
 apiVersion: policy.sigstore.dev/v1beta1

@@ -1,0 +1,53 @@
+import Dispatch
+import Foundation
+
+/// Runs async work from synchronous code (server worker threads, CLI commands) and waits for it. It starts on
+/// the calling thread: work that never suspends (static policies, unmatched images, cache hits answered without
+/// I/O) completes inside Task creation, with no thread hop and no semaphore wake-up.
+public func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task(executorPreference: InlineExecutor.shared) {
+        box.value = await work()
+        done.signal()
+    }
+    done.wait()
+    return box.value!
+}
+
+/// Runs each job at once on the thread that enqueues it: the worker thread at first, later whichever thread
+/// resumes the task (a registry call finishing on a Dispatch thread).
+final class InlineExecutor: TaskExecutor {
+    static let shared = InlineExecutor()
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        job.runSynchronously(on: asUnownedTaskExecutor())
+    }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}
+
+final class ResultCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [String: ImageDecision] = [:]
+    /// Returns how many results there are now.
+    func add(_ d: ImageDecision) -> Int { lock.lock(); defer { lock.unlock() }; results[d.image] = d; return results.count }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return results.count }
+    func snapshot() -> [String: ImageDecision] { lock.lock(); defer { lock.unlock() }; return results }
+}
+
+/// Resumes a continuation exactly once, whoever gets there first.
+final class OnceGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    func open() {
+        lock.lock()
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume()
+    }
+}

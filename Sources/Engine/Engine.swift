@@ -1,0 +1,194 @@
+import Dispatch
+import Foundation
+import ImagePolicy
+import ImageReference
+import Metrics
+
+/// The decision engine's one front door: what each image of a request gets under the current policies, decided
+/// by a deadline. `serve`, `explain`, `test` and `apply` all decide through it; Admission only turns requests into
+/// images and decisions into responses.
+///
+///     let engine = Engine(store: store, resolver: SourceDigestResolver(source: registry), verifier: cache, settings: settings)
+///     let decisions = await engine.decide(images: images, context: context, deadline: .after(seconds: 9.5))
+public final class Engine: @unchecked Sendable {
+    public let store: PolicyStore
+    let resolver: any DigestResolver
+    let verifier: any AuthorityVerifier
+    public let settings: AdmissionSettings
+
+    public init(store: PolicyStore, resolver: any DigestResolver, verifier: any AuthorityVerifier, settings: AdmissionSettings) {
+        self.store = store
+        self.resolver = resolver
+        self.verifier = verifier
+        self.settings = settings
+    }
+
+    /// Each distinct image once, all concurrently. The deadline reaches the resolver as an argument and the
+    /// verifier (and its registry calls) as `Deadline.current`; what has not finished by then fails, or warns
+    /// with `failOpen`.
+    public func decide(images: [ContainerImage], context: AdmissionContext, deadline: Deadline) async -> [ImageDecision] {
+        let evaluator = PolicyEvaluator(policies: store.current)
+        return await Deadline.$current.withValue(deadline) {
+            await evaluateAll(images, context: context, evaluator: evaluator, deadline: deadline)
+        }
+    }
+
+    /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails.
+    func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator, deadline: Deadline) async -> [ImageDecision] {
+        var pointerMap: [String: [String]] = [:]
+        var distinct: [String] = []
+        for image in images {
+            if pointerMap[image.image] == nil { distinct.append(image.image) }
+            pointerMap[image.image, default: []].append(image.pointer)
+        }
+        let pointers = pointerMap, order = distinct
+        var planned: [String: ImagePlan] = [:]
+        for image in order { planned[image] = ImagePlan(image, context: context, evaluator: evaluator) }
+        let plans = planned
+        // Nothing to look up (unmatched images, static policies): decide inline — no tasks, no timer.
+        if !plans.values.contains(where: \.needsIO) {
+            var decisions: [ImageDecision] = []
+            for image in order {
+                decisions.append(await evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator, deadline: deadline))
+            }
+            return decisions
+        }
+        let results = ResultCollector()
+        // Unstructured tasks: an evaluation stuck past the deadline must not hold up the answer.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let gate = OnceGate(continuation)
+            for image in order {
+                Task {
+                    let decision = await self.evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
+                                                       deadline: deadline)
+                    if results.add(decision) == order.count { gate.open() }
+                }
+            }
+            // A Dispatch timer, not Task.sleep: the deadline must fire even if the task pool is busy.
+            DispatchQueue.global().asyncAfter(deadline: .now() + max(0, deadline.remaining)) { gate.open() }
+        }
+        let finished = results.snapshot()
+        return order.map { image in
+            finished[image] ?? timedOut(image, pointers: pointers[image]!, deadline: deadline)
+        }
+    }
+
+    /// What deciding about one image takes, worked out once: is the reference valid, does any policy
+    /// apply, and do those policies need the digest (and so the registry and the verifier)?
+    enum ImagePlan: Sendable {
+        case invalid(ImageReferenceError)
+        case unmatched
+        case matched(ImageRef, needsDigest: Bool)
+
+        init(_ image: String, context: AdmissionContext, evaluator: PolicyEvaluator) {
+            do {
+                let ref = try ImageRef(parsing: image)
+                self = evaluator.applies(image: ref, context: context)
+                    ? .matched(ref, needsDigest: evaluator.needsDigest(image: ref, context: context)) : .unmatched
+            } catch {
+                self = .invalid(error)
+            }
+        }
+
+        var needsIO: Bool {
+            if case .matched(_, true) = self { return true }
+            return false
+        }
+    }
+
+    private func timedOut(_ image: String, pointers: [String], deadline: Deadline) -> ImageDecision {
+        let detail = "verification did not finish before the admission deadline (registry or signature lookups too slow)"
+        var d = ImageDecision(image: image, pointers: pointers, decision: settings.failOpen ? .warn : .fail, digest: nil, pinned: nil,
+                              reasons: ["\(detail)\(settings.failOpen ? "; allowed because failure policy is open" : "") — transient, retry"],
+                              transient: true)
+        d.checks = [CheckRecord(image: image, policy: "-", authority: "-", check: "deadline", result: "fail", transient: true, detail: detail)]
+        return d
+    }
+
+    private func evaluate(_ imageString: String, _ plan: ImagePlan, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
+                          deadline: Deadline) async -> ImageDecision {
+        var decision = ImageDecision(image: imageString, pointers: pointers, decision: .skip, digest: nil, pinned: nil, reasons: [], transient: false)
+        let image: ImageRef, needsDigest: Bool
+        switch plan {
+        case .invalid(let error):
+            decision.decision = .fail
+            decision.reasons = ["\(error)"]
+            decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "reference", result: "fail", transient: false, detail: "\(error)")]
+            return decision
+        case .matched(let ref, let needs):
+            image = ref
+            needsDigest = needs
+        case .unmatched:
+            switch settings.noMatch {
+            case .allow: decision.decision = .skip
+            case .warn:
+                decision.decision = .warn
+                decision.reasons = ["no policy matches this image"]
+            case .deny:
+                decision.decision = .fail
+                decision.reasons = ["no policy matches this image and unmatched images are denied (--no-match deny)"]
+            }
+            decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "match", result: decision.decision == .fail ? "fail" : "pass",
+                                           transient: false, detail: "no policy matches this image (--no-match \(settings.noMatch.rawValue))")]
+            return decision
+        }
+        let digest: String
+        if let pinned = image.digest {
+            digest = pinned
+        } else if !needsDigest {
+            digest = ""  // static authorities only: no registry call at all
+        } else {
+            do {
+                digest = try await resolver.digest(of: image, deadline: deadline)
+            } catch {
+                let transient = (error as? TransientError)?.isTransient ?? false
+                decision.transient = transient
+                decision.decision = transient && settings.failOpen ? .warn : .fail
+                decision.reasons = ["resolving the tag to a digest failed: \(error)\(transient ? " — transient, retry" : "")"]
+                decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "resolve", result: "fail", transient: transient,
+                                               detail: "resolving the tag to a digest failed: \(error)")]
+                return decision
+            }
+        }
+        decision.digest = digest.isEmpty ? nil : digest
+        let verifyStarted = MonotonicClock.now()
+        let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier)
+        Metrics.Timer(label: "sealgate_image_verification_seconds", dimensions: [("result", verdict.decision.rawValue)])
+            .recordNanoseconds(Int64((MonotonicClock.now() - verifyStarted) * 1e9))
+        for policy in verdict.policies {
+            Counter(label: "sealgate_policy_verdicts_total", dimensions: [("policy", policy.policy), ("decision", policy.decision.rawValue),
+                                                                          ("transient", String(policy.transient))]).increment()
+        }
+        decision.decision = verdict.decision
+        decision.verdicts = verdict.policies
+        decision.transient = verdict.policies.contains { $0.transient && $0.decision == .fail }
+        if decision.transient && settings.failOpen && decision.decision == .fail { decision.decision = .warn }
+        decision.pinned = verdict.pinnedReference
+        decision.kyvernoVerified = verdict.policies.contains { $0.rule != nil && $0.decision == .pass }
+        decision.reasons = verdict.policies.flatMap { p in
+            // One readable line per image: a policy's summary ("no authority passed") only when it is all there is.
+            let failing = p.reasons.filter { !$0.passed || p.decision != .pass }
+            let specific = failing.filter { $0.kind != .summary || $0.check != "authorities" }
+            return (specific.isEmpty ? failing : specific).map { r in
+                "\(r.policy): \(r.check): \(r.stepLabel)\(r.detail)\(p.transient && !r.passed ? " — transient, retry" : "")"
+            }
+        }
+        if decision.decision == .fail && decision.reasons.isEmpty {
+            decision.reasons = verdict.policies.filter { $0.decision == .fail }.map { "\($0.policy): failed" }
+        }
+        decision.checks = verdict.policies.flatMap { p in
+            p.reasons.map { r in
+                CheckRecord(image: imageString, policy: r.policy, rule: p.rule, authority: r.check, check: r.kind.rawValue,
+                            result: r.passed ? "pass" : "fail", transient: r.transient, detail: r.detail, step: r.step?.rawValue)
+            }
+        }
+        if settings.pinScope == .requireDigest, image.digest == nil, let pinned = verdict.pinnedReference, decision.decision != .fail {
+            let detail = "image is referenced by tag but must be pinned to a digest (--pin-scope require-digest): use \(pinned)"
+            decision.decision = .fail
+            decision.reasons.append(detail)
+            decision.checks.append(CheckRecord(image: imageString, policy: "-", authority: "-", check: "digest", result: "fail", transient: false, detail: detail))
+        }
+        Counter(label: "sealgate_image_decisions_total", dimensions: [("decision", decision.decision.rawValue), ("transient", String(decision.transient))]).increment()
+        return decision
+    }
+}
