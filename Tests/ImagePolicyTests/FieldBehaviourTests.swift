@@ -46,14 +46,44 @@ import ImageReference
         #expect(a.name == "corp" && s.label == "authorities[0] (corp)" && s.hashAlgorithm == "sha512")
     }
 
-    /// Kyverno rule with one filter in `match.any`; the fake verifier fails every image, so a matched image fails.
-    func decision(_ filter: String, _ context: AdmissionContext) async throws -> Decision {
+    @Test("CIP keyless.ca-cert.kms loads with a warning and the authority fails without reaching the verifier")
+    func caCertKMSFailsClosed() async throws {
+        let yaml = cip("kms-ca", authorities: "  - keyless: {ca-cert: {kms: \"gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k\"}, identities: [{issuer: i, subject: s}]}")
+        let r = load(yaml)
+        #expect(r.warnings.contains { $0.path == "spec.authorities[0].keyless.ca-cert.kms" && $0.message.hasPrefix("KMS not supported") })
+        let v = FakeVerifier()
+        let verdict = try await evaluate(yaml, image: "ghcr.io/x/y", verifier: v)
+        #expect(verdict.decision == .fail && v.calls.isEmpty)
+        #expect(verdict.reasons.contains { $0.detail.contains("KMS not supported: cannot load CA") }, "\(verdict.reasons)")
+    }
+
+    @Test("Kyverno rule names label the verdict; two rules of one name are an error")
+    func ruleNamesLabelVerdicts() async throws {
         let yaml = kyverno("      attestors: [{entries: [{keys: {secret: {name: nobody, namespace: n}}}]}]")
-            .replacingOccurrences(of: "{any: [{resources: {kinds: [Pod]}}]}", with: "{any: [{resources: {kinds: [Pod], \(filter)}}]}")
+        let verdict = try await evaluate(yaml, image: "ghcr.io/a/b", verifier: FakeVerifier())
+        #expect(verdict.policies.map(\.rule) == ["verify"])
+        let twice = yaml.replacingOccurrences(of: "  rules:\n", with: "  rules:\n  - name: verify\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    verifyImages: [{imageReferences: [\"*\"], mutateDigest: false, attestors: [{entries: [{keys: {secret: {name: a, namespace: n}}}]}]}]\n")
+        #expect(errorText(load(twice)).contains("duplicate rule name: 'verify'"), "\(errorText(load(twice)))")
+    }
+
+    /// A Kyverno rule with `filter` in one place (`match.any`, `match.all`, the legacy `match.resources`, or the same
+    /// under `exclude`); the fake verifier fails every image, so a rule that applies fails and one that does not skips.
+    func decision(_ filter: String, in form: String, _ context: AdmissionContext) async throws -> Decision {
+        let pods = "{any: [{resources: {kinds: [Pod]}}]}"
+        let (match, exclude): (String, String) = switch form {
+        case "match.any": ("{any: [{resources: {kinds: [Pod], \(filter)}}]}", "")
+        case "match.all": ("{all: [{resources: {kinds: [Pod], \(filter)}}]}", "")
+        case "match.resources": ("{resources: {kinds: [Pod], \(filter)}}", "")
+        case "exclude.any": (pods, "    exclude: {any: [{resources: {\(filter)}}]}")
+        case "exclude.all": (pods, "    exclude: {all: [{resources: {\(filter)}}]}")
+        default: (pods, "    exclude: {resources: {\(filter)}}")
+        }
+        let yaml = kyverno("      attestors: [{entries: [{keys: {secret: {name: nobody, namespace: n}}}]}]", extra: exclude)
+            .replacingOccurrences(of: pods, with: match)
         return try await evaluate(yaml, image: "ghcr.io/a/b", context: context, verifier: FakeVerifier()).decision
     }
 
-    @Test("Kyverno resources names, annotations, selector and operations decide whether a rule applies")
+    @Test("Kyverno names, annotations, selector and operations decide whether a rule applies, in match any/all/legacy and exclude")
     func kyvernoFilterAttributes() async throws {
         let web = AdmissionContext(kind: "Pod", resource: "pods", namespace: "default", name: "web-1", labels: ["tier": "front"],
                                    annotations: ["team": "shop"], operation: "CREATE")
@@ -61,8 +91,11 @@ import ImageReference
                                   annotations: ["team": "data"], operation: "UPDATE")
         for filter in ["names: [\"web-*\"]", "name: \"web-*\"", "annotations: {team: sh*}", "selector: {matchLabels: {tier: front}}",
                        "selector: {matchExpressions: [{key: tier, operator: In, values: [front]}]}", "operations: [CREATE]"] {
-            #expect(try await decision(filter, web) == .fail, "\(filter) should match web-1")
-            #expect(try await decision(filter, db) == .skip, "\(filter) should not match db-1")
+            for form in ["match.any", "match.all", "match.resources", "exclude.any", "exclude.all", "exclude.resources"] {
+                let excluded = form.hasPrefix("exclude")
+                #expect(try await decision(filter, in: form, web) == (excluded ? .skip : .fail), "\(form) \(filter) should hold for web-1")
+                #expect(try await decision(filter, in: form, db) == (excluded ? .fail : .skip), "\(form) \(filter) should not hold for db-1")
+            }
         }
     }
 }

@@ -103,4 +103,14 @@ import Testing
         #expect(r.policies.kyvernoPolicies.first?.rules.first?.verifyImages.first?.attestations.first?.type == "https://slsa.dev/provenance/v1")
         #expect(r.warnings.contains { $0.message.contains("predicateType has been deprecated") })
     }
+
+    @Test("webhookConfiguration.failurePolicy sets the policy's failure policy (as the deprecated spec.failurePolicy does)")
+    func webhookConfigurationFailurePolicy() throws {
+        let verify = "      attestors: [{entries: [{keys: {secret: {name: k, namespace: n}}}]}]"
+        for spec in ["webhookConfiguration: {failurePolicy: Ignore}", "failurePolicy: Ignore"] {
+            let r = load(policy(verify: verify, spec: spec))
+            #expect(r.policies.kyvernoPolicies.first?.failurePolicy == .ignore, "\(spec): \(errorText(r))")
+        }
+        #expect(load(policy(verify: verify)).policies.kyvernoPolicies.first?.failurePolicy == .fail)
+    }
 }

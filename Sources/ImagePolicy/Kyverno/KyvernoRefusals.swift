@@ -7,7 +7,7 @@ extension KyvernoPolicyParser {
             d.error(v.at("cosignOCI11"), "cosignOCI11 is not supported: sealgate finds cosign signatures at sha256-<hex>.sig tags and Sigstore bundles among OCI referrers, not cosign's experimental OCI 1.1 referrer manifests")
         }
         if v.raw("useCache") == .bool(false) {
-            d.error(v.at("useCache"), "useCache: false is not supported: sealgate reuses verification results for every policy for serve --verification-cache-ttl (0 turns the cache off)")
+            d.error(v.at("useCache"), "useCache: false is not supported: sealgate's verification cache applies to every policy (serve --verification-cache-ttl 0 turns it off)")
         }
     }
 }
