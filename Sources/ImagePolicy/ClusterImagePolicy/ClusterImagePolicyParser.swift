@@ -206,6 +206,9 @@ enum ClusterImagePolicyParser {
             s.finish()
         }
         var hash = "sha256"
+        if role == .caCert, k.raw("hashAlgorithm") != nil {
+            d.error(k.at("hashAlgorithm"), "hashAlgorithm is not supported in ca-cert: it names the digest of signatures made with a key; a CA certificate verifies certificates")
+        }
         if role == .signingKey, let h = k.string("hashAlgorithm"), !h.isEmpty {
             if validHashAlgorithms.contains(h) { hash = h } else {
                 d.error(k.at("hashAlgorithm"), "validation failed: invalid value: \(h): \(k.at("hashAlgorithm")) (want one of \(validHashAlgorithms.sorted().joined(separator: ", ")))")

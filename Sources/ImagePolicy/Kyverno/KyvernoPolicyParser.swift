@@ -269,7 +269,7 @@ enum KyvernoPolicyParser {
         if mutateDigest && extractorsUseJMESPath {
             d.error(v.at("mutateDigest"), "mutateDigest must be set to false when imageExtractors use jmesPath")
         }
-        if isV1 { _ = v.bool("cosignOCI11") }
+        refuseUnsupportedValues(v, isV1: isV1)
         let registrySecrets = v.object("imageRegistryCredentials").map(parseRegistryCredentials) ?? []
         var validate: KyvernoValidate?
         if let val = v.object("validate") {
