@@ -15,27 +15,27 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
     /// The port actually bound (useful with port 0).
     public private(set) var boundPort: UInt16 = 0
 
-    private let handler: Handler
-    private let logger: Logger
-    private let epollFD: Int32
-    private let wakeFD: Int32
-    private var listenFD: Int32 = -1
-    private let tls: ReloadingTLSContext?
-    private let pool: WorkerPool
-    private let metrics: ServerMetrics
-    private let errorLog: RateLimitedLog
-    private var connections: [Int32: Connection] = [:]
-    private var connectionsByID: [UInt64: Connection] = [:]
-    private var nextConnectionID: UInt64 = 1
-    private var draining = false
-    private var drainDeadline = 0.0
-    private var finalGoawayAt: Double?
+    let handler: Handler
+    let logger: Logger
+    let epollFD: Int32
+    let wakeFD: Int32
+    var listenFD: Int32 = -1
+    let tls: ReloadingTLSContext?
+    let pool: WorkerPool
+    let metrics: ServerMetrics
+    let errorLog: RateLimitedLog
+    var connections: [Int32: Connection] = [:]
+    var connectionsByID: [UInt64: Connection] = [:]
+    var nextConnectionID: UInt64 = 1
+    var draining = false
+    var drainDeadline = 0.0
+    var finalGoawayAt: Double?
     /// Handler answers that found their connection gone (peer left, or drain timed out).
-    private var undelivered = 0
-    private var nextHousekeeping = 0.0
-    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    var undelivered = 0
+    var nextHousekeeping = 0.0
+    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    private struct Completion {
+    struct Completion {
         var connection: UInt64
         var stream: Int32
         var response: Response
@@ -44,10 +44,10 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         var started: Double
     }
 
-    private let lock = NSLock()
-    private var completions: [Completion] = []
-    private var shutdownRequested = false
-    private var drainingFlag = false
+    let lock = NSLock()
+    var completions: [Completion] = []
+    var shutdownRequested = false
+    var drainingFlag = false
 
     public init(configuration: ServerConfiguration, logger: Logger, handler: @escaping Handler) throws {
         self.configuration = configuration
@@ -181,7 +181,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
 
     // MARK: - Sockets
 
-    private func listen() throws {
+    func listen() throws {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -214,7 +214,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         watch(fd, events: EPOLLIN.rawValue)
     }
 
-    private func acceptConnections(now: Double) {
+    func acceptConnections(now: Double) {
         for _ in 0..<64 {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -253,7 +253,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         }
     }
 
-    private func service(_ connection: Connection, events: UInt32, now: Double) {
+    func service(_ connection: Connection, events: UInt32, now: Double) {
         if !connection.handshakeComplete {
             switch connection.transport.handshake() {
             case .done:
@@ -307,7 +307,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
     }
 
     /// Hands bytes to the protocol session, choosing it first on plain-text connections.
-    private func feed(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    func feed(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Bool {
         if let session = connection.session { return session.receive(bytes) }
         connection.sniffed.append(contentsOf: bytes)
         let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
@@ -323,7 +323,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         return buffered.withUnsafeBytes { session.receive($0) }
     }
 
-    private func flush(_ connection: Connection, now: Double) {
+    func flush(_ connection: Connection, now: Double) {
         while true {
             if !connection.hasPendingOutput {
                 connection.output.removeAll(keepingCapacity: connection.output.capacity <= 256 * 1024)
@@ -352,7 +352,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         setWriteInterest(connection, false)
     }
 
-    private func closeIfDone(_ connection: Connection) {
+    func closeIfDone(_ connection: Connection) {
         guard connections[connection.fd] === connection else { return }
         if connection.closeRequested && !connection.hasPendingOutput {
             closeConnection(connection)
@@ -361,7 +361,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         }
     }
 
-    private func closeConnection(_ connection: Connection) {
+    func closeConnection(_ connection: Connection) {
         guard connections[connection.fd] === connection else { return }
         connection.transport.shutdown()
         epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
@@ -371,145 +371,6 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         metrics.connectionClosed()
     }
 
-    // MARK: - Completions, timers, drain
-
-    private func processCompletions(now: Double) {
-        lock.lock()
-        let batch = completions
-        completions = []
-        lock.unlock()
-        var touched: [UInt64: Connection] = [:]
-        for completion in batch {
-            metrics.requestFinished(path: completion.path, status: completion.response.status, protocol: completion.version.rawValue,
-                                    seconds: now - completion.started, dispatched: true)
-            guard let connection = connectionsByID[completion.connection] else {
-                undelivered += 1
-                continue
-            }
-            connection.pendingHandlers -= 1
-            connection.lastActivity = now
-            connection.session?.deliver(stream: completion.stream, response: completion.response)
-            touched[connection.id] = connection
-        }
-        for connection in touched.values {
-            flush(connection, now: now)
-            closeIfDone(connection)
-        }
-    }
-
-    private func housekeeping(now: Double) {
-        if let tls, let outcome = tls.reloadIfChanged(now: now) {
-            if outcome.reloaded { logger.info("\(outcome.message)") } else { logger.error("\(outcome.message)") }
-        }
-        let limits = configuration.limits
-        for connection in Array(connections.values) {
-            if !connection.handshakeComplete || connection.session == nil {
-                if now - connection.acceptedAt > limits.readTimeout {
-                    metrics.error("timeout")
-                    closeConnection(connection)
-                }
-                continue
-            }
-            if let blocked = connection.writeBlockedSince, now - blocked > limits.writeTimeout {
-                metrics.error("timeout")
-                closeConnection(connection)
-                continue
-            }
-            // A peer that keeps its window at zero (while pinging to look alive) pins responses in
-            // memory; it gets the same write timeout as one that stops reading the socket.
-            if connection.session?.isFlowControlBlocked == true {
-                let since = connection.flowBlockedSince ?? now
-                connection.flowBlockedSince = since
-                if now - since > limits.writeTimeout {
-                    metrics.error("timeout")
-                    closeConnection(connection)
-                    continue
-                }
-            } else {
-                connection.flowBlockedSince = nil
-            }
-            // Whole-request deadline: per-read activity alone lets a slowloris client live forever.
-            if let session = connection.session, session.expireIncompleteRequests(startedBefore: now - limits.readTimeout) {
-                metrics.error("timeout")
-                flush(connection, now: now)
-                closeIfDone(connection)
-                guard connections[connection.fd] === connection else { continue }
-            }
-            let open = connection.session?.hasOpenRequests ?? false
-            let idleFor = now - connection.lastActivity
-            if !open && idleFor > limits.idleTimeout {
-                closeConnection(connection)
-            } else if open && connection.pendingHandlers == 0 && idleFor > limits.readTimeout {
-                metrics.error("timeout")
-                closeConnection(connection)
-            }
-        }
-    }
-
-    private func beginDrain(now: Double) {
-        draining = true
-        drainDeadline = now + configuration.drainTimeout
-        finalGoawayAt = now + min(1, configuration.drainTimeout / 2)
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
-        close(listenFD)
-        listenFD = -1
-        logger.info("draining", metadata: ["connections": "\(connections.count)", "in_flight": "\(metrics.inFlightCount)"])
-        for connection in Array(connections.values) {
-            guard let session = connection.session else {
-                closeConnection(connection)
-                continue
-            }
-            session.beginShutdown()
-            flush(connection, now: now)
-            closeIfDone(connection)
-        }
-    }
-
-    // MARK: - Helpers
-
-    private func wake() {
-        var one: UInt64 = 1
-        _ = write(wakeFD, &one, 8)
-    }
-
-    private func watch(_ fd: Int32, events: UInt32) {
-        var event = epoll_event()
-        event.events = events
-        event.data.u64 = UInt64(UInt32(bitPattern: fd))
-        epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
-    }
-
-    private func setWriteInterest(_ connection: Connection, _ wanted: Bool) {
-        guard connection.pollingForWrite != wanted else { return }
-        connection.pollingForWrite = wanted
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (wanted ? EPOLLOUT.rawValue : 0)
-        event.data.u64 = UInt64(UInt32(bitPattern: connection.fd))
-        epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, &event)
-    }
-
-    private static func port(of storage: sockaddr_storage) -> UInt16 {
-        var copy = storage
-        return withUnsafePointer(to: &copy) { ptr in
-            if storage.ss_family == sa_family_t(AF_INET6) {
-                return ptr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
-            }
-            return ptr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
-        }
-    }
-
-    private static func describe(_ storage: sockaddr_storage) -> String {
-        var copy = storage
-        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
-        let rc = withUnsafePointer(to: &copy) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                getnameinfo($0, socklen_t(MemoryLayout<sockaddr_storage>.size), &host, socklen_t(host.count),
-                            &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
-            }
-        }
-        return rc == 0 ? "\(cString(host)):\(cString(service))" : "unknown"
-    }
 }
 
 public enum ServerError: Error, CustomStringConvertible {

@@ -102,8 +102,8 @@ struct ArtifactInput {
     var digestString: String { "sha256:" + sha256.map { String(format: "%02x", $0) }.joined() }
 }
 
-/// cosign's certificate identity flags, including the GitHub workflow extension matchers.
-struct CertificateIdentityFlags: ParsableArguments {
+/// cosign's four keyless identity flags (`verify`, `verify-attestation`, `verify-blob`, `verify-provenance`).
+struct KeylessIdentityFlags: ParsableArguments {
     @Option(name: .customLong("certificate-identity"), help: "Keyless: expected certificate identity (SAN), exact.")
     var identity: String?
     @Option(name: .customLong("certificate-identity-regexp"), help: "Keyless: expected certificate identity, regular expression.")
@@ -112,6 +112,15 @@ struct CertificateIdentityFlags: ParsableArguments {
     var issuer: String?
     @Option(name: .customLong("certificate-oidc-issuer-regexp"), help: "Keyless: expected OIDC issuer, regular expression.")
     var issuerRegexp: String?
+}
+
+/// cosign's certificate identity flags, including the GitHub workflow extension matchers.
+struct CertificateIdentityFlags: ParsableArguments {
+    @OptionGroup var keyless: KeylessIdentityFlags
+    var identity: String? { keyless.identity }
+    var identityRegexp: String? { keyless.identityRegexp }
+    var issuer: String? { keyless.issuer }
+    var issuerRegexp: String? { keyless.issuerRegexp }
     @Option(name: .customLong("certificate-github-workflow-trigger"), help: "Expected GitHub workflow trigger (OID .2), e.g. push.")
     var githubTrigger: String?
     @Option(name: .customLong("certificate-github-workflow-sha"), help: "Expected GitHub workflow commit SHA (OID .3).")

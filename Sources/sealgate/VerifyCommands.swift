@@ -9,14 +9,11 @@ import SigstoreVerify
 struct CosignAuthorityOptions: ParsableArguments {
     @Option(help: "PEM public key (ECDSA, RSA or Ed25519) the signature must verify with.")
     var key: String?
-    @Option(name: .customLong("certificate-identity"), help: "Keyless: expected certificate identity (SAN), exact.")
-    var identity: String?
-    @Option(name: .customLong("certificate-identity-regexp"), help: "Keyless: expected certificate identity, regular expression.")
-    var identityRegexp: String?
-    @Option(name: .customLong("certificate-oidc-issuer"), help: "Keyless: expected OIDC issuer, exact.")
-    var issuer: String?
-    @Option(name: .customLong("certificate-oidc-issuer-regexp"), help: "Keyless: expected OIDC issuer, regular expression.")
-    var issuerRegexp: String?
+    @OptionGroup var keyless: KeylessIdentityFlags
+    var identity: String? { keyless.identity }
+    var identityRegexp: String? { keyless.identityRegexp }
+    var issuer: String? { keyless.issuer }
+    var issuerRegexp: String? { keyless.issuerRegexp }
     @Option(name: .customLong("trusted-root"), help: "trusted_root.json (default: embedded Sigstore public good).")
     var trustedRoot: String?
     @Option(name: .customLong("certificate-chain"), help: "Keyless: PEM CA chain to trust instead of the trusted root's Fulcio CAs.")

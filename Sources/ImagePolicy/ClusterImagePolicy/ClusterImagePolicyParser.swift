@@ -11,12 +11,7 @@ enum ClusterImagePolicyParser {
 
     static func parse(_ root: FieldReader, apiVersion: String, name: String, source: DocumentSource) -> ClusterImagePolicy? {
         let d = root.diags
-        root.ignore("status")
-        guard let spec = root.object("spec") else {
-            d.error("spec", "missing field(s): spec")
-            return nil
-        }
-        root.finish()
+        guard let spec = root.documentSpec() else { return nil }
 
         var images: [ImageGlob] = []
         if let list = spec.objects("images"), !list.isEmpty {

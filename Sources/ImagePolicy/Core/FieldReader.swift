@@ -109,6 +109,18 @@ struct FieldReader {
     }
 
     /// Reports keys that were never read.
+    /// A policy document's `spec` (its `status` is the cluster's, not the author's), with the document's
+    /// other top-level fields checked; nil, with the error recorded, when it has none.
+    func documentSpec() -> FieldReader? {
+        ignore("status")
+        guard let spec = object("spec") else {
+            diags.error("spec", "missing field(s): spec")
+            return nil
+        }
+        finish()
+        return spec
+    }
+
     func finish() {
         for key in object.keys.sorted() where !consumed.keys.contains(key) {
             diags.error(at(key), "unknown field \"\(key)\"")

@@ -9,12 +9,7 @@ enum TrustRootParser {
 
     static func parse(_ root: FieldReader, name: String, source: DocumentSource) -> TrustRoot? {
         let d = root.diags
-        root.ignore("status")
-        guard let spec = root.object("spec") else {
-            d.error("spec", "missing field(s): spec")
-            return nil
-        }
-        root.finish()
+        guard let spec = root.documentSpec() else { return nil }
         let present = kinds.filter { spec.has($0) }
         let options = kinds.map { spec.at($0) }.joined(separator: ", ")
         guard present.count == 1, let kind = present.first else {
