@@ -9,29 +9,66 @@ import Logging
 import Registry
 import SigstoreVerify
 
-/// Flags of CLI commands that run the webhook's engine on files (explain, test, apply): the same
-/// policies, trust root and registry settings give the same decisions as `serve`.
+extension AdmissionSettings.Mode: ExpressibleByArgument {}
+extension AdmissionSettings.NoMatch: ExpressibleByArgument {}
+extension AdmissionSettings.Pinning: ExpressibleByArgument {}
+extension AdmissionSettings.PinScope: ExpressibleByArgument {}
+
+/// The engine's options, one group for `serve`, `explain` and `apply` (and its verification part for `test`): the
+/// same flags give the same decisions, so what `serve --pinning digest --fail-open` answered can be replayed.
+/// Each also reads `SEALGATE_<OPTION>` from the environment, as serve always did.
 struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("policy"), help: "Policy file or directory (repeatable). Defaults to ./policies when present.")
-    var policies: [String] = []
+    var policies: [String] = env("POLICY").map { $0.split(separator: ",").map(String.init) } ?? []
 
-    @Option(help: "enforce, warn or audit (as serve --mode).")
-    var mode = "enforce"
+    @Option(help: "enforce (deny what fails), warn (allow with warnings) or audit (allow, record what would be denied).")
+    var mode = envEnum("MODE", AdmissionSettings.Mode.enforce)
 
     @Option(help: "Images no policy covers: allow, warn or deny.")
-    var noMatch = "allow"
+    var noMatch = envEnum("NO_MATCH", AdmissionSettings.NoMatch.allow)
+
+    @Option(help: "Digest pinning by /mutate: tag-digest (repo:tag@sha256:…), digest (repo@sha256:…) or none.")
+    var pinning = envEnum("PINNING", AdmissionSettings.Pinning.tagDigest)
+
+    @Option(help: "Which workloads /mutate pins: all, pods (controllers stay as written: no GitOps drift) or require-digest (never patch; deny matched images given by tag).")
+    var pinScope = envEnum("PIN_SCOPE", AdmissionSettings.PinScope.all)
+
+    @Flag(help: "Allow (with a warning) when verification cannot finish: registry down, timeout. Default is to deny (fail closed).")
+    var failOpen = envFlag("FAIL_OPEN")
+
+    @Option(help: "Seconds a successful verification is reused (capped by the trust material's validity). 0 disables the verification cache.")
+    var verificationCacheTTL = env("VERIFICATION_CACHE_TTL").flatMap(Double.init) ?? 600
+
+    @Option(help: "Seconds a permanent verification failure (no signature, wrong key or identity) is reused. Transient failures are never reused.")
+    var failureCacheTTL = env("FAILURE_CACHE_TTL").flatMap(Double.init) ?? 30
 
     @OptionGroup var verification: VerificationOptions
 
     var registry: RegistryOptions { verification.registry }
 
-    func settings() throws -> AdmissionSettings {
+    func validate() throws {
+        // An environment value that is not one of the choices is an error, as a flag's would be.
+        try checkEnvEnum("MODE", AdmissionSettings.Mode.self)
+        try checkEnvEnum("NO_MATCH", AdmissionSettings.NoMatch.self)
+        try checkEnvEnum("PINNING", AdmissionSettings.Pinning.self)
+        try checkEnvEnum("PIN_SCOPE", AdmissionSettings.PinScope.self)
+    }
+
+    func settings() -> AdmissionSettings {
         var settings = AdmissionSettings()
-        guard let m = AdmissionSettings.Mode(rawValue: mode) else { throw ValidationError("--mode must be enforce, warn or audit") }
-        guard let n = AdmissionSettings.NoMatch(rawValue: noMatch) else { throw ValidationError("--no-match must be allow, warn or deny") }
-        settings.mode = m
-        settings.noMatch = n
+        settings.mode = mode
+        settings.noMatch = noMatch
+        settings.pinning = pinning
+        settings.pinScope = pinScope
+        settings.failOpen = failOpen
         return settings
+    }
+
+    var cacheSettings: VerificationCache.Settings {
+        var cache = VerificationCache.Settings()
+        cache.positiveTTL = verificationCacheTTL
+        cache.negativeTTL = failureCacheTTL
+        return cache
     }
 
     /// The policy paths given, or ./policies when present.
@@ -42,15 +79,30 @@ struct EngineOptions: ParsableArguments {
     }
 
     /// Loads the policies (every error is a usage error naming file and field) and builds the decider.
-    func makeDecider() throws -> PolicyDecider {
-        try verification.makeDecider(policyPaths: try policyPaths(), settings: try settings())
+    func makeDecider(adjustContext: PolicyDecider.ContextAdjustment? = nil) throws -> PolicyDecider {
+        try verification.makeDecider(policyPaths: try policyPaths(), settings: settings(), cache: cacheSettings, adjustContext: adjustContext)
     }
+
+    /// The one way the engine is assembled (serve, explain, test and apply): resolver and verifier over `source`,
+    /// TrustRoots from the store, the verification cache in front.
+    func makeEngine(store: PolicyStore, source: any ImageSource, secrets: CosignAuthorityVerifier.SecretLookup? = nil) throws -> (Engine, VerificationCache) {
+        try verification.makeEngine(store: store, source: source, settings: settings(), cache: cacheSettings, secrets: secrets)
+    }
+}
+
+func envEnum<T: RawRepresentable>(_ name: String, _ fallback: T) -> T where T.RawValue == String {
+    env(name).flatMap(T.init(rawValue:)) ?? fallback
+}
+
+func checkEnvEnum<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type) throws where T.RawValue == String {
+    guard let value = env(name), T(rawValue: value) == nil else { return }
+    throw ValidationError("SEALGATE_\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(value)\"")
 }
 
 /// Where verification reads from and what it trusts: `--trusted-root`, registry flags, or `--offline DIR`.
 struct VerificationOptions: ParsableArguments {
-    @Option(help: "Sigstore trusted_root.json. Default: the embedded Sigstore public-good root.")
-    var trustedRoot: String?
+    @Option(help: "Sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys, TSAs). Default: the embedded Sigstore public-good root.")
+    var trustedRoot = env("TRUSTED_ROOT")
 
     @Option(help: "Serve registry lookups from this OCI image layout (written by sealgate save) instead of the network.")
     var offline: String?
@@ -63,15 +115,24 @@ struct VerificationOptions: ParsableArguments {
         do { return try OCILayout(directory: offline) } catch let e as RegistryError { throw ValidationError("--offline: \(e.detail)") }
     }
 
-    func makeDecider(policyPaths: [String], settings: AdmissionSettings, adjustContext: PolicyDecider.ContextAdjustment? = nil) throws -> PolicyDecider {
+    func makeDecider(policyPaths: [String], settings: AdmissionSettings, cache: VerificationCache.Settings = .init(),
+                     adjustContext: PolicyDecider.ContextAdjustment? = nil) throws -> PolicyDecider {
         let quiet = Logger(label: "sealgate", factory: { _ in SwiftLogNoOpLogHandler() })
         let store = PolicyStore(paths: policyPaths, logger: quiet)
         if let error = store.reload() { throw ValidationError(error) }
-        let source = try makeSource()
-        var verifier = CosignAuthorityVerifier(source: source, trustedRoot: try trustedRootOption(trustedRoot), timeout: registry.timeout)
+        let (engine, _) = try makeEngine(store: store, source: try makeSource(), settings: settings, cache: cache)
+        return PolicyDecider(engine: engine, logger: quiet, adjustContext: adjustContext)
+    }
+
+    /// Resolver and cosign verifier over `source` (TrustRoots from the store, secrets from the cluster when given),
+    /// the verification cache in front; registry calls bounded by --registry-timeout and the decision's deadline.
+    func makeEngine(store: PolicyStore, source: any ImageSource, settings: AdmissionSettings, cache: VerificationCache.Settings,
+                    secrets: CosignAuthorityVerifier.SecretLookup? = nil) throws -> (Engine, VerificationCache) {
+        var verifier = CosignAuthorityVerifier(source: source, trustedRoot: try trustedRootOption(trustedRoot), timeout: registry.timeout,
+                                               secrets: secrets ?? { _, _ in nil })
         verifier.trustRoots = TrustRootCatalog { store.current.trustRoots }.lookup
-        return PolicyDecider(store: store, resolver: SourceDigestResolver(source: source), verifier: VerificationCache(wrapping: verifier),
-                             settings: settings, logger: quiet, adjustContext: adjustContext)
+        let cached = VerificationCache(wrapping: verifier, settings: cache)
+        return (Engine(store: store, resolver: SourceDigestResolver(source: source), verifier: cached, settings: settings), cached)
     }
 }
 

@@ -18,14 +18,15 @@ struct ExplainCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: "text or json.")
+    @Option(name: [.customShort("o"), .customLong("output")],
+            help: "text, json, or review: the AdmissionReview response serve sends for each input (/validate; /mutate with --mutate).")
     var output = "text"
 
-    @Flag(help: "Also show the mutating webhook's patch.")
+    @Flag(help: "Also show the mutating webhook's patch (with -o review: answer as /mutate).")
     var mutate = false
 
     func validate() throws {
-        guard output == "text" || output == "json" else { throw ValidationError("--output must be text or json") }
+        guard ["text", "json", "review"].contains(output) else { throw ValidationError("--output must be text, json or review") }
     }
 
     func run() throws {
@@ -44,6 +45,7 @@ struct ExplainCommand: ParsableCommand {
         do { requests = try ResourceRequests.parse(text, source: file == "-" ? "stdin" : file) } catch { throw ValidationError("\(error)") }
         let decider = try engine.makeDecider()
         let timeout = engine.registry.timeout, mutate = self.mutate
+        if output == "review" { return try reviews(requests, decider: decider, timeout: timeout) }
         let results = runBlocking {
             var out: [Explained] = []
             for request in requests {
@@ -54,9 +56,9 @@ struct ExplainCommand: ParsableCommand {
             return out
         }
         if output == "json" {
-            print(try Self.json(results, mode: engine.mode))
+            print(try Self.json(results, mode: engine.mode.rawValue))
         } else {
-            for r in results { print(Self.tree(r, mode: engine.mode)) }
+            for r in results { print(Self.tree(r, mode: engine.mode.rawValue)) }
         }
         if results.contains(where: { !$0.response.allowed }) { throw ExitCode(1) }
     }
@@ -99,6 +101,22 @@ struct ExplainCommand: ParsableCommand {
         for warning in r.response.warnings ?? [] { lines.append("  warning: \(warning)") }
         if let patch = r.patch { lines.append("  patch: \(String(decoding: patch, as: UTF8.self))") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Each request as an AdmissionReview through serve's own endpoint code: the answer serve would give, byte for byte.
+    private func reviews(_ requests: [AdmissionRequest], decider: PolicyDecider, timeout: Double) throws {
+        let endpoint = AdmissionEndpoint(decider: decider)
+        let encoder = JSONEncoder()
+        var denied = false
+        for request in requests {
+            let body = try encoder.encode(AdmissionReview(apiVersion: "admission.k8s.io/v1", request: request, response: nil))
+            let reply = endpoint.handle(method: "POST", contentType: "application/json", query: "timeout=\(Int(timeout))s",
+                                        body: Array(body), mutating: mutate)
+            print(String(decoding: reply.body, as: UTF8.self))
+            let answer = try? JSONDecoder().decode(AdmissionReview.self, from: Data(reply.body))
+            if answer?.response?.allowed != true { denied = true }
+        }
+        if denied { throw ExitCode(1) }
     }
 
     static func json(_ results: [Explained], mode: String) throws -> String {

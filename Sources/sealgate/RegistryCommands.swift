@@ -6,13 +6,13 @@ import Registry
 /// Registry flags shared by every command that reads images.
 struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("insecure-registry"), help: "Registry host:port to reach over plain HTTP (repeatable; e.g. a local test registry).")
-    var insecureRegistries: [String] = []
+    var insecureRegistries: [String] = env("INSECURE_REGISTRY").map { $0.split(separator: ",").map(String.init) } ?? []
 
     @Option(name: .customLong("registry-ca"), help: "Extra PEM CA bundle for registry TLS, besides the system store.")
-    var registryCA: String?
+    var registryCA = env("REGISTRY_CA")
 
-    @Option(name: .customLong("registry-timeout"), help: "Seconds each command may spend on registry calls.")
-    var timeout: Double = 30
+    @Option(name: .customLong("registry-timeout"), help: "Seconds the registry calls of one verification may take (serve: also bounded by the API server's timeout).")
+    var timeout = env("REGISTRY_TIMEOUT").flatMap(Double.init) ?? 30
 
     func makeClient() throws -> RegistryClient {
         var config = RegistryConfiguration()

@@ -30,41 +30,10 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Serve h2c (prior knowledge) and HTTP/1.1 without TLS. Local testing only.")
     var plaintext = envFlag("PLAINTEXT")
 
-    @Option(name: .customLong("policy"), help: "Policy file or directory (repeatable). Defaults to ./policies when present.")
-    var policies: [String] = env("POLICY").map { $0.split(separator: ",").map(String.init) } ?? []
-
-    @Option(help: "enforce (deny what fails), warn (allow with warnings) or audit (allow, record what would be denied).")
-    var mode = env("MODE") ?? "enforce"
-
-    @Option(help: "Images no policy covers: allow, warn or deny.")
-    var noMatch = env("NO_MATCH") ?? "allow"
-
-    @Option(help: "Digest pinning by /mutate: tag-digest (repo:tag@sha256:…), digest (repo@sha256:…) or none.")
-    var pinning = env("PINNING") ?? "tag-digest"
-
-    @Option(help: "Which workloads /mutate pins: all, pods (controllers stay as written: no GitOps drift) or require-digest (never patch; deny matched images given by tag).")
-    var pinScope = env("PIN_SCOPE") ?? "all"
-
-    @Option(help: "Seconds a successful verification is reused (capped by the trust material's validity). 0 disables the verification cache.")
-    var verificationCacheTTL = env("VERIFICATION_CACHE_TTL").flatMap(Double.init) ?? 600
-
-    @Option(help: "Seconds a permanent verification failure (no signature, wrong key or identity) is reused. Transient failures are never reused.")
-    var failureCacheTTL = env("FAILURE_CACHE_TTL").flatMap(Double.init) ?? 30
-
-    @Flag(help: "Allow (with a warning) when verification cannot finish: registry down, timeout. Default is to deny (fail closed).")
-    var failOpen = envFlag("FAIL_OPEN")
+    @OptionGroup var engine: EngineOptions
 
     @Option(help: "Append a JSON line for every denied (or, in warn/audit mode, would-be-denied) admission to this file.")
     var auditFile = env("AUDIT_FILE")
-
-    @Option(name: .customLong("insecure-registry"), help: "Registry host:port reached over plain HTTP (repeatable).")
-    var insecureRegistries: [String] = env("INSECURE_REGISTRY").map { $0.split(separator: ",").map(String.init) } ?? []
-
-    @Option(name: .customLong("registry-ca"), help: "Extra PEM CA bundle for registry TLS.")
-    var registryCA = env("REGISTRY_CA")
-
-    @Option(help: "Sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys, TSAs). Default: the embedded Sigstore public-good root.")
-    var trustedRoot = env("TRUSTED_ROOT")
 
     @Option(help: "Seconds a tag's digest is cached (tags move; digests do not).")
     var tagCacheTTL = env("TAG_CACHE_TTL").flatMap(Double.init) ?? 30
@@ -140,6 +109,8 @@ struct ServeCommand: ParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
+        guard engine.verification.offline == nil else { throw ValidationError("--offline is for explain, test and apply; serve reads registries") }
+        let policies = engine.policies
         let policyPaths = policies.isEmpty && FileManager.default.fileExists(atPath: "policies") ? ["policies"] : policies
         guard !policyPaths.isEmpty || watchPolicies else { throw ValidationError("no policies: pass --policy FILE|DIR (or run where ./policies exists), or --watch-policies") }
         let store = PolicyStore(paths: policyPaths, logger: logger)
@@ -149,22 +120,17 @@ struct ServeCommand: ParsableCommand {
                                                 watchPolicies: watchPolicies, store: store, logger: logger)
 
         var registryConfig = RegistryConfiguration()
-        registryConfig.insecureRegistries = Set(insecureRegistries)
-        registryConfig.extraCAFile = registryCA
+        registryConfig.insecureRegistries = Set(engine.registry.insecureRegistries)
+        registryConfig.extraCAFile = engine.registry.registryCA
         registryConfig.tagTTL = tagCacheTTL
         registryConfig.credentials = try CredentialStore.fromDockerConfigFile()
         registryConfig.credentialFallback = cluster?.pullCredentials(store: store)
         let registryClient = try RegistryClient(configuration: registryConfig)
 
-        var cacheSettings = VerificationCache.Settings()
-        cacheSettings.positiveTTL = verificationCacheTTL
-        cacheSettings.negativeTTL = failureCacheTTL
-        let verifier = VerificationCache(wrapping: try makeVerifier(registry: registryClient, logger: logger, secrets: cluster?.secretLookup,
-                                                                          trustRoots: TrustRootCatalog { store.current.trustRoots }.lookup),
-                                         settings: cacheSettings)
-        let decider = PolicyDecider(store: store, resolver: SourceDigestResolver(source: registryClient), verifier: verifier,
-                                    settings: try admissionSettings(), logger: logger,
-                                    audit: try auditFile.map { try AuditLog(path: $0) },
+        // Secrets named by policies (keys, CA bundles) come from the cluster (--kube/--kubeconfig); without
+        // it such authorities fail closed with a message saying the secret is unavailable.
+        let (decisionEngine, verifier) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
+        let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
                                     adjustContext: cluster?.namespaceContext)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
@@ -187,20 +153,6 @@ struct ServeCommand: ParsableCommand {
         cluster?.policies?.stop()
         cluster?.namespaces.stop()
         signals.forEach { $0.cancel() }
-    }
-
-    private func admissionSettings() throws -> AdmissionSettings {
-        var settings = AdmissionSettings()
-        guard let m = AdmissionSettings.Mode(rawValue: mode) else { throw ValidationError("--mode must be enforce, warn or audit") }
-        guard let n = AdmissionSettings.NoMatch(rawValue: noMatch) else { throw ValidationError("--no-match must be allow, warn or deny") }
-        guard let p = AdmissionSettings.Pinning(rawValue: pinning) else { throw ValidationError("--pinning must be tag-digest, digest or none") }
-        guard let scope = AdmissionSettings.PinScope(rawValue: pinScope) else { throw ValidationError("--pin-scope must be all, pods or require-digest") }
-        settings.pinScope = scope
-        settings.mode = m
-        settings.noMatch = n
-        settings.pinning = p
-        settings.failOpen = failOpen
-        return settings
     }
 
     /// `kill -USR1` empties the verification and registry caches (e.g. after rotating keys out of band).
