@@ -18,6 +18,10 @@ public struct RegistryConfiguration: Sendable {
     /// Manifests by digest are immutable: kept until evicted.
     public var manifestCacheEntries = 4096
     public var manifestCacheBytes = 64 << 20
+    /// Small blobs by digest (signature and attestation layers) are immutable too: every authority that checks the
+    /// same signature reads it once. Larger blobs are never kept.
+    public var blobCacheBytes = 16 << 20
+    public var blobCacheMaxBlobBytes = 1 << 20
     public var maxManifestBytes = 4 << 20
     public var maxBlobBytes = 32 << 20
 
@@ -33,6 +37,8 @@ public final class RegistryClient: @unchecked Sendable {
     private let tags: TTLCache<String, Descriptor>
     private let manifests: TTLCache<String, Manifest>
     private let attachments: TTLCache<String, [Manifest]>
+    private let blobs: TTLCache<String, [UInt8]>
+    private let blobFlight = SingleFlight<String, [UInt8]>(name: "blobs")
     private let tagFlight = SingleFlight<String, Descriptor>(name: "tags")
     private let manifestFlight = SingleFlight<String, Manifest>(name: "manifests")
     private let attachmentFlight = SingleFlight<String, [Manifest]>(name: "attachments")
@@ -47,6 +53,7 @@ public final class RegistryClient: @unchecked Sendable {
         tags = TTLCache(name: "tags", maxEntries: 4096)
         manifests = TTLCache(name: "manifests", maxEntries: configuration.manifestCacheEntries, maxCost: configuration.manifestCacheBytes)
         attachments = TTLCache(name: "attachments", maxEntries: 4096)
+        blobs = TTLCache(name: "blobs", maxEntries: 4096, maxCost: configuration.blobCacheBytes)
     }
 
     /// Requests sent over the network so far (cache hits send none).
@@ -56,6 +63,7 @@ public final class RegistryClient: @unchecked Sendable {
         tags.removeAll()
         manifests.removeAll()
         attachments.removeAll()
+        blobs.removeAll()
     }
 
     // MARK: - Resolution
@@ -105,13 +113,26 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// A blob, checked against its digest and a size limit.
     public func blob(registry: String, repository: String, digest: String, maxBytes: Int? = nil, deadline: Deadline) throws -> [UInt8] {
-        let operation = "blob \(repository)@\(digest)"
         let limit = maxBytes ?? configuration.maxBlobBytes
-        let response = try request(registry: registry, repository: repository, method: "GET", path: "/v2/\(repository)/blobs/\(digest)",
-                                   accept: nil, maxBody: limit, operation: operation, deadline: deadline)
-        try expectStatus(response, [200], registry: registry, operation: operation)
-        try verifyDigest(response.body, digest, registry: registry, operation: operation)
-        return response.body
+        // Keyed by repository as well: a digest readable in one repository says nothing of access to another.
+        let key = "\(registry)/\(repository)@\(digest)"
+        if let hit = blobs.get(key), hit.count <= limit { return hit }
+        let body = try blobFlight.run(key) {
+            if let hit = blobs.get(key) { return hit }
+            let operation = "blob \(repository)@\(digest)"
+            let response = try request(registry: registry, repository: repository, method: "GET", path: "/v2/\(repository)/blobs/\(digest)",
+                                       accept: nil, maxBody: limit, operation: operation, deadline: deadline)
+            try expectStatus(response, [200], registry: registry, operation: operation)
+            try verifyDigest(response.body, digest, registry: registry, operation: operation)
+            if response.body.count <= configuration.blobCacheMaxBlobBytes {
+                blobs.set(key, response.body, ttl: .infinity, cost: response.body.count)
+            }
+            return response.body
+        }
+        guard body.count <= limit else {
+            throw RegistryError(.tooLarge, registry: registry, operation: "blob \(repository)@\(digest)", detail: "blob is \(body.count) bytes, limit \(limit)")
+        }
+        return body
     }
 
     // MARK: - Signatures and attestations

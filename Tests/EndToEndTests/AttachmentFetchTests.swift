@@ -1,0 +1,62 @@
+import Foundation
+import Registry
+import RegistryTestSupport
+import SigstoreTestSupport
+import Testing
+import TestSupport
+
+/// Authorities that read the same signature share what it took to fetch: one GET per manifest and blob per decision.
+@Suite(.serialized)
+struct AttachmentFetchTests {
+    @Test("two authorities checking the same signature: one GET of the signature manifest and of each layer blob")
+    func twoAuthoritiesOneFetch() throws {
+        let registry = try LocalRegistry(accessLog: true)
+        defer { registry.stop() }
+        var config = RegistryConfiguration()
+        config.insecureRegistries = [registry.host]
+        let client = try RegistryClient(configuration: config)
+        let sigstore = TestSigstore()
+        let dir = try makeTemporaryDirectory("attachments")
+        let digest = try TestImages.pushSigned(client, registry: registry.host, repository: "shared/app", sigstore: sigstore, options: sigstore.options(at: Date()))
+        let root = dir.appendingPathComponent("trusted_root.json")
+        try sigstore.trustedRootJSON().write(to: root)
+        // The first authority reads the signature and rejects its identity; the second reads the same one and accepts it.
+        let policy = dir.appendingPathComponent("policy.yaml")
+        try """
+        apiVersion: policy.sigstore.dev/v1beta1
+        kind: ClusterImagePolicy
+        metadata: {name: two-authorities}
+        spec:
+          images: [{glob: "\(registry.host)/shared/**"}]
+          authorities:
+            - name: someone-else
+              keyless:
+                url: https://fulcio.example
+                identities: [{issuer: "\(TestIdentity.githubWorkflow.issuer)", subjectRegExp: "^https://github.com/someone-else/"}]
+            - name: release
+              keyless:
+                url: https://fulcio.example
+                identities: [{issuer: "\(TestIdentity.githubWorkflow.issuer)", subjectRegExp: "^https://github.com/sealgate/"}]
+        """.write(to: policy, atomically: true, encoding: .utf8)
+        let manifest = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p, namespace: ns}
+        spec: {containers: [{name: c, image: "\(registry.host)/shared/app:v1"}]}
+        """
+        let mark = registry.requests().count
+        let run = try Subprocess.run(TestPaths.sealgateBinary.path,
+                                     ["explain", "-", "-o", "json", "--policy", policy.path, "--trusted-root", root.path, "--insecure-registry", registry.host],
+                                     stdin: Data(manifest.utf8), environment: ["HOME": dir.path], timeout: 60)
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        // Both authorities were checked: the first failed on the identity, the second passed.
+        #expect(run.stdout.contains("someone-else") && run.stdout.contains("\"step\" : \"identity\""), "\(run.stdout)")
+        let requests = Array(registry.requests().dropFirst(mark)).filter { $0.hasPrefix("GET ") }
+        let signatureTag = RegistryClient.cosignTag(for: digest, .signature)
+        let manifestGets = requests.filter { $0.contains("/manifests/\(signatureTag)") }
+        #expect(manifestGets.count == 1, "\(requests)")
+        let blobGets = requests.filter { $0.contains("/blobs/") }
+        #expect(!blobGets.isEmpty, "\(requests)")
+        #expect(Set(blobGets).count == blobGets.count, "a blob was fetched twice: \(blobGets)")
+    }
+}
