@@ -30,9 +30,11 @@ let package = Package(
         ]),
         // What every layer shares and nothing else: JSON values, YAML documents, Deadline and the monotonic clock.
         .target(name: "SealgateCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // HTTP/1.1 client over OpenSSL (pooled, deadlines, TLS options), used by Registry, KubernetesAPI and TUF.
+        .target(name: "HTTP1Client", dependencies: ["SealgateCore", "COpenSSL", "CLinux"]),
         .target(name: "ImageReference"),
         .target(name: "Registry", dependencies: [
-            "SealgateCore", "ImageReference", "COpenSSL", "CLinux",
+            "SealgateCore", "HTTP1Client", "ImageReference", "COpenSSL", "CLinux",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -74,14 +76,14 @@ let package = Package(
         ]),
         // Kubernetes API client (list/watch, secrets, events) and the cluster policy source feeding PolicyStore.
         .target(name: "KubernetesAPI", dependencies: [
-            "SealgateCore", "Registry", "ImagePolicy", "Admission",
+            "SealgateCore", "HTTP1Client", "Registry", "ImagePolicy", "Admission",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // TUF client (specification 1.0 workflow): trust roots that keep themselves current from a repository.
         .target(name: "TUF", dependencies: [
-            "Registry",
+            "HTTP1Client",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),

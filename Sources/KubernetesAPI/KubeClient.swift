@@ -1,6 +1,6 @@
 import Foundation
 import SealgateCore
-import Registry
+import HTTP1Client
 
 /// A resource type served by the API server.
 public struct KubeResource: Sendable, Hashable, CustomStringConvertible {

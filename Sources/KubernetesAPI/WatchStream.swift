@@ -1,6 +1,6 @@
 import Foundation
 import SealgateCore
-import Registry
+import HTTP1Client
 
 /// One watch event as the API server sends it: `{"type": ..., "object": ...}`.
 public struct WatchEvent: Sendable {

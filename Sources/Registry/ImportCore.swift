@@ -1,2 +1,3 @@
-// Deadline and the monotonic clock live in the leaf module SealgateCore; registry users see them here.
+// Deadline and the monotonic clock (SealgateCore) and the HTTP/1.1 client (HTTP1Client): registry users see them here.
+@_exported import HTTP1Client
 @_exported import SealgateCore

@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+import HTTP1Client
 
 /// Fetches over HTTP(S) with the registry client (OpenSSL, system roots plus an optional CA bundle), reading at most
 /// `maxBytes` of body, following a few redirects (CDNs and GitHub Pages mirrors use them). `file://` URLs are

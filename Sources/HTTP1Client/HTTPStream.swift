@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 
 /// The body of one response read as it arrives (chunked or length-delimited), for long-lived
 /// responses like Kubernetes watches. One reader thread; `interrupt()` may be called from any thread.

@@ -1,6 +1,7 @@
 import CLinux
 import COpenSSL
 import Foundation
+import SealgateCore
 import Glibc
 
 /// Where and how to reach one registry host.
@@ -45,7 +46,7 @@ package final class HTTPClient: @unchecked Sendable {
     /// Count of requests put on the wire (tests use it to prove caching).
     private(set) var requestCount = 0
 
-    init(extraCAFile: String?) throws {
+    package init(extraCAFile: String?) throws {
         // TLS writes use write(2); a registry closing the socket must not raise SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw HTTPClientError.tls("SSL_CTX_new failed") }
@@ -81,7 +82,7 @@ package final class HTTPClient: @unchecked Sendable {
         return HTTPStream(connection: connection, head: head)
     }
 
-    var requestsSent: Int {
+    package var requestsSent: Int {
         lock.lock(); defer { lock.unlock() }
         return requestCount
     }

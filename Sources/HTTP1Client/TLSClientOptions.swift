@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import SealgateCore
 
 /// What a client TLS context trusts and presents, from PEM bytes (a kubeconfig carries them inline).
 package struct TLSClientOptions: Sendable {
