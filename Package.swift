@@ -120,7 +120,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HardeningTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "RegistryTestSupport", dependencies: ["Registry", "SigstoreTestSupport"], path: "Tests/RegistryTestSupport"),
+        .target(name: "RegistryTestSupport", dependencies: ["Registry", "SigstoreTestSupport", "TestSupport"], path: "Tests/RegistryTestSupport"),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "RegistryTestSupport", "TestSupport"]),
         .testTarget(name: "ImageVerificationTests", dependencies: [
             "ImageVerification", "Registry", "RegistryTestSupport", "SigstoreVerify", "SigstoreTestSupport", "TestSupport",

@@ -12,9 +12,7 @@ struct AttachmentFetchTests {
     func twoAuthoritiesOneFetch() throws {
         let registry = try LocalRegistry(accessLog: true)
         defer { registry.stop() }
-        var config = RegistryConfiguration()
-        config.insecureRegistries = [registry.host]
-        let client = try RegistryClient(configuration: config)
+        let client = try registry.client()
         let sigstore = TestSigstore()
         let dir = try makeTemporaryDirectory("attachments")
         let digest = try TestImages.pushSigned(client, registry: registry.host, repository: "shared/app", sigstore: sigstore, options: sigstore.options(at: Date()))

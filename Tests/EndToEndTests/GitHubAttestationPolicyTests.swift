@@ -28,9 +28,7 @@ struct GitHubAttestationPolicyTests {
     @Test func bundleAttestationWithTimestampIsAdmittedOthersDenied() throws {
         let registry = try LocalRegistry()
         defer { registry.stop() }
-        var config = RegistryConfiguration()
-        config.insecureRegistries = [registry.host]
-        let client = try RegistryClient(configuration: config)
+        let client = try registry.client()
         let sigstore = TestSigstore()
         var github = sigstore.options(at: Date())
         github.identity = Self.acme
@@ -104,9 +102,7 @@ struct GitHubAttestationPolicyTests {
     func keyAuthorityTlogFollowsCtlog() throws {
         let registry = try LocalRegistry()
         defer { registry.stop() }
-        var config = RegistryConfiguration()
-        config.insecureRegistries = [registry.host]
-        let client = try RegistryClient(configuration: config)
+        let client = try registry.client()
         let sigstore = TestSigstore()
         let key = SigningKey.newP256()
         var options = sigstore.options(at: Date())

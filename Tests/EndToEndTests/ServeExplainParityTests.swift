@@ -21,9 +21,7 @@ struct ServeExplainParityTests {
 
         init() throws {
             registry = try LocalRegistry()
-            var config = RegistryConfiguration()
-            config.insecureRegistries = [registry.host]
-            let client = try RegistryClient(configuration: config)
+            let client = try registry.client()
             dir = try makeTemporaryDirectory("parity")
             pki = try TestPKI()
             try TestImages.pushSigned(client, registry: registry.host, repository: "parity/signed", sigstore: sigstore, options: sigstore.options(at: Date()))

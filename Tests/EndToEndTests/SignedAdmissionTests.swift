@@ -24,9 +24,7 @@ struct SignedAdmissionTests {
 
         init() throws {
             registry = try LocalRegistry()
-            var config = RegistryConfiguration()
-            config.insecureRegistries = [registry.host]
-            client = try RegistryClient(configuration: config)
+            client = try registry.client()
             dir = try makeTemporaryDirectory("signed-e2e")
             pki = try TestPKI()
             let now = Date()

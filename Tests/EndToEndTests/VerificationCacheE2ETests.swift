@@ -20,9 +20,7 @@ struct VerificationCacheE2ETests {
 
         init() throws {
             registry = try LocalRegistry(accessLog: true)
-            var config = RegistryConfiguration()
-            config.insecureRegistries = [registry.host]
-            let client = try RegistryClient(configuration: config)
+            let client = try registry.client()
             dir = try makeTemporaryDirectory("cache-e2e")
             pki = try TestPKI()
             let options = sigstore.options(at: Date())

@@ -27,9 +27,7 @@ struct TrustRootRefTests {
     @Test func keylessAuthorityVerifiesAgainstTheNamedTrustRoot() async throws {
         let registry = try LocalRegistry()
         defer { registry.stop() }
-        var config = RegistryConfiguration()
-        config.insecureRegistries = [registry.host]
-        let client = try RegistryClient(configuration: config)
+        let client = try registry.client()
         let sigstore = TestSigstore()
         for repo in ["private", "missing"] {
             try TestImages.pushSigned(client, registry: registry.host, repository: "\(repo)/app", sigstore: sigstore, options: sigstore.options(at: Date()))

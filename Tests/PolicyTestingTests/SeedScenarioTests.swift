@@ -22,9 +22,7 @@ struct SeedScenarioTests {
 
         init() throws {
             registry = try LocalRegistry(accessLog: true)
-            var config = RegistryConfiguration()
-            config.insecureRegistries = [registry.host]
-            client = try RegistryClient(configuration: config)
+            client = try registry.client()
             dir = try makeTemporaryDirectory("policytest")
             let host = registry.host
             let signed = try TestImages.pushImage(client, registry: host, repository: "app/signed", tag: "v1")

@@ -9,9 +9,7 @@ import TestSupport
 @Suite(.serialized)
 struct RegistryClientTests {
     func plainClient(_ registry: LocalRegistry) throws -> RegistryClient {
-        var config = RegistryConfiguration()
-        config.insecureRegistries = [registry.host]
-        return try RegistryClient(configuration: config)
+        return try registry.client()
     }
 
     @Test("tag→digest for a single image and a multi-arch index matches the locally computed digest; cached lookups send nothing")
@@ -297,9 +295,7 @@ struct RegistryCLITests {
     func resolveAndTriangulate() throws {
         let registry = try LocalRegistry()
         defer { registry.stop() }
-        var config = RegistryConfiguration()
-        config.insecureRegistries = [registry.host]
-        let client = try RegistryClient(configuration: config)
+        let client = try registry.client()
         let multi = try TestImages.pushIndex(client, registry: registry.host, repository: "cli/app", tag: "v1")
         let home = try makeTemporaryDirectory().path
         let bin = TestPaths.sealgateBinary.path

@@ -41,9 +41,7 @@ func childPid(of pid: Int32) -> Int32? {
 
 let images = 5
 let registry = try LocalRegistry(accessLog: true)
-var config = RegistryConfiguration()
-config.insecureRegistries = [registry.host]
-let client = try RegistryClient(configuration: config)
+let client = try registry.client()
 let sigstore = TestSigstore()
 let options = sigstore.options(at: Date())
 let dir = try makeTemporaryDirectory("coldbench")
