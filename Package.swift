@@ -87,8 +87,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // Common Expression Language: parser, macros, evaluator with cost limits, standard library and extensions.
+        .target(name: "CEL"),
         .executableTarget(name: "sealgate", dependencies: [
-            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF",
+            "CEL", "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -154,6 +156,8 @@ let package = Package(
         // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
         .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         // TUF client: python-tuf repositories (Tests/Fixtures/tuf) and the public-good copy, served from loopback.
+        // CEL: the cel-spec conformance files (../shared/testdata/cel-spec), cost limits, the `sealgate cel` CLI.
+        .testTarget(name: "CELTests", dependencies: ["CEL", "TestSupport"]),
         .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )
