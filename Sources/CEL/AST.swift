@@ -12,6 +12,8 @@ indirect enum Expr: Sendable {
     case index(Expr, Expr, optional: Bool)
     /// A function or operator call; `target` is the receiver of `target.function(args)`.
     case call(function: String, target: Expr?, args: [Expr])
+    /// A binary operator, resolved at parse time so evaluation does not look it up by name.
+    case binary(BinaryOperator, Expr, Expr)
     case and([Expr])
     case or([Expr])
     case not(Expr)
@@ -28,6 +30,12 @@ indirect enum Expr: Sendable {
     case block(slots: [Expr], body: Expr)
     /// `opt.optMap(v, expr)` / `opt.optFlatMap(v, expr)`.
     case optionalMap(Expr, variable: String, body: Expr, flat: Bool)
+}
+
+enum BinaryOperator: String, Sendable {
+    case add = "_+_", subtract = "_-_", multiply = "_*_", divide = "_/_", modulo = "_%_"
+    case equal = "_==_", notEqual = "_!=_", less = "_<_", lessOrEqual = "_<=_", greater = "_>_", greaterOrEqual = "_>=_"
+    case inside = "@in"
 }
 
 struct ListElement: Sendable {

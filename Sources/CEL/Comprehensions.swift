@@ -5,12 +5,10 @@ extension Evaluator {
         let range = try eval(c.range, scope)
         // (first variable, second variable) per iteration: list → (element) or (index, element),
         // map → (key) or (key, value).
-        let pairs: [(CELValue, CELValue)]
+        let pairs: Pairs
         switch range {
-        case .list(let l):
-            pairs = c.variable2 == nil ? l.map { ($0, .null) } : l.enumerated().map { (.int(Int64($0.offset)), $0.element) }
-        case .map(let m):
-            pairs = m.entries.map { ($0.key, $0.value) }
+        case .list(let l): pairs = Pairs(list: l, indexed: c.variable2 != nil)
+        case .map(let m): pairs = Pairs(map: m)
         default:
             throw CELError.eval("expression of type '\(range.type.name)' cannot be range of a comprehension")
         }
@@ -84,6 +82,31 @@ extension Evaluator {
                 for (k, v) in m.entries { try out.insertNew(k, v) }
             }
             return .map(out)
+        }
+    }
+
+    /// The iteration values without copying the range into a new array.
+    struct Pairs: Sequence {
+        private let list: [CELValue]
+        private let entries: [(key: CELValue, value: CELValue)]
+        private let indexed: Bool
+        private let isMap: Bool
+
+        init(list: [CELValue], indexed: Bool) { self.list = list; entries = []; self.indexed = indexed; isMap = false }
+        init(map: CELMap) { list = []; entries = map.entries; indexed = false; isMap = true }
+
+        func makeIterator() -> AnyIterator<(CELValue, CELValue)> {
+            var i = 0
+            return AnyIterator {
+                if isMap {
+                    guard i < entries.count else { return nil }
+                    defer { i += 1 }
+                    return (entries[i].key, entries[i].value)
+                }
+                guard i < list.count else { return nil }
+                defer { i += 1 }
+                return indexed ? (.int(Int64(i)), list[i]) : (list[i], .null)
+            }
         }
     }
 

@@ -74,6 +74,11 @@ final class Evaluator {
             return try self.index(container, try eval(index, scope), optional: optional)
         case .call(let function, let target, let args):
             return try call(function, target, args, scope)
+        case .binary(let op, let left, let right):
+            let a = try eval(left, scope)
+            let result = try Operators.apply(op, a, try eval(right, scope))
+            if op == .add { try checkSize(result) }
+            return result
         case .and(let terms):
             return try logical(terms, scope, absorbing: false, name: "_&&_")
         case .or(let terms):
@@ -185,8 +190,10 @@ final class Evaluator {
             args.append(try eval(target, scope))
         }
         for a in argExprs { args.append(try eval(a, scope)) }
-        if let result = try Operators.apply(function, args) {
-            if function == "_+_" { try checkSize(result) }
+        // `_+_(1, 2)` spelled as a call still means the operator.
+        if !receiver, args.count == 2, let op = BinaryOperator(rawValue: function) {
+            let result = try Operators.apply(op, args[0], args[1])
+            try checkSize(result)
             return result
         }
         return try dispatch(function, receiver: receiver, args)

@@ -1,34 +1,29 @@
 /// The operators: arithmetic with CEL's overflow and division errors, comparisons, `in`.
 enum Operators {
-    /// nil when `function` is not an operator handled here.
-    static func apply(_ function: String, _ args: [CELValue]) throws -> CELValue? {
-        guard args.count == 2 else { return nil }
-        let a = args[0], b = args[1]
-        switch function {
-        case "_+_": return try add(a, b)
-        case "_-_": return try subtract(a, b)
-        case "_*_": return try multiply(a, b)
-        case "_/_": return try divide(a, b)
-        case "_%_": return try modulo(a, b)
-        case "_==_": return .bool(CELValue.celEquals(a, b))
-        case "_!=_": return .bool(!CELValue.celEquals(a, b))
-        case "_<_", "_<=_", "_>_", "_>=_":
-            guard let ordered = CELValue.celCompare(a, b) else { throw CELError.noOverload(function, args) }
+    static func apply(_ op: BinaryOperator, _ a: CELValue, _ b: CELValue) throws -> CELValue {
+        switch op {
+        case .add: return try add(a, b)
+        case .subtract: return try subtract(a, b)
+        case .multiply: return try multiply(a, b)
+        case .divide: return try divide(a, b)
+        case .modulo: return try modulo(a, b)
+        case .equal: return .bool(CELValue.celEquals(a, b))
+        case .notEqual: return .bool(!CELValue.celEquals(a, b))
+        case .less, .lessOrEqual, .greater, .greaterOrEqual:
+            guard let ordered = CELValue.celCompare(a, b) else { throw CELError.noOverload(op.rawValue, [a, b]) }
             guard let order = ordered else { return .bool(false) }  // NaN
-            switch function {
-            case "_<_": return .bool(order < 0)
-            case "_<=_": return .bool(order <= 0)
-            case "_>_": return .bool(order > 0)
+            switch op {
+            case .less: return .bool(order < 0)
+            case .lessOrEqual: return .bool(order <= 0)
+            case .greater: return .bool(order > 0)
             default: return .bool(order >= 0)
             }
-        case "@in":
+        case .inside:
             switch b {
             case .list(let l): return .bool(l.contains { CELValue.celEquals(a, $0) })
             case .map(let m): return .bool(m.value(for: a) != nil)
-            default: throw CELError.noOverload("@in", args)
+            default: throw CELError.noOverload("@in", [a, b])
             }
-        default:
-            return nil
         }
     }
 

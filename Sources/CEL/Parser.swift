@@ -94,8 +94,8 @@ struct Parser {
         return terms.count == 1 ? terms[0] : try node(.and(terms))
     }
 
-    private static let relations: [String: String] = [
-        "<": "_<_", "<=": "_<=_", ">": "_>_", ">=": "_>=_", "==": "_==_", "!=": "_!=_",
+    private static let relations: [String: BinaryOperator] = [
+        "<": .less, "<=": .lessOrEqual, ">": .greater, ">=": .greaterOrEqual, "==": .equal, "!=": .notEqual,
     ]
 
     private mutating func parseRelation() throws -> Expr {
@@ -103,14 +103,14 @@ struct Parser {
         let saved = depth
         defer { depth = saved }
         while true {
-            var function: String?
+            var function: BinaryOperator?
             if case .punct(let p) = current.kind { function = Self.relations[p] }
-            if case .ident("in") = current.kind { function = "@in" }
+            if case .ident("in") = current.kind { function = .inside }
             guard let f = function else { return left }
             pos += 1
             try enter()
             let right = try parseAddition()
-            left = try node(.call(function: f, target: nil, args: [left, right]))
+            left = try node(.binary(f, left, right))
         }
     }
 
@@ -119,11 +119,11 @@ struct Parser {
         let saved = depth
         defer { depth = saved }
         while isPunct("+") || isPunct("-") {
-            let f = isPunct("+") ? "_+_" : "_-_"
+            let f: BinaryOperator = isPunct("+") ? .add : .subtract
             pos += 1
             try enter()
             let right = try parseMultiplication()
-            left = try node(.call(function: f, target: nil, args: [left, right]))
+            left = try node(.binary(f, left, right))
         }
         return left
     }
@@ -133,11 +133,11 @@ struct Parser {
         let saved = depth
         defer { depth = saved }
         while isPunct("*") || isPunct("/") || isPunct("%") {
-            let f = isPunct("*") ? "_*_" : (isPunct("/") ? "_/_" : "_%_")
+            let f: BinaryOperator = isPunct("*") ? .multiply : (isPunct("/") ? .divide : .modulo)
             pos += 1
             try enter()
             let right = try parseUnary()
-            left = try node(.call(function: f, target: nil, args: [left, right]))
+            left = try node(.binary(f, left, right))
         }
         return left
     }
@@ -242,9 +242,8 @@ struct Parser {
         }
     }
 
+    /// Arguments, list elements and entries are each parsed with parseExpr, which counts the nesting.
     private mutating func parseArguments(closing: String) throws -> [Expr] {
-        try enter()
-        defer { depth -= 1 }
         var args: [Expr] = []
         if accept(closing) { return args }
         repeat {
@@ -256,8 +255,6 @@ struct Parser {
     }
 
     private mutating func parseEntries(fieldNames: Bool) throws -> [MapEntry] {
-        try enter()
-        defer { depth -= 1 }
         var entries: [MapEntry] = []
         if accept("}") { return entries }
         repeat {
@@ -318,8 +315,6 @@ struct Parser {
                 try expect(")")
                 return e
             case "[", "[?":
-                try enter()
-                defer { depth -= 1 }
                 var elements: [ListElement] = []
                 // The lexer reads `[?` as one token; at the start of a list it opens an optional element.
                 var first = p == "[?"
