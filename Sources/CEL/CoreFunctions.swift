@@ -14,9 +14,10 @@ enum CoreFunctions {
             default: return nil
             }
         }
-        f.append(stringPredicate("contains") { $0.isEmpty || scalarsIndex(of: $0, in: $1) != nil })
-        f.append(stringPredicate("startsWith") { Array($1.unicodeScalars).starts(with: $0) })
-        f.append(stringPredicate("endsWith") { Array($1.unicodeScalars).reversed().starts(with: $0.reversed()) })
+        // On UTF-8 bytes: for valid UTF-8 a byte match is a code-point match, and no copy is made.
+        f.append(stringPredicate("contains") { UTF8Search.contains($1, $0) })
+        f.append(stringPredicate("startsWith") { $1.utf8.starts(with: $0.utf8) })
+        f.append(stringPredicate("endsWith") { $1.utf8.reversed().starts(with: $0.utf8.reversed()) })
         f += CELFunction.both("matches", arity: 2) { call in
             guard case .string(let s) = call.args[0], case .string(let pattern) = call.args[1] else { return nil }
             return .bool(try Regex.matches(pattern, s))
@@ -25,17 +26,12 @@ enum CoreFunctions {
         return f
     }
 
-    /// A receiver function (string, string) -> bool over unicode scalars; the closure gets (needle, haystack).
-    private static func stringPredicate(_ name: String, _ test: @escaping @Sendable ([Unicode.Scalar], String) -> Bool) -> CELFunction {
+    /// A receiver function (string, string) -> bool; the closure gets (needle, haystack).
+    private static func stringPredicate(_ name: String, _ test: @escaping @Sendable (String, String) -> Bool) -> CELFunction {
         CELFunction(name, receiver: true, arity: 2) { call in
             guard case .string(let s) = call.args[0], case .string(let needle) = call.args[1] else { return nil }
-            return .bool(test(Array(needle.unicodeScalars), s))
+            return .bool(test(needle, s))
         }
-    }
-
-    static func scalarsIndex(of needle: [Unicode.Scalar], in s: String) -> Int? {
-        let hay = Array(s.unicodeScalars)
-        return StringsExtension.index(of: needle, in: hay, from: 0)
     }
 
     private static let accessors: [(String, @Sendable (TimeMath.Fields) -> Int64)] = [
@@ -92,6 +88,33 @@ enum Regex {
         }
         let range = NSRange(s.startIndex..<s.endIndex, in: s)
         return re.firstMatch(in: s, range: range) != nil
+    }
+}
+
+enum UTF8Search {
+    static func contains(_ hay: String, _ needle: String) -> Bool {
+        if needle.isEmpty { return true }
+        var h = hay, n = needle
+        h.makeContiguousUTF8()
+        n.makeContiguousUTF8()
+        return h.utf8.withContiguousStorageIfAvailable { hb in
+            n.utf8.withContiguousStorageIfAvailable { nb in find(nb, in: hb) } ?? false
+        } ?? false
+    }
+
+    private static func find(_ needle: UnsafeBufferPointer<UInt8>, in hay: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard needle.count <= hay.count, let first = needle.first else { return needle.isEmpty }
+        var i = 0
+        let last = hay.count - needle.count
+        while i <= last {
+            if hay[i] == first {
+                var j = 1
+                while j < needle.count, hay[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }
 

@@ -48,6 +48,41 @@ final class Evaluator {
         }
     }
 
+    /// Charges for work proportional to an argument's size (scanning a string, a list's elements),
+    /// so a loop over big values runs out of budget as fast as it does real work.
+    func chargeShallow(_ v: CELValue) throws {
+        switch v {
+        case .string(let s): try charge(s.utf8.count / 16)
+        case .bytes(let b): try charge(b.count / 16)
+        case .list(let l): try charge(l.count / 4)
+        case .map(let m): try charge(m.count / 4)
+        default: break
+        }
+    }
+
+    /// Charges for a comparison that may visit every nested element (equality, `in`), walking no
+    /// further than the remaining budget allows.
+    func chargeDeep(_ v: CELValue) throws {
+        var pending = [v]
+        var visited = 0
+        while let next = pending.popLast() {
+            switch next {
+            case .list(let l):
+                visited += l.count
+                for case let inner in l where inner.isContainer { pending.append(inner) }
+            case .map(let m):
+                visited += m.count
+                for (_, inner) in m.entries where inner.isContainer { pending.append(inner) }
+            case .optional(let inner?):
+                pending.append(inner)
+            default:
+                try chargeShallow(next)
+            }
+            if visited / 4 > options.costLimit - cost { try charge(visited / 4) }
+        }
+        try charge(visited / 4)
+    }
+
     func eval(_ e: Expr, _ scope: Scope?) throws -> CELValue {
         try charge(1)
         switch e {
@@ -76,7 +111,16 @@ final class Evaluator {
             return try call(function, target, args, scope)
         case .binary(let op, let left, let right):
             let a = try eval(left, scope)
-            let result = try Operators.apply(op, a, try eval(right, scope))
+            let b = try eval(right, scope)
+            switch op {
+            case .equal, .notEqual, .inside:
+                try chargeDeep(a)
+                try chargeDeep(b)
+            default:
+                try chargeShallow(a)
+                try chargeShallow(b)
+            }
+            let result = try Operators.apply(op, a, b)
             if op == .add { try checkSize(result) }
             return result
         case .and(let terms):
@@ -200,6 +244,7 @@ final class Evaluator {
     }
 
     private func dispatch(_ function: String, receiver: Bool, _ args: [CELValue]) throws -> CELValue {
+        for a in args { try chargeShallow(a) }
         let result = try functions.call(function, receiver: receiver, args, limits: options.limits)
         try checkSize(result)
         return result

@@ -15,6 +15,13 @@ public enum CELValue: Sendable {
     /// `optional.of(v)` is `.optional(v)`, `optional.none()` is `.optional(nil)`.
     indirect case optional(CELValue?)
 
+    var isContainer: Bool {
+        switch self {
+        case .list, .map, .optional: return true
+        default: return false
+        }
+    }
+
     public var type: CELType {
         switch self {
         case .null: return .null

@@ -41,6 +41,17 @@ import Testing
         #expect(m?.message == "cost limit 10000 exceeded")
     }
 
+    @Test func workOnBigValuesIsCharged() {
+        // Scanning a large string or comparing large lists costs in proportion to their size.
+        let start = threadCPUSeconds()
+        let big = "cel.bind(s, 'abcdefghij'.replace('', 'abcdefghijklmnopqrstuvwxyz').replace('a', 'abcdefghijklmnopqrstuvwxyz')"
+        #expect(limitError(big + ", lists.range(100000).all(i, !s.contains('zzz')))")?.message == "cost limit 1000000 exceeded")
+        let shared = "cel.bind(l, lists.range(50000), cel.bind(m, lists.range(1000).map(i, l), lists.range(1000).all(i, m == m)))"
+        #expect(limitError(shared)?.message == "cost limit 1000000 exceeded")
+        #expect(limitError("cel.bind(l, lists.range(50000), lists.range(50000).all(i, i in l))")?.message == "cost limit 1000000 exceeded")
+        #expect(threadCPUSeconds() - start < 2.0)
+    }
+
     @Test func sizesOfBuiltValuesAreCapped() {
         #expect(limitError("lists.range(1000000)")?.message == "list of 1000000 elements exceeds the limit of 100000")
         var options = CELOptions()
