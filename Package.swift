@@ -93,8 +93,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // Common Expression Language: parser, macros, evaluator with cost limits, standard library and extensions.
+        .target(name: "CEL"),
         .executableTarget(name: "sealgate", dependencies: [
-            "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF",
+            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -160,6 +162,8 @@ let package = Package(
         // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
         .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         // TUF client: python-tuf repositories (Tests/Fixtures/tuf) and the public-good copy, served from loopback.
+        // CEL: the cel-spec conformance files (../shared/testdata/cel-spec), cost limits, the `sealgate cel` CLI.
+        .testTarget(name: "CELTests", dependencies: ["CEL", "TestSupport"]),
         .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // Sigstore trusted roots over TUF: hostile serialized repositories (the end-to-end path is in EndToEndTests).
         .testTarget(name: "SigstoreTUFTests", dependencies: ["SigstoreTUF", "TestSupport"]),

@@ -1,0 +1,81 @@
+/// Functions callable from expressions: the standard library, the extensions, and whatever the
+/// embedding code registers. One name can have several overloads, told apart by call style and arity;
+/// an implementation returns nil when the argument types are not its own, and the next is tried.
+public struct CELFunction: Sendable {
+    public typealias Implementation = @Sendable (CELCall) throws -> CELValue?
+
+    public let name: String
+    /// true for `target.name(args)`, where the target is `args[0]`.
+    public let receiver: Bool
+    /// The number of arguments including a receiver; nil for any number.
+    public let arity: Int?
+    public let implementation: Implementation
+
+    public init(_ name: String, receiver: Bool = false, arity: Int?, _ implementation: @escaping Implementation) {
+        self.name = name
+        self.receiver = receiver
+        self.arity = arity
+        self.implementation = implementation
+    }
+
+    /// The same implementation callable both as `name(x, ...)` and `x.name(...)`.
+    static func both(_ name: String, arity: Int?, _ implementation: @escaping Implementation) -> [CELFunction] {
+        [CELFunction(name, receiver: false, arity: arity, implementation), CELFunction(name, receiver: true, arity: arity, implementation)]
+    }
+}
+
+/// The arguments of one call and the limits a function must respect when it builds large values.
+public struct CELCall: Sendable {
+    public let function: String
+    public let args: [CELValue]
+    public let limits: CELLimits
+
+    /// The error to throw for argument types a function does not take.
+    public var noOverload: CELError { CELError.noOverload(function, args) }
+}
+
+/// Caps on values built at runtime.
+public struct CELLimits: Sendable {
+    public var maxStringSize: Int
+    public var maxListSize: Int
+    public init(maxStringSize: Int = 1 << 20, maxListSize: Int = 100_000) {
+        self.maxStringSize = maxStringSize
+        self.maxListSize = maxListSize
+    }
+
+    func checkString(_ bytes: Int) throws {
+        if bytes > maxStringSize { throw CELError.limit("string of \(bytes) bytes exceeds the limit of \(maxStringSize)") }
+    }
+
+    func checkList(_ count: Int) throws {
+        if count > maxListSize { throw CELError.limit("list of \(count) elements exceeds the limit of \(maxListSize)") }
+    }
+}
+
+struct FunctionTable: Sendable {
+    private var table: [String: [CELFunction]] = [:]
+
+    init(_ functions: [CELFunction]) {
+        for f in functions { table[f.name, default: []].append(f) }
+    }
+
+    mutating func add(_ functions: [CELFunction]) {
+        // Later registrations come first, so embedding code can override a builtin overload.
+        for f in functions { table[f.name, default: []].insert(f, at: 0) }
+    }
+
+    func hasGlobal(_ name: String) -> Bool {
+        table[name]?.contains { !$0.receiver } ?? false
+    }
+
+    func call(_ name: String, receiver: Bool, _ args: [CELValue], limits: CELLimits) throws -> CELValue {
+        guard let overloads = table[name] else {
+            throw CELError.eval("no such function: \(name)")
+        }
+        let call = CELCall(function: name, args: args, limits: limits)
+        for f in overloads where f.receiver == receiver && (f.arity == nil || f.arity == args.count) {
+            if let result = try f.implementation(call) { return result }
+        }
+        throw call.noOverload
+    }
+}
