@@ -47,7 +47,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
         ], resources: [.copy("Resources/trusted_root.json")]),
         .target(name: "ImagePolicy", dependencies: [
-            "SealgateCore", "ImageReference",
+            "SealgateCore", "ImageReference", "CEL",
             .product(name: "Yams", package: "Yams"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "X509", package: "swift-certificates"),

@@ -86,6 +86,13 @@ public final class TUFTrustedRoot: @unchecked Sendable {
         return try refresh().root
     }
 
+    /// Starts a background refresh when one is due and a root is already known (never blocks): /readyz and the
+    /// metrics call it, so an idle server keeps its roots current too.
+    public func refreshIfDue() {
+        guard status.snapshot != nil else { return }
+        _ = try? current()
+    }
+
     /// Refreshes now (blocking). On failure the last good root (in memory, else from the cache directory) stays
     /// current and is returned; the error is thrown only when there is none.
     @discardableResult

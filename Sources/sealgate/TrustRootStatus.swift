@@ -17,6 +17,7 @@ struct TrustRootStatus: Sendable {
     /// One clause per TUF-backed root, e.g. `trust root default: verified 12 s ago`.
     var readinessDetail: String {
         roots.map { name, root in
+            root.refreshIfDue()
             let state = root.status
             guard let snapshot = state.snapshot else {
                 return "trust root \(name): no good root yet (\(state.lastError ?? "not fetched"))"
