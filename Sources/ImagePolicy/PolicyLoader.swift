@@ -13,6 +13,8 @@ public struct PolicySet: Sendable {
         self.kyvernoPolicies = kyvernoPolicies
         self.trustRoots = trustRoots
     }
+    /// Policies that decide (TrustRoots do not).
+    public var policyCount: Int { clusterImagePolicies.count + kyvernoPolicies.count + imageValidatingPolicies.count }
     public var isEmpty: Bool { clusterImagePolicies.isEmpty && kyvernoPolicies.isEmpty && imageValidatingPolicies.isEmpty }
     public mutating func merge(_ other: PolicySet) {
         clusterImagePolicies += other.clusterImagePolicies

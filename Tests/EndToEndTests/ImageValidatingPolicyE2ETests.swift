@@ -145,6 +145,40 @@ struct ImageValidatingPolicyE2ETests {
                 "extractPayload of an unverified attestation is an error, reported as such, not as a false validation")
     }
 
+    /// `sealgate test` on a kyverno-test.yaml whose results name the ImageValidatingPolicy (`isImageValidatingPolicy`),
+    /// and `sealgate apply -o policyreport` over the same pods.
+    @Test func kyvernoTestAndApplyReadImageValidatingPolicies() throws {
+        let world = try World()
+        defer { world.registry.stop() }
+        let dir = world.dir.appendingPathComponent("kyverno-test")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try world.ivp(validations: world.teamValidations).write(to: dir.appendingPathComponent("policy.yaml"), atomically: true, encoding: .utf8)
+        let pods = ["good": "ivp/good", "bad": "ivp/unsigned"].map { name, repo in
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: \(name), namespace: shop}\nspec:\n  containers: [{name: c, image: \"\(world.registry.host)/\(repo):v1\"}]\n"
+        }.joined(separator: "---\n")
+        try pods.write(to: dir.appendingPathComponent("pods.yaml"), atomically: true, encoding: .utf8)
+        try """
+            apiVersion: cli.kyverno.io/v1alpha1
+            kind: Test
+            metadata: {name: ivp}
+            policies: [policy.yaml]
+            resources: [pods.yaml]
+            results:
+              - {isImageValidatingPolicy: true, kind: Pod, policy: team-signed-with-sbom, resources: [good], result: pass}
+              - {isImageValidatingPolicy: true, kind: Pod, policy: team-signed-with-sbom, resources: [bad], result: fail}
+            """.write(to: dir.appendingPathComponent("kyverno-test.yaml"), atomically: true, encoding: .utf8)
+        let test = try Subprocess.run(TestPaths.sealgateBinary.path, ["test", dir.path, "--insecure-registry", world.registry.host],
+                                      environment: ["HOME": world.dir.path], timeout: 120)
+        #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
+        #expect(test.stdout.contains("2 tests passed and 0 tests failed"), "\(test.stdout)")
+        let apply = try Subprocess.run(TestPaths.sealgateBinary.path, ["apply", "--policy", dir.appendingPathComponent("policy.yaml").path,
+                                                                        "--resource", dir.appendingPathComponent("pods.yaml").path,
+                                                                        "--insecure-registry", world.registry.host, "--audit", "-o", "policyreport"],
+                                       environment: ["HOME": world.dir.path], timeout: 120)
+        #expect(apply.stdout.contains("policy: team-signed-with-sbom") && apply.stdout.contains("result: fail")
+                && apply.stdout.contains("image is not signed by the team key"), "\(apply.stdout)\(apply.stderr)")
+    }
+
     @Test func theEquivalentClusterPolicyDecidesTheSame() throws {
         let world = try World()
         defer { world.registry.stop() }
