@@ -46,7 +46,9 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         let started = MonotonicClock.now()
         let webhook = mutating ? "mutate" : "validate"
         let images = WorkloadImages.imagesToCheck(request, policies: store.current)
-        guard !images.isEmpty else {
+        // ImageValidatingPolicies with `images` expressions find images in any kind, so such a request is decided.
+        let customImages = store.current.imageValidatingPolicies.contains { !$0.images.isEmpty }
+        guard !images.isEmpty || customImages else {
             record(webhook: webhook, result: "allowed", started: started)
             return (AdmissionResponse(uid: request.uid, allowed: true), [])
         }

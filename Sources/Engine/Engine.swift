@@ -43,7 +43,10 @@ public final class Engine: @unchecked Sendable {
                 }
                 decided = verdicts
             }
-            return await evaluateAll(images, context: context, evaluator: evaluator, decided: decided, deadline: deadline)
+            // Images only an `images` expression found have no field to patch (pointer ""), but are decided all the same.
+            let listed = Set(images.map(\.image))
+            let found = decided.keys.filter { !listed.contains($0) }.sorted().map { ContainerImage(image: $0, pointer: "", list: "images", name: $0) }
+            return await evaluateAll(images + found, context: context, evaluator: evaluator, decided: decided, deadline: deadline)
         }
     }
 
@@ -55,7 +58,7 @@ public final class Engine: @unchecked Sendable {
         var distinct: [String] = []
         for image in images {
             if pointerMap[image.image] == nil { distinct.append(image.image) }
-            pointerMap[image.image, default: []].append(image.pointer)
+            pointerMap[image.image, default: []].append(contentsOf: image.pointer.isEmpty ? [] : [image.pointer])
         }
         let pointers = pointerMap, order = distinct
         var planned: [String: ImagePlan] = [:]

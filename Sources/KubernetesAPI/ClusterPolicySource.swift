@@ -13,7 +13,12 @@ public final class ClusterPolicySource: @unchecked Sendable {
     public static let trustRoots = KubeResource(group: "policy.sigstore.dev", version: "v1alpha1", plural: "trustroots", kind: "TrustRoot")
     public static let kyvernoClusterPolicies = KubeResource(group: "kyverno.io", version: "v1", plural: "clusterpolicies", kind: "ClusterPolicy")
     public static let kyvernoPolicies = KubeResource(group: "kyverno.io", version: "v1", plural: "policies", kind: "Policy")
-    public static let allResources = [clusterImagePolicies, trustRoots, kyvernoClusterPolicies, kyvernoPolicies]
+    // v1alpha1: served by every Kyverno release that has these kinds (1.14 on; v1beta1 and v1 came later).
+    public static let imageValidatingPolicies = KubeResource(group: "policies.kyverno.io", version: "v1alpha1", plural: "imagevalidatingpolicies", kind: "ImageValidatingPolicy")
+    public static let namespacedImageValidatingPolicies = KubeResource(group: "policies.kyverno.io", version: "v1alpha1",
+                                                                       plural: "namespacedimagevalidatingpolicies", kind: "NamespacedImageValidatingPolicy")
+    public static let allResources = [clusterImagePolicies, trustRoots, kyvernoClusterPolicies, kyvernoPolicies, imageValidatingPolicies,
+                                      namespacedImageValidatingPolicies]
 
     private let store: PolicyStore
     private let events: EventRecorder?

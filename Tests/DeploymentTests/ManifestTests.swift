@@ -101,7 +101,8 @@ import TestSupport
             for g in strings(rule["apiGroups"]) { for r in strings(rule["resources"]) { granted["\(r).\(g)"] = Set(strings(rule["verbs"])) } }
         }
         #expect(Set(granted.keys) == ["clusterimagepolicies.policy.sigstore.dev", "trustroots.policy.sigstore.dev",
-                                      "clusterpolicies.kyverno.io", "policies.kyverno.io", "events.", "namespaces."])
+                                      "clusterpolicies.kyverno.io", "policies.kyverno.io", "imagevalidatingpolicies.policies.kyverno.io",
+                                      "namespacedimagevalidatingpolicies.policies.kyverno.io", "events.", "namespaces."])
         #expect(granted.filter { $0.key != "events." }.values.allSatisfy { $0 == ["get", "list", "watch"] })
         #expect(granted["events."] == ["create"])
         // Secrets: get only, through a namespaced Role.

@@ -179,6 +179,29 @@ struct ImageValidatingPolicyE2ETests {
                 && apply.stdout.contains("image is not signed by the team key"), "\(apply.stdout)\(apply.stderr)")
     }
 
+    /// An `images` expression finds images in any kind: a ConfigMap naming an image is decided like a Pod.
+    @Test func imagesExpressionsCoverAnyKind() throws {
+        let world = try World()
+        defer { world.registry.stop() }
+        let policy = world.ivp(validations: """
+                - expression: "images.configured.all(i, verifyImageSignatures(i, [attestors.team]) > 0)"
+                  message: the configured image is not signed by the team key
+            """).replacingOccurrences(of: "resources: [pods]}", with: "resources: [configmaps]}\n  images:\n    - {name: configured, expression: \"[object.data.image]\"}")
+        let server = try world.serve(policy, name: "configmaps")
+        defer { server.stop() }
+        func review(_ repo: String) throws -> (Bool, String) {
+            let file = world.dir.appendingPathComponent("cm-\(UUID().uuidString).json")
+            try #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"group":"","version":"v1","kind":"ConfigMap"},"resource":{"group":"","version":"v1","resource":"configmaps"},"namespace":"shop","operation":"CREATE","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"shop"},"data":{"image":"\#(world.registry.host)/\#(repo):v1"}}}}"#
+                .write(to: file, atomically: true, encoding: .utf8)
+            let out = try Subprocess.run("curl", ["-s", "-H", "content-type: application/json", "--data-binary", "@\(file.path)", server.baseURL + "/validate"]).stdout
+            let response = try #require((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["response"] as? [String: Any], "\(out)")
+            return (response["allowed"] as? Bool == true, ((response["status"] as? [String: Any])?["message"] as? String) ?? "")
+        }
+        #expect(try review("ivp/good").0)
+        let unsigned = try review("ivp/unsigned")
+        #expect(!unsigned.0 && unsigned.1.contains("the configured image is not signed by the team key"), "\(unsigned.1)")
+    }
+
     @Test func theEquivalentClusterPolicyDecidesTheSame() throws {
         let world = try World()
         defer { world.registry.stop() }

@@ -53,7 +53,7 @@ struct ClusterPolicySourceTests {
         ]
         try h.server.put(Objects.kyverno, kyverno)
         try h.server.put(Objects.trustRoot, ["apiVersion": "policy.sigstore.dev/v1alpha1", "kind": "TrustRoot", "metadata": ["name": "mirror"],
-                                             "spec": ["remote": ["mirror": "https://tuf.example"]]])
+                                             "spec": ["remote": ["mirror": "https://tuf.example", "root": "e30="]]])
         try h.server.put(Objects.trustRoot, ["apiVersion": "policy.sigstore.dev/v1alpha1", "kind": "TrustRoot", "metadata": ["name": "broken"],
                                              "spec": ["remote": ["mirror": "https://tuf.example"], "repository": ["root": "x"]]])
         #expect(await eventually { h.source.trustRoots.keys.contains("trustroot/mirror") })
