@@ -2,11 +2,11 @@ import Foundation
 @testable import ImagePolicy
 
 /// Minimal valid documents of each kind, and the same with one CRD field path set.
-enum FieldDocuments {
-    enum Step: Equatable { case key(String), index, mapKey }
+public enum FieldDocuments {
+    public enum Step: Equatable { case key(String), index, mapKey }
 
     /// `spec.rules[].imageExtractors{}[].path` → key spec, key rules, index, key imageExtractors, mapKey, index, key path.
-    static func steps(_ path: String) -> [Step] {
+    public static func steps(_ path: String) -> [Step] {
         var out: [Step] = []
         for token in path.split(separator: ".") {
             var name = Substring(token)
@@ -22,7 +22,7 @@ enum FieldDocuments {
     }
 
     /// The path the loader reports for the field in a document built by `setting`: `[]` → `[0]`, `{}` → `.x`.
-    static func concretePath(_ path: String) -> String {
+    public static func concretePath(_ path: String) -> String {
         steps(path).reduce("") { p, step in
             switch step {
             case .key(let k): FieldPath.child(p, k)
@@ -33,17 +33,17 @@ enum FieldDocuments {
     }
 
     /// `document` with the field at `path` set to `value`; lists get (or keep) a first item, maps an `x` entry.
-    static func setting(_ path: String, to value: JSONValue, in document: JSONValue) -> JSONValue {
+    public static func setting(_ path: String, to value: JSONValue, in document: JSONValue) -> JSONValue {
         set(steps(path)[...], value, in: document, at: "")
     }
 
     /// Objects created on the way to a field start as these (by the end of their CRD path), so that their
     /// siblings are read: a `keys` attestor reads `rekor`/`ctlog` only once it has a key.
-    static let prototypes: [String: JSONValue] = [
+    public static let prototypes: [String: JSONValue] = [
         "entries[].keys": ["publicKeys": .string(publicKeyPEM)],
     ]
 
-    static let publicKeyPEM = """
+    public static let publicKeyPEM = """
         -----BEGIN PUBLIC KEY-----
         MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEoGSZ0kUE9q2H6N3Q3sEY9GGyJmUTlG0Mk+3V8C8mQz4Ng0Q0HmDgkD5mKcVp0aWbGxKpHkWfV3n2aTSR0pLhTg==
         -----END PUBLIC KEY-----
@@ -70,13 +70,13 @@ enum FieldDocuments {
     }
 
     /// A document of `kind` that loads without errors.
-    static func base(_ kind: CRDKind) -> JSONValue {
+    public static func base(_ kind: CRDKind) -> JSONValue {
         let meta: JSONValue = kind.kind == "Policy" || kind.kind.hasPrefix("Namespaced") || kind.kind == "PolicyException"
             ? ["name": "compat", "namespace": "default"] : ["name": "compat"]
         return .object(["apiVersion": .string(kind.apiVersion), "kind": .string(kind.kind), "metadata": meta, "spec": spec(kind.kind)])
     }
 
-    static func spec(_ kind: String) -> JSONValue {
+    public static func spec(_ kind: String) -> JSONValue {
         switch kind {
         case "ClusterImagePolicy":
             return ["images": [["glob": "**"]],

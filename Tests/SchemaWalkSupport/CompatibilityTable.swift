@@ -3,59 +3,59 @@ import TestSupport
 @testable import ImagePolicy
 
 /// One row of docs/COMPATIBILITY.md: `| kinds: versions | `path` | status | covered by | notes |`.
-struct CompatibilityRow: CustomStringConvertible {
-    enum Status: String, CaseIterable {
+public struct CompatibilityRow: CustomStringConvertible {
+    public enum Status: String, CaseIterable {
         case implemented
         case refused
         case warnsFailsClosed = "warns, fails closed"
         case noEffect = "no effect"
     }
 
-    var line: Int
-    var kinds: [String]
+    public var line: Int
+    public var kinds: [String]
     /// Empty: every served version.
-    var versions: [String]
+    public var versions: [String]
     /// `*` is the whole document (a kind refused as a whole).
-    var path: String
-    var status: Status
+    public var path: String
+    public var status: Status
     /// The first `code` span of the "covered by" cell: `File.swift: test name`, or a refusal's message fragment.
-    var coveredBy: String
+    public var coveredBy: String
     /// The whole "covered by" cell (a reason, for `no effect`).
-    var coveredByText: String
+    public var coveredByText: String
     /// From the notes: "when `VALUE`" is the value the refusal applies to (YAML), instead of a sample of the type.
-    var refusedValue: String?
+    public var refusedValue: String?
 
-    var description: String { "COMPATIBILITY.md:\(line) \(kinds.joined(separator: ", ")) `\(path)` (\(status.rawValue))" }
+    public var description: String { "COMPATIBILITY.md:\(line) \(kinds.joined(separator: ", ")) `\(path)` (\(status.rawValue))" }
 
-    func applies(to kind: CRDKind) -> Bool {
+    public func applies(to kind: CRDKind) -> Bool {
         kinds.contains(kind.kind) && (versions.isEmpty || versions.contains(kind.version))
     }
 
     /// This row's path is `path` or one of its ancestors.
-    func covers(_ fieldPath: String) -> Bool {
+    public func covers(_ fieldPath: String) -> Bool {
         path == "*" || path == fieldPath || Self.isBelow(fieldPath, path)
     }
 
     /// `path` lies below `ancestor` (`a.b` below `a`, `a[].b` below `a`, `a{}[].b` below `a`).
-    static func isBelow(_ path: String, _ ancestor: String) -> Bool {
+    public static func isBelow(_ path: String, _ ancestor: String) -> Bool {
         guard path.count > ancestor.count, path.hasPrefix(ancestor) else { return false }
         let rest = path.dropFirst(ancestor.count)
         return rest.hasPrefix(".") || rest.hasPrefix("[]") || rest.hasPrefix("{}")
     }
 
     /// `(File.swift, test name)` for test references.
-    var testReference: (file: String, name: String)? {
+    public var testReference: (file: String, name: String)? {
         guard let colon = coveredBy.range(of: ": ") else { return nil }
         let file = String(coveredBy[..<colon.lowerBound]), name = String(coveredBy[colon.upperBound...])
         return file.hasSuffix(".swift") && !name.isEmpty ? (file, name) : nil
     }
 }
 
-enum CompatibilityTable {
-    static let file = TestPaths.packageRoot.appendingPathComponent("docs/COMPATIBILITY.md")
+public enum CompatibilityTable {
+    public static let file = TestPaths.packageRoot.appendingPathComponent("docs/COMPATIBILITY.md")
 
     /// Rows of every table whose second column is a `code` path; problems (bad status, missing cells) are returned too.
-    static func parse(_ text: String) -> (rows: [CompatibilityRow], problems: [String]) {
+    public static func parse(_ text: String) -> (rows: [CompatibilityRow], problems: [String]) {
         var rows: [CompatibilityRow] = [], problems: [String] = []
         for (i, raw) in text.components(separatedBy: "\n").enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -83,7 +83,7 @@ enum CompatibilityTable {
     }
 
     /// The text of the first `code` span.
-    static func codeSpan(_ cell: String) -> String? {
+    public static func codeSpan(_ cell: String) -> String? {
         guard let start = cell.firstIndex(of: "`") else { return nil }
         let rest = cell[cell.index(after: start)...]
         guard let end = rest.firstIndex(of: "`") else { return nil }
@@ -91,9 +91,9 @@ enum CompatibilityTable {
     }
 
     /// The most specific row for a field of a kind: the exact path, else the nearest ancestor.
-    static func row(for path: String, of kind: CRDKind, in rows: [CompatibilityRow]) -> CompatibilityRow? {
+    public static func row(for path: String, of kind: CRDKind, in rows: [CompatibilityRow]) -> CompatibilityRow? {
         rows.filter { $0.applies(to: kind) && $0.covers(path) }.max { specificity($0.path) < specificity($1.path) }
     }
 
-    static func specificity(_ path: String) -> Int { path == "*" ? -1 : path.count }
+    public static func specificity(_ path: String) -> Int { path == "*" ? -1 : path.count }
 }

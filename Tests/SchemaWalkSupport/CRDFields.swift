@@ -4,15 +4,15 @@ import TestSupport
 
 /// One field of an upstream CRD schema: its path (`spec.rules[].match`, `[]` for list items, `{}` for map values)
 /// and the schema node that describes it.
-struct CRDField {
-    var path: String
-    var schema: JSONValue
+public struct CRDField {
+    public var path: String
+    public var schema: JSONValue
 
     /// A value of the schema's type: a string (the first `enum` value if there is one), `true`, `1`, an object
     /// (one `x` entry when it is a map), or a list of one such item.
-    var sampleValue: JSONValue { Self.sample(schema) }
+    public var sampleValue: JSONValue { Self.sample(schema) }
 
-    static func sample(_ schema: JSONValue) -> JSONValue {
+    public static func sample(_ schema: JSONValue) -> JSONValue {
         switch schema["type"]?.stringValue {
         case "string": return schema["enum"]?.arrayValue?.first ?? .string("x")
         case "boolean": return .bool(true)
@@ -26,22 +26,22 @@ struct CRDField {
 }
 
 /// The kinds and served versions an upstream CRD file defines, with every field path of each version.
-struct CRDKind {
-    var kind: String
-    var group: String
-    var version: String
-    var fields: [CRDField]
+public struct CRDKind {
+    public var kind: String
+    public var group: String
+    public var version: String
+    public var fields: [CRDField]
 
-    var apiVersion: String { "\(group)/\(version)" }
-    var paths: Set<String> { Set(fields.map(\.path)) }
+    public var apiVersion: String { "\(group)/\(version)" }
+    public var paths: Set<String> { Set(fields.map(\.path)) }
 }
 
-enum CRDSchemas {
-    static let policyController = TestPaths.sharedTestdata.appendingPathComponent("policy-controller/crds")
-    static let kyverno = TestPaths.sharedTestdata.appendingPathComponent("kyverno/crds")
+public enum CRDSchemas {
+    public static let policyController = TestPaths.sharedTestdata.appendingPathComponent("policy-controller/crds")
+    public static let kyverno = TestPaths.sharedTestdata.appendingPathComponent("kyverno/crds")
 
     /// The CRD files the schema walk covers (ClusterPolicy's schema is also the namespaced Policy's).
-    static let files: [URL] = [
+    public static let files: [URL] = [
         policyController.appendingPathComponent("300-clusterimagepolicy.yaml"),
         policyController.appendingPathComponent("300-trustroot.yaml"),
         kyverno.appendingPathComponent("kyverno.io_clusterpolicies.yaml"),
@@ -50,11 +50,11 @@ enum CRDSchemas {
         kyverno.appendingPathComponent("policies.kyverno.io_policyexceptions.yaml"),
     ]
 
-    static var missingFiles: [String] { files.map(\.path).filter { !FileManager.default.fileExists(atPath: $0) } }
+    public static var missingFiles: [String] { files.map(\.path).filter { !FileManager.default.fileExists(atPath: $0) } }
 
     /// Every (kind, version) of the files, read with Yams (through the loader's YAML reader). `Policy` is added
     /// with ClusterPolicy's schema.
-    static func load() throws -> [CRDKind] {
+    public static func load() throws -> [CRDKind] {
         var kinds: [CRDKind] = []
         for file in files {
             for doc in try YAMLDocuments.parse(try String(contentsOf: file, encoding: .utf8)) {
@@ -75,7 +75,7 @@ enum CRDSchemas {
     }
 
     /// Properties recursively; `[]` descends into list items, `{}` into map values.
-    static func walk(_ schema: JSONValue, path: String, into fields: inout [CRDField]) {
+    public static func walk(_ schema: JSONValue, path: String, into fields: inout [CRDField]) {
         for (key, child) in (schema["properties"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             let p = path.isEmpty ? key : "\(path).\(key)"
             fields.append(CRDField(path: p, schema: child))

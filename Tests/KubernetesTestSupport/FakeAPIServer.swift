@@ -1,20 +1,19 @@
 import Foundation
 import ImagePolicy
 import KubernetesAPI
-import Logging
 import TestSupport
 
 /// Tests/Fixtures/kube/fake_apiserver.py on 127.0.0.1 with a TLS certificate from a test CA, plus a
 /// token file the client reads (so a test can rotate it).
-final class FakeAPIServer: @unchecked Sendable {
-    let process: BackgroundProcess
-    let port: UInt16
-    let pki: TestPKI
-    let directory: URL
-    let tokenFile: String
+public final class FakeAPIServer: @unchecked Sendable {
+    public let process: BackgroundProcess
+    public let port: UInt16
+    public let pki: TestPKI
+    public let directory: URL
+    public let tokenFile: String
     private let control: KubeClient
 
-    init(token: String = "token-1", bookmarkInterval: Double = 0) throws {
+    public init(token: String = "token-1", bookmarkInterval: Double = 0) throws {
         pki = try TestPKI()
         let cert = try pki.issueServerCertificate(name: "apiserver", serial: 7)
         directory = try makeTemporaryDirectory("fake-apiserver")
@@ -36,18 +35,18 @@ final class FakeAPIServer: @unchecked Sendable {
 
     deinit { process.stop() }
 
-    var config: KubeConfig {
+    public var config: KubeConfig {
         KubeConfig(host: "127.0.0.1", port: port, caPEM: FileManager.default.contents(atPath: pki.caCertificate),
                    credentials: .tokenFile(tokenFile), namespace: "sealgate-system")
     }
 
     @discardableResult
-    func control(_ what: String, _ body: JSONValue = .object([:])) throws -> JSONValue {
+    public func control(_ what: String, _ body: JSONValue = .object([:])) throws -> JSONValue {
         try control.post("/_control/" + what, body)
     }
 
     /// A kubeconfig for this server (token from `tokenFile`, CA from `pki`) written into `dir`; returns its path.
-    func writeKubeconfig(in dir: URL) throws -> String {
+    public func writeKubeconfig(in dir: URL) throws -> String {
         let path = dir.appendingPathComponent("kubeconfig").path
         try """
         apiVersion: v1
@@ -60,54 +59,28 @@ final class FakeAPIServer: @unchecked Sendable {
         return path
     }
 
-    func put(_ resource: String, _ object: JSONValue) throws { try control("put", ["resource": .string(resource), "object": object]) }
+    public func put(_ resource: String, _ object: JSONValue) throws { try control("put", ["resource": .string(resource), "object": object]) }
 
-    func delete(_ resource: String, name: String) throws { try control("delete", ["resource": .string(resource), "name": .string(name)]) }
+    public func delete(_ resource: String, name: String) throws { try control("delete", ["resource": .string(resource), "name": .string(name)]) }
 
-    func state() throws -> JSONValue { try control.get("/_control/state") }
+    public func state() throws -> JSONValue { try control.get("/_control/state") }
 
-    func counter(_ name: String) throws -> Int { Int(try state()[name]?.numberValue ?? -1) }
+    public func counter(_ name: String) throws -> Int { Int(try state()[name]?.numberValue ?? -1) }
 }
 
-/// Polls `condition` (async sleeps, never blocking the pool for long) until it holds or `timeout` passes.
-func eventually(timeout: Double = 15, _ condition: () throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        try? await Task.sleep(nanoseconds: 50_000_000)
-    }
-    return try condition()
-}
+public enum Objects {
+    public static let cip = "clusterimagepolicies.policy.sigstore.dev"
+    public static let trustRoot = "trustroots.policy.sigstore.dev"
+    public static let kyverno = "clusterpolicies.kyverno.io"
 
-enum Objects {
-    static let cip = "clusterimagepolicies.policy.sigstore.dev"
-    static let trustRoot = "trustroots.policy.sigstore.dev"
-    static let kyverno = "clusterpolicies.kyverno.io"
-
-    static func cip(_ name: String, glob: String) -> JSONValue {
+    public static func cip(_ name: String, glob: String) -> JSONValue {
         ["apiVersion": "policy.sigstore.dev/v1beta1", "kind": "ClusterImagePolicy", "metadata": ["name": .string(name)],
          "spec": ["images": [["glob": .string(glob)]], "authorities": [["static": ["action": "pass"]]]]]
     }
 
     /// An authority with none of key/keyless/static: rejected by the loader.
-    static func invalidCIP(_ name: String) -> JSONValue {
+    public static func invalidCIP(_ name: String) -> JSONValue {
         ["apiVersion": "policy.sigstore.dev/v1beta1", "kind": "ClusterImagePolicy", "metadata": ["name": .string(name)],
          "spec": ["images": [["glob": "bad.example/*"]], "authorities": [["name": "nothing"]]]]
     }
 }
-
-/// Short timings so reconnects and backoff happen within a test's bounded waits.
-var fastTiming: Reflector.Timing {
-    var t = Reflector.Timing()
-    t.watchTimeoutSeconds = 60
-    t.idleTimeout = 20
-    t.initialBackoff = 0.05
-    t.maxBackoff = 0.5
-    return t
-}
-
-let testLogger: Logger = {
-    var l = Logger(label: "kube-test")
-    l.logLevel = .critical
-    return l
-}()
