@@ -2,6 +2,7 @@ import Foundation
 import ImagePolicy
 import ImageReference
 import KubernetesAPI
+import KubernetesTestSupport
 import Registry
 import Testing
 import TestSupport
@@ -99,6 +100,24 @@ struct KubeClientTests {
                                       "data": ["cosign.pub": .string(Data("PEM-2".utf8).base64EncodedString())]])
         #expect(cache.pem(namespace: "sealgate-system", name: "cosign-key") == "PEM-1", "cached within the TTL")
         #expect(await eventually(timeout: 5) { cache.pem(namespace: nil, name: "cosign-key") == "PEM-2" })
+    }
+
+    @Test func clientCertificateIdentityIsLoadedAndChecked() throws {
+        let pki = try TestPKI()
+        let a = try pki.issueServerCertificate(name: "client-a", serial: 11)
+        let b = try pki.issueServerCertificate(name: "client-b", serial: 12)
+        func config(_ cert: String, _ key: String) -> KubeConfig {
+            KubeConfig(host: "127.0.0.1", port: 1, caPEM: FileManager.default.contents(atPath: pki.caCertificate),
+                       credentials: .clientCertificate(certificatePEM: FileManager.default.contents(atPath: cert)!,
+                                                       keyPEM: FileManager.default.contents(atPath: key)!))
+        }
+        _ = try KubeClient(config: config(a.certificate, a.key))
+        do { _ = try KubeClient(config: config(a.certificate, b.key)); Issue.record("mismatched key accepted") } catch {
+            #expect("\(error)".contains("does not match"), "\(error)")
+        }
+        do { _ = try KubeClient(config: config(a.key, a.key)); Issue.record("key as certificate accepted") } catch {
+            #expect("\(error)".contains("no PEM certificate"), "\(error)")
+        }
     }
 }
 
