@@ -126,13 +126,9 @@ struct KubeClientTests {
 struct PullSecretTests {
     @Test func policyPullSecretsBecomeRegistryCredentials() async throws {
         let api = try FakeAPIServer()
-        let registry = try BackgroundProcess("python3", ["-u", TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path])
+        let registry = try FaultyRegistry()
         defer { registry.stop() }
-        guard registry.waitForOutput(timeout: 20, { $0.contains("listening ") }),
-              let port = registry.stdout.split(separator: "\n").first.flatMap({ $0.split(separator: " ").last }) else {
-            Issue.record("faulty registry did not start: \(registry.stderr)"); return
-        }
-        let host = "127.0.0.1:\(port)"
+        let host = registry.host
         let auth = Data("alice:wonderland".utf8).base64EncodedString()
         let dockerConfig = Data(#"{"auths":{"\#(host)":{"auth":"\#(auth)"}}}"#.utf8).base64EncodedString()
         try api.control("secret", ["namespace": "sealgate-system", "name": "regcred", "type": "kubernetes.io/dockerconfigjson",

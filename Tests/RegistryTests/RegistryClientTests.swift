@@ -184,21 +184,7 @@ struct RegistryClientTests {
 
 @Suite(.serialized)
 struct RegistryFaultTests {
-    final class Faulty: @unchecked Sendable {
-        let process: BackgroundProcess
-        let host: String
-        init() throws {
-            let script = TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path
-            process = try BackgroundProcess("python3", ["-u", script])
-            guard process.waitForOutput(timeout: 20, { $0.contains("listening") }),
-                  let port = process.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) else {
-                throw LocalRegistry.Unavailable(description: "faulty registry did not start: \(process.stderr)")
-            }
-            host = "127.0.0.1:\(port)"
-        }
-    }
-
-    static let faulty = Result { try Faulty() }
+    static let faulty = Result { try FaultyRegistry() }
 
     @Test("misbehaving registries give a typed error within the deadline", arguments: [
         ("hang", RegistryError.Kind.timeout),

@@ -113,10 +113,9 @@ struct AdmissionE2ETests {
 
     @Test("registry down or hanging: an answer before the timeout naming the registry; fail-open allows with a warning")
     func registryFailures() throws {
-        let faulty = try BackgroundProcess("python3", ["-u", TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path])
+        let faulty = try FaultyRegistry()
         defer { faulty.stop() }
-        try #require(faulty.waitForOutput(timeout: 20) { $0.contains("listening") })
-        let hangingHost = "127.0.0.1:" + faulty.stdout.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        let hangingHost = faulty.host
         let downHost = "127.0.0.1:\(try freeLoopbackPort())"
         let policies = world.dir.appendingPathComponent("keyless")
         try writePolicy(policies, name: "keyless.yaml", """

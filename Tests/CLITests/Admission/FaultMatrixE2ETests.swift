@@ -49,11 +49,9 @@ struct FaultMatrixE2ETests {
 
     @Test("registry faults: each denied before the deadline, naming the registry and the cause; the server stays ready")
     func registryFaults() throws {
-        let faulty = try BackgroundProcess("python3", ["-u", TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path])
+        let faulty = try FaultyRegistry()
         defer { faulty.stop() }
-        try #require(faulty.waitForOutput(timeout: 20) { $0.contains("listening") })
-        let port = faulty.stdout.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
-        let host = "127.0.0.1:\(port)", tlsHost = "localhost:\(port)", refusing = "127.0.0.1:\(try freeLoopbackPort())"
+        let host = faulty.host, tlsHost = "localhost:\(faulty.port)", refusing = "127.0.0.1:\(try freeLoopbackPort())"
         let policies = try world.write(Self.policy, to: "policies/p.yaml").deletingLastPathComponent()
         let server = try world.serve(["--policy", policies.path, "--insecure-registry", host, "--insecure-registry", refusing],
                                      tls: try world.issueCertificate(serial: 6006))
@@ -126,10 +124,9 @@ struct FaultMatrixE2ETests {
 
     @Test("no secrets in logs or audit records: registry passwords and bearer tokens never appear, at the most verbose level")
     func noSecretsInLogs() throws {
-        let faulty = try BackgroundProcess("python3", ["-u", TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path])
+        let faulty = try FaultyRegistry()
         defer { faulty.stop() }
-        try #require(faulty.waitForOutput(timeout: 20) { $0.contains("listening") })
-        let host = "127.0.0.1:" + faulty.stdout.split(separator: " ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        let host = faulty.host
         let basic = Data("alice:wonderland".utf8).base64EncodedString()
         try world.write(#"{"auths":{"\#(host)":{"auth":"\#(basic)"}}}"#, to: "home/.docker/config.json")
         let policies = try world.write(Self.policy, to: "secrets-policies/p.yaml").deletingLastPathComponent()
