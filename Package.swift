@@ -112,9 +112,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/micro"),
         // Cold-path timings: signed images in a loopback registry, verified by `sealgate serve` (bench/cold).
-        .executableTarget(name: "sealgate-coldbench", dependencies: [
-            "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
-        ], path: "bench/cold"),
+        .executableTarget(name: "sealgate-coldbench", dependencies: ["E2ESupport", "SigstoreTestSupport", "TestSupport"], path: "bench/cold"),
         // Parser fuzzing: the targets and invariants (fuzz/targets), a seeded mutation fuzzer (fuzz/parsers; corpus in
         // fuzz/corpus; smoke-run by the tests) and a libFuzzer build of the same targets (fuzz/libfuzzer, fuzz/build-libfuzz.sh).
         .target(name: "FuzzTargets", dependencies: [
@@ -125,14 +123,8 @@ let package = Package(
         .executableTarget(name: "sealgate-fuzz", dependencies: ["FuzzTargets", "TestSupport"], path: "fuzz/parsers"),
         .executableTarget(name: "sealgate-libfuzz", dependencies: ["FuzzTargets"], path: "fuzz/libfuzzer"),
 
+        // Test support: child processes, paths, TLS PKI, the loopback registry, `sealgate serve` and one-shot runs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "HardeningTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "RegistryTestSupport", dependencies: ["Registry", "SigstoreTestSupport", "TestSupport"], path: "Tests/RegistryTestSupport"),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "RegistryTestSupport", "TestSupport"]),
-        .testTarget(name: "ImageVerificationTests", dependencies: [
-            "ImageVerification", "Registry", "RegistryTestSupport", "SigstoreVerify", "SigstoreTestSupport", "TestSupport", "TUF",
-        ]),
         // Test-only Sigstore signer: own CA, Rekor-like and CT-like keys, trusted_root.json writer.
         .target(name: "SigstoreTestSupport", dependencies: [
             "SigstoreVerify",
@@ -141,31 +133,45 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "X509", package: "swift-certificates"),
         ], path: "Tests/SigstoreTestSupport"),
+        // Test images and cosign-style attachments pushed with our registry client.
+        .target(name: "RegistryTestSupport", dependencies: ["Registry", "SigstoreTestSupport", "TestSupport"], path: "Tests/RegistryTestSupport"),
+        // The end-to-end world (registry, PKI, test Sigstore, signed images, server) and AdmissionReview builders.
+        .target(name: "E2ESupport", dependencies: ["Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport"], path: "Tests/E2ESupport"),
+        // The Kubernetes API double (Tests/Fixtures/kube/fake_apiserver.py) and its objects.
+        .target(name: "KubernetesTestSupport", dependencies: ["KubernetesAPI", "TestSupport"], path: "Tests/KubernetesTestSupport"),
+        // The upstream CRDs' field paths and the docs/COMPATIBILITY.md rows, for the schema walk.
+        .target(name: "SchemaWalkSupport", dependencies: ["ImagePolicy", "TestSupport"], path: "Tests/SchemaWalkSupport"),
+
+        // Unit tests, one target per module, in process.
+        .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "HardeningTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "RegistryTestSupport", "TestSupport"]),
+        .testTarget(name: "ImageVerificationTests", dependencies: [
+            "ImageVerification", "ImagePolicy", "ImageReference", "Registry", "SigstoreVerify", "E2ESupport", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport", "TUF",
+        ]),
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference", "TestSupport"]),
         .testTarget(name: "SigstoreVerifyTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
-        .testTarget(name: "ImagePolicyTests", dependencies: ["ImagePolicy", "TestSupport"]),
+        .testTarget(name: "ImagePolicyTests", dependencies: ["ImagePolicy", "SchemaWalkSupport", "TestSupport"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: [
-            "TestSupport", "Registry", "RegistryTestSupport", "SigstoreTestSupport",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
-        // sealgate test / apply / save: the built binary on kyverno-test files, a loopback registry and offline layouts.
-        .testTarget(name: "PolicyTestingTests", dependencies: [
-            "PolicyTesting", "Admission", "ImagePolicy", "Registry", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .testTarget(name: "PolicyTestingTests", dependencies: ["PolicyTesting", "TestSupport"]),
         .testTarget(name: "KubernetesAPITests", dependencies: [
-            "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "TestSupport", "RegistryTestSupport", "SigstoreTestSupport",
+            "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "KubernetesTestSupport", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // verify-blob / verify-provenance / verify-tlog: the real binary on conformance data and test-Sigstore signatures.
-        .testTarget(name: "ArtifactVerificationTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         // TUF client: python-tuf repositories (Tests/Fixtures/tuf) and the public-good copy, served from loopback.
         // CEL: the cel-spec conformance files (../shared/testdata/cel-spec), cost limits, the `sealgate cel` CLI.
         .testTarget(name: "CELTests", dependencies: ["CEL", "TestSupport"]),
         .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        // Sigstore trusted roots over TUF: hostile serialized repositories (the end-to-end path is in EndToEndTests).
+        // Sigstore trusted roots over TUF: hostile serialized repositories (the end-to-end path is in CLITests/Admission).
         .testTarget(name: "SigstoreTUFTests", dependencies: ["SigstoreTUF", "TestSupport"]),
+
+        // The built `sealgate` binary driven from outside, by area (Tests/CLITests/*): serve, admission end to end,
+        // explain, verify commands, conformance harnesses, test/apply/save, lint, cluster watches, registry commands,
+        // the deployment artifacts run for real, the benchmark smoke run.
+        .testTarget(name: "CLITests", dependencies: [
+            "E2ESupport", "KubernetesTestSupport", "SchemaWalkSupport", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport",
+            "Registry", "SigstoreVerify", "SealgateCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ]
 )

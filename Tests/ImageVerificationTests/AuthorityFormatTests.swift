@@ -1,3 +1,4 @@
+import E2ESupport
 import Foundation
 import ImagePolicy
 import ImageReference
@@ -15,10 +16,8 @@ import TestSupport
 /// count (and that a timestamp is required), TrustRoots from policy files (`TrustRootCatalog`).
 @Suite(.serialized)
 struct AuthorityFormatTests {
-    func verifier(_ env: VerifyEnvironment, trustedRoot: TrustedRoot? = nil, trustRoots: [TrustRoot] = []) throws -> CosignAuthorityVerifier {
-        var config = RegistryConfiguration()
-        config.insecureRegistries = [env.registry.host]
-        var v = CosignAuthorityVerifier(registry: try RegistryClient(configuration: config), trustedRoot: trustedRoot ?? env.trustedRoot, timeout: 5)
+    func verifier(_ env: E2EWorld, trustedRoot: TrustedRoot? = nil, trustRoots: [TrustRoot] = []) throws -> CosignAuthorityVerifier {
+        var v = CosignAuthorityVerifier(registry: try env.registry.client(), trustedRoot: try trustedRoot ?? env.sigstore.trustedRoot(), timeout: 5)
         // TUF-based TrustRoots fetch with a plain file fetcher: the test's "tuf" one points at nothing and must fail closed.
         let tuf = TrustRootCatalog.TUFEnvironment(cacheDirectory: try makeTemporaryDirectory("authority-tuf"), fetcher: FileFetcher())
         v.trustRoots = TrustRootCatalog(tuf: tuf) { trustRoots }.lookup
@@ -48,7 +47,7 @@ struct AuthorityFormatTests {
 
     @Test("key authority: no Rekor entry needed without ctlog; with ctlog (url or trustRootRef) the entry is required")
     func keyTlogRequirement() async throws {
-        let env = try VerifyEnvironment()
+        let env = try E2EWorld("imgverify")
         defer { env.stop() }
         let key = SigningKey.newP256()
         let image = try env.pushImage("tlog/app")
@@ -67,7 +66,7 @@ struct AuthorityFormatTests {
 
     @Test("signatureFormat: legacy reads only the cosign tag scheme, bundle only Sigstore bundle referrers")
     func signatureFormatSelectsTheScheme() async throws {
-        let env = try VerifyEnvironment()
+        let env = try E2EWorld("imgverify")
         defer { env.stop() }
         let key = SigningKey.newP256()
         let tagged = try env.pushImage("format/tagged")
@@ -93,7 +92,7 @@ struct AuthorityFormatTests {
 
     @Test("rfc3161timestamp.trustRootRef: TSAs from that TrustRoot, a timestamp required, no Rekor entry; TUF and missing TrustRoots fail closed")
     func timestampAuthoritiesFromTheNamedTrustRoot() async throws {
-        let env = try VerifyEnvironment()
+        let env = try E2EWorld("imgverify")
         defer { env.stop() }
         let image = try env.pushImage("tsa/app")
         let signer = env.signer("tsa/app")
@@ -124,7 +123,7 @@ struct AuthorityFormatTests {
         let v = try verifier(env, trustedRoot: try TrustedRoot.publicGood(), trustRoots: loaded.policies.trustRoots)
         func verify(_ repo: String, _ digest: String, tsa: String, format: String = "bundle") async throws -> AuthorityOutcome {
             let a = try authority("""
-                keyless: {url: "https://fulcio.example", trustRootRef: fulcio-only, insecureIgnoreSCT: true, identities: [{issuer: "\(VerifyEnvironment.issuer)", subjectRegExp: "^https://github.com/sealgate/"}]}
+                keyless: {url: "https://fulcio.example", trustRootRef: fulcio-only, insecureIgnoreSCT: true, identities: [{issuer: "\(E2EWorld.issuer)", subjectRegExp: "^https://github.com/sealgate/"}]}
                       rfc3161timestamp: {trustRootRef: \(tsa)}
                       signatureFormat: \(format)
                 """)

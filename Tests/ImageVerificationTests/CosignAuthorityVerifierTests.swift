@@ -1,3 +1,4 @@
+import E2ESupport
 import Foundation
 import ImagePolicy
 import ImageReference
@@ -12,19 +13,17 @@ import TestSupport
 /// The policy engine's `AuthorityVerifier` implementation, called directly (async, as the webhook does).
 @Suite(.serialized)
 struct CosignAuthorityVerifierTests {
-    func verifier(_ env: VerifyEnvironment, secrets: @escaping CosignAuthorityVerifier.SecretLookup = { _, _ in nil }) throws -> CosignAuthorityVerifier {
-        var config = RegistryConfiguration()
-        config.insecureRegistries = [env.registry.host]
-        return CosignAuthorityVerifier(registry: try RegistryClient(configuration: config), trustedRoot: env.trustedRoot, timeout: 5, secrets: secrets)
+    func verifier(_ env: E2EWorld, secrets: @escaping CosignAuthorityVerifier.SecretLookup = { _, _ in nil }) throws -> CosignAuthorityVerifier {
+        CosignAuthorityVerifier(registry: try env.registry.client(), trustedRoot: try env.sigstore.trustedRoot(), timeout: 5, secrets: secrets)
     }
 
     static let keylessTrust = KeylessTrust(identities: [
-        KeylessIdentity(issuer: .exact(VerifyEnvironment.issuer), subject: .regex("^https://github\\.com/sealgate/test/")),
+        KeylessIdentity(issuer: .exact(E2EWorld.issuer), subject: .regex("^https://github\\.com/sealgate/test/")),
     ])
 
     @Test("key, secret and keyless authorities pass; wrong key and wrong identity fail with per-signature reasons, not transient")
     func signatures() async throws {
-        let env = try VerifyEnvironment()
+        let env = try E2EWorld("imgverify")
         defer { env.stop() }
         let key = SigningKey.newP256()
         let image = try env.pushImage("policy/app")
@@ -51,8 +50,8 @@ struct CosignAuthorityVerifierTests {
         let keyless = await v.verifySignature(image: ref, digest: image.digest,
                                               authority: SignatureAuthority(label: "authorities[1]", trust: .keyless(Self.keylessTrust)))
         #expect(keyless.passed, "\(keyless.reason)")
-        #expect(keyless.signatures.first?["subject"]?.stringValue == VerifyEnvironment.subject)
-        #expect(keyless.signatures.first?["issuer"]?.stringValue == VerifyEnvironment.issuer)
+        #expect(keyless.signatures.first?["subject"]?.stringValue == E2EWorld.subject)
+        #expect(keyless.signatures.first?["issuer"]?.stringValue == E2EWorld.issuer)
 
         let wildcard = await v.verifySignature(image: ref, digest: image.digest, authority: SignatureAuthority(
             label: "w", trust: .keyless(KeylessTrust(identities: [KeylessIdentity(issuer: .wildcard("https://token.actions.*"), subject: .wildcard("*@refs/heads/main"))],
@@ -67,9 +66,9 @@ struct CosignAuthorityVerifierTests {
         #expect(wrongKey.reason.contains("signature 2 (tag"), "\(wrongKey.reason)")
 
         let wrongIdentity = await v.verifySignature(image: ref, digest: image.digest, authority: SignatureAuthority(
-            label: "i", trust: .keyless(KeylessTrust(identities: [KeylessIdentity(issuer: .exact(VerifyEnvironment.issuer), subject: .exact("someone@example.com"))]))))
+            label: "i", trust: .keyless(KeylessTrust(identities: [KeylessIdentity(issuer: .exact(E2EWorld.issuer), subject: .exact("someone@example.com"))]))))
         #expect(!wrongIdentity.passed && !wrongIdentity.transient)
-        #expect(wrongIdentity.reason.contains("certificate identity '\(VerifyEnvironment.subject)' does not match expected 'someone@example.com'"), "\(wrongIdentity.reason)")
+        #expect(wrongIdentity.reason.contains("certificate identity '\(E2EWorld.subject)' does not match expected 'someone@example.com'"), "\(wrongIdentity.reason)")
 
         let annotations = await v.verifySignature(image: ref, digest: image.digest, authority: SignatureAuthority(
             label: "a", trust: .publicKey(pem: key.publicKeyPEM), requiredAnnotations: ["env": "staging"]))
@@ -98,7 +97,7 @@ struct CosignAuthorityVerifierTests {
 
     @Test("a custom CA (ca-cert / Kyverno roots) replaces the trusted root's Fulcio CAs")
     func customCA() async throws {
-        let env = try VerifyEnvironment()
+        let env = try E2EWorld("imgverify")
         defer { env.stop() }
         let other = TestCertificateAuthority(name: "private-ca", notBefore: env.sigstore.validFrom, notAfter: Date().addingTimeInterval(86400 * 365))
         let image = try env.pushImage("policy/private")
@@ -127,7 +126,7 @@ struct CosignAuthorityVerifierTests {
 
     @Test("attestations return the verified statements of the requested type; other types and subjects are refused")
     func attestations() async throws {
-        let env = try VerifyEnvironment()
+        let env = try E2EWorld("imgverify")
         defer { env.stop() }
         let image = try env.pushImage("policy/attested")
         let signer = env.signer("policy/attested")
@@ -169,7 +168,7 @@ struct CosignAuthorityVerifierTests {
 
     @Test("registry down: outcome is transient; verification failures are not")
     func transient() async throws {
-        let env = try VerifyEnvironment()
+        let env = try E2EWorld("imgverify")
         let image = try env.pushImage("policy/down")
         try env.signer("policy/down").sign(digest: image.digest, reference: env.ref("policy/down"), options: env.keyless())
         let v = try verifier(env)

@@ -2,7 +2,9 @@ import Admission
 import Foundation
 import ImagePolicy
 import KubernetesAPI
+import KubernetesTestSupport
 import Testing
+import TestSupport
 
 /// Policies from the (fake) API server reach the PolicyStore: add/change/delete, invalid objects,
 /// dropped watches, expired resourceVersions, token rotation.

@@ -2,6 +2,7 @@ import Foundation
 import ImagePolicy
 import ImageReference
 import KubernetesAPI
+import KubernetesTestSupport
 import Registry
 import Testing
 import TestSupport
@@ -100,6 +101,24 @@ struct KubeClientTests {
         #expect(cache.pem(namespace: "sealgate-system", name: "cosign-key") == "PEM-1", "cached within the TTL")
         #expect(await eventually(timeout: 5) { cache.pem(namespace: nil, name: "cosign-key") == "PEM-2" })
     }
+
+    @Test func clientCertificateIdentityIsLoadedAndChecked() throws {
+        let pki = try TestPKI()
+        let a = try pki.issueServerCertificate(name: "client-a", serial: 11)
+        let b = try pki.issueServerCertificate(name: "client-b", serial: 12)
+        func config(_ cert: String, _ key: String) -> KubeConfig {
+            KubeConfig(host: "127.0.0.1", port: 1, caPEM: FileManager.default.contents(atPath: pki.caCertificate),
+                       credentials: .clientCertificate(certificatePEM: FileManager.default.contents(atPath: cert)!,
+                                                       keyPEM: FileManager.default.contents(atPath: key)!))
+        }
+        _ = try KubeClient(config: config(a.certificate, a.key))
+        do { _ = try KubeClient(config: config(a.certificate, b.key)); Issue.record("mismatched key accepted") } catch {
+            #expect("\(error)".contains("does not match"), "\(error)")
+        }
+        do { _ = try KubeClient(config: config(a.key, a.key)); Issue.record("key as certificate accepted") } catch {
+            #expect("\(error)".contains("no PEM certificate"), "\(error)")
+        }
+    }
 }
 
 /// signaturePullSecrets: a dockerconfigjson Secret named by a policy authenticates registry requests.
@@ -107,13 +126,9 @@ struct KubeClientTests {
 struct PullSecretTests {
     @Test func policyPullSecretsBecomeRegistryCredentials() async throws {
         let api = try FakeAPIServer()
-        let registry = try BackgroundProcess("python3", ["-u", TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path])
+        let registry = try FaultyRegistry()
         defer { registry.stop() }
-        guard registry.waitForOutput(timeout: 20, { $0.contains("listening ") }),
-              let port = registry.stdout.split(separator: "\n").first.flatMap({ $0.split(separator: " ").last }) else {
-            Issue.record("faulty registry did not start: \(registry.stderr)"); return
-        }
-        let host = "127.0.0.1:\(port)"
+        let host = registry.host
         let auth = Data("alice:wonderland".utf8).base64EncodedString()
         let dockerConfig = Data(#"{"auths":{"\#(host)":{"auth":"\#(auth)"}}}"#.utf8).base64EncodedString()
         try api.control("secret", ["namespace": "sealgate-system", "name": "regcred", "type": "kubernetes.io/dockerconfigjson",

@@ -3,6 +3,7 @@ import Foundation
 import ImagePolicy
 import ImageReference
 import KubernetesAPI
+import KubernetesTestSupport
 import Testing
 import TestSupport
 

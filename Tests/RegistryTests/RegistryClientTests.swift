@@ -184,21 +184,7 @@ struct RegistryClientTests {
 
 @Suite(.serialized)
 struct RegistryFaultTests {
-    final class Faulty: @unchecked Sendable {
-        let process: BackgroundProcess
-        let host: String
-        init() throws {
-            let script = TestPaths.fixtures.appendingPathComponent("registry/faulty_registry.py").path
-            process = try BackgroundProcess("python3", ["-u", script])
-            guard process.waitForOutput(timeout: 20, { $0.contains("listening") }),
-                  let port = process.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) else {
-                throw LocalRegistry.Unavailable(description: "faulty registry did not start: \(process.stderr)")
-            }
-            host = "127.0.0.1:\(port)"
-        }
-    }
-
-    static let faulty = Result { try Faulty() }
+    static let faulty = Result { try FaultyRegistry() }
 
     @Test("misbehaving registries give a typed error within the deadline", arguments: [
         ("hang", RegistryError.Kind.timeout),
@@ -287,30 +273,4 @@ final class LockedList: @unchecked Sendable {
     private var stored: [String] = []
     func append(_ s: String) { lock.lock(); stored.append(s); lock.unlock() }
     var items: [String] { lock.lock(); defer { lock.unlock() }; return stored }
-}
-
-@Suite(.serialized)
-struct RegistryCLITests {
-    @Test("sealgate resolve and triangulate against a local registry")
-    func resolveAndTriangulate() throws {
-        let registry = try LocalRegistry()
-        defer { registry.stop() }
-        let client = try registry.client()
-        let multi = try TestImages.pushIndex(client, registry: registry.host, repository: "cli/app", tag: "v1")
-        let home = try makeTemporaryDirectory().path
-        let bin = TestPaths.sealgateBinary.path
-        let env = ["HOME": home]
-        let resolved = try Subprocess.run(bin, ["resolve", "--insecure-registry", registry.host, "--platform", "linux/arm64",
-                                                "\(registry.host)/cli/app:v1"], environment: env)
-        #expect(resolved.status == 0, "\(resolved.stderr)")
-        #expect(resolved.stdout == "\(registry.host)/cli/app:v1 → \(registry.host)/cli/app@\(multi.index.digest) (linux/arm64: \(multi.arm64.digest))\n")
-
-        let tri = try Subprocess.run(bin, ["triangulate", "--insecure-registry", registry.host, "\(registry.host)/cli/app:v1"], environment: env)
-        #expect(tri.stdout == "\(registry.host)/cli/app:\(multi.index.digest.replacingOccurrences(of: ":", with: "-")).sig\n")
-
-        let bad = try Subprocess.run(bin, ["resolve", "--insecure-registry", registry.host, "\(registry.host)/cli/app:missing", "UPPER/case"], environment: env)
-        #expect(bad.status == 1)
-        #expect(bad.stderr.contains("cli/app:missing") && bad.stderr.contains("not found"), "\(bad.stderr)")
-        #expect(bad.stderr.contains("UPPER/case"), "\(bad.stderr)")
-    }
 }

@@ -29,3 +29,11 @@ public final class SealgateServer: @unchecked Sendable {
 
     deinit { process.stop() }
 }
+
+/// One run of the built `sealgate` binary.
+public enum SealgateCLI {
+    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+                           directory: String? = nil, timeout: Double = 120) throws -> ProcessOutput {
+        try Subprocess.run(TestPaths.sealgateBinary.path, arguments, stdin: stdin, environment: environment, directory: directory, timeout: timeout)
+    }
+}

@@ -4,8 +4,7 @@
 // and the server's CPU time per image beside the raw cost of its signature checks (`openssl speed`).
 //   .build/release/sealgate-coldbench [--rounds N] [--json FILE]
 import Foundation
-import Registry
-import RegistryTestSupport
+import E2ESupport
 import SigstoreTestSupport
 import TestSupport
 
@@ -40,20 +39,13 @@ func childPid(of pid: Int32) -> Int32? {
 }
 
 let images = 5
-let registry = try LocalRegistry(accessLog: true)
-let client = try registry.client()
-let sigstore = TestSigstore()
-let options = sigstore.options(at: Date())
-let dir = try makeTemporaryDirectory("coldbench")
+let world = try E2EWorld("coldbench", registry: .plain(accessLog: true))
+let registry = world.registry!
 let repos = (1...images).map { "cold/app-\($0)" }
 for repo in repos {
-    try TestImages.pushSigned(client, registry: registry.host, repository: repo, sigstore: sigstore, options: options,
-                              attestations: [("https://spdx.dev/Document", TestSigstore.spdxPredicate)])
+    try world.pushSigned(repo, attestations: [("https://spdx.dev/Document", TestSigstore.spdxPredicate)])
 }
-let root = dir.appendingPathComponent("trusted_root.json")
-try sigstore.trustedRootJSON().write(to: root)
-let policy = dir.appendingPathComponent("policy.yaml")
-try """
+let policy = try world.write("""
 apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata: {name: cold-sbom}
@@ -62,44 +54,28 @@ spec:
   authorities:
     - keyless:
         url: https://fulcio.example
-        identities: [{issuer: "\(TestIdentity.githubWorkflow.issuer)", subjectRegExp: "^https://github.com/sealgate/.*"}]
+        identities: [{issuer: "\(E2EWorld.issuer)", subjectRegExp: "^https://github.com/sealgate/.*"}]
       attestations:
         - {name: sbom, predicateType: spdxjson}
-""".write(to: policy, atomically: true, encoding: .utf8)
-let pki = try TestPKI()
-let cert = try pki.issueServerCertificate(name: "server", serial: 7007)
-let server = try SealgateServer(arguments: ["--tls-cert", cert.certificate, "--tls-key", cert.key, "--policy", policy.path,
-                                           "--trusted-root", root.path, "--insecure-registry", registry.host, "--log-level", "notice"],
-                                environment: ["HOME": dir.path], directory: dir.path)
+""", to: "policy.yaml")
+let server = try world.serve(["--policy", policy.path] + world.trustFlags + ["--log-level", "notice"], tls: try world.issueCertificate(serial: 7007))
 guard let pid = childPid(of: server.process.process.processIdentifier) else { fail("cannot find the sealgate process") }
 
-let containers = repos.enumerated().map { #"{"name":"c\#($0.offset)","image":"\#(registry.host)/\#($0.element):v1"}"# }.joined(separator: ",")
-let review = dir.appendingPathComponent("review.json")
-try #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"cold","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"shop","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"shop"},"spec":{"containers":[\#(containers)]}}}}"#
-    .write(to: review, atomically: true, encoding: .utf8)
+let review = try AdmissionReviews.write(AdmissionReviews.pod(repos.map { world.ref($0, ":v1") }, uid: "cold"), in: world.dir)
 
 /// One admission; returns the time from the request being sent to the whole answer (curl's timers), in seconds.
 func admit() throws -> Double {
-    let run = try Subprocess.run("curl", ["-s", "--http2", "--cacert", pki.caCertificate, "--connect-to", "localhost::127.0.0.1:",
-                                          "-H", "content-type: application/json", "--data-binary", "@\(review.path)",
-                                          "-w", "\n%{time_pretransfer} %{time_total}", "-o", "-",
-                                          "https://localhost:\(server.port)/validate?timeout=10s"], timeout: 30)
-    let lines = run.stdout.split(separator: "\n")
-    guard run.status == 0, let times = lines.last?.split(separator: " "), times.count == 2,
-          let sent = Double(times[0]), let first = Double(times[1]) else { fail("curl failed: \(run.stdout) \(run.stderr)") }
-    guard run.stdout.contains(#""allowed":true"#) else { fail("not admitted: \(run.stdout)") }
+    let out = try world.curl(server, "/validate?timeout=10s", ["--http2", "-H", "content-type: application/json", "--data-binary", "@\(review)",
+                                                              "-w", "\n%{time_pretransfer} %{time_total}", "-o", "-"])
+    let lines = out.split(separator: "\n")
+    guard let times = lines.last?.split(separator: " "), times.count == 2,
+          let sent = Double(times[0]), let first = Double(times[1]) else { fail("curl failed: \(out)") }
+    guard out.contains(#""allowed":true"#) else { fail("not admitted: \(out)") }
     return first - sent
 }
 
 func flush() {
-    let marker = "caches flushed"
-    let before = server.process.stderr.components(separatedBy: marker).count
-    server.process.signal(SIGUSR1)
-    let deadline = Date().addingTimeInterval(10)
-    while server.process.stderr.components(separatedBy: marker).count == before {
-        if Date() > deadline { fail("SIGUSR1 flush not logged") }
-        usleep(10_000)
-    }
+    do { try world.flushCaches(server) } catch { fail("\(error)") }
 }
 
 _ = try admit()  // connection setup, first-use costs
