@@ -3,6 +3,7 @@ import Registry
 import RegistryTestSupport
 import SigstoreTestSupport
 import Testing
+import E2ESupport
 import TestSupport
 
 /// Acceptance of Kyverno ImageValidatingPolicy over the real loopback registry and `sealgate serve`: a cosign key
@@ -14,29 +15,24 @@ struct ImageValidatingPolicyE2ETests {
     static let spdx = "https://spdx.dev/Document"
     static let repos = ["ivp/good", "ivp/unsigned", "ivp/wrong-key", "ivp/no-sbom"]
 
+    /// The images of the suite in one `E2EWorld`: signed with the team key (and SPDX-attested), unsigned, signed and
+    /// attested with another key, signed without an SBOM; and the policies and requests the tests use.
     final class World {
-        let registry: LocalRegistry
-        let dir: URL
+        let world: E2EWorld
         let key = SigningKey.newP256()
+        var registry: LocalRegistry { world.registry }
+        var dir: URL { world.dir }
 
         init() throws {
-            registry = try LocalRegistry()
-            dir = try makeTemporaryDirectory("ivp-e2e")
-            let client = try registry.client()
-            let sigstore = TestSigstore()
+            world = try E2EWorld("ivp-e2e")
             let other = SigningKey.newP256()
             for repo in ImageValidatingPolicyE2ETests.repos {
-                let image = try TestImages.pushImage(client, registry: registry.host, repository: repo, tag: "v1")
-                let sink = TestImages.cosignSink(client, registry: registry.host, repository: repo)
-                let signer = CosignImageSigner(sigstore: sigstore, appendTagLayers: sink.appendTagLayers, pushReferrer: sink.pushReferrer)
-                var options = sigstore.options(at: Date())
-                options.keyless = false
-                options.tlog = false
-                options.signingKey = repo == "ivp/wrong-key" ? other : key
-                let reference = "\(registry.host)/\(repo)"
-                if repo != "ivp/unsigned" { try signer.sign(digest: image.digest, reference: reference, options: options) }
+                let image = try world.pushImage(repo)
+                let signer = world.signer(repo)
+                let options = world.keyed(repo == "ivp/wrong-key" ? other : key, tlog: false)
+                if repo != "ivp/unsigned" { try signer.sign(digest: image.digest, reference: world.ref(repo), options: options) }
                 if repo == "ivp/good" || repo == "ivp/wrong-key" {
-                    try signer.attest(digest: image.digest, reference: reference, predicateType: ImageValidatingPolicyE2ETests.spdx,
+                    try signer.attest(digest: image.digest, reference: world.ref(repo), predicateType: ImageValidatingPolicyE2ETests.spdx,
                                       predicate: ["spdxVersion": "SPDX-2.3", "name": repo], options: options)
                 }
             }
@@ -105,30 +101,24 @@ struct ImageValidatingPolicyE2ETests {
         }
 
         func serve(_ policies: String, name: String) throws -> SealgateServer {
-            let file = dir.appendingPathComponent("\(name).yaml")
-            try policies.write(to: file, atomically: true, encoding: .utf8)
-            let lint = try Subprocess.run(TestPaths.sealgateBinary.path, ["lint", file.path])
+            let file = try world.write(policies, to: "\(name).yaml")
+            let lint = try world.sealgate(["lint", file.path])
             #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
-            return try SealgateServer(arguments: ["--plaintext", "--policy", file.path, "--insecure-registry", registry.host],
-                                      environment: ["HOME": dir.path], directory: dir.path)
+            return try world.serve(["--policy", file.path] + world.trustFlags)
         }
 
-        /// POST a Pod review for `repo:v1` to `path`: (allowed, message, patch).
+        /// POST a review of a Pod running `repo:v1` to `path`: (allowed, message, patch).
         func review(_ repo: String, _ server: SealgateServer, path: String = "/validate") throws -> (allowed: Bool, message: String, patch: String) {
-            let file = dir.appendingPathComponent("review-\(UUID().uuidString).json")
-            try #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"shop","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"shop"},"spec":{"containers":[{"name":"c","image":"\#(registry.host)/\#(repo):v1"}]}}}}"#
-                .write(to: file, atomically: true, encoding: .utf8)
-            let out = try Subprocess.run("curl", ["-s", "-H", "content-type: application/json", "--data-binary", "@\(file.path)", server.baseURL + path]).stdout
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
-            let response = try #require(object["response"] as? [String: Any])
+            let file = try AdmissionReviews.write(AdmissionReviews.pod([world.ref(repo, ":v1")]), in: dir)
+            let response = try world.post(file, to: server, path: path)
             let patch = (response["patch"] as? String).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
-            return (response["allowed"] as? Bool == true, ((response["status"] as? [String: Any])?["message"] as? String) ?? "", patch)
+            return (response["allowed"] as? Bool == true, E2EWorld.message(response), patch)
         }
     }
 
     @Test func keyAttestorAndSPDXAttestationOverTheRegistry() throws {
         let world = try World()
-        defer { world.registry.stop() }
+        defer { world.world.stop() }
         let server = try world.serve(world.ivp(validations: world.teamValidations), name: "ivp")
         defer { server.stop() }
         let good = try world.review("ivp/good", server)
@@ -149,7 +139,7 @@ struct ImageValidatingPolicyE2ETests {
     /// and `sealgate apply -o policyreport` over the same pods.
     @Test func kyvernoTestAndApplyReadImageValidatingPolicies() throws {
         let world = try World()
-        defer { world.registry.stop() }
+        defer { world.world.stop() }
         let dir = world.dir.appendingPathComponent("kyverno-test")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try world.ivp(validations: world.teamValidations).write(to: dir.appendingPathComponent("policy.yaml"), atomically: true, encoding: .utf8)
@@ -167,14 +157,12 @@ struct ImageValidatingPolicyE2ETests {
               - {isImageValidatingPolicy: true, kind: Pod, policy: team-signed-with-sbom, resources: [good], result: pass}
               - {isImageValidatingPolicy: true, kind: Pod, policy: team-signed-with-sbom, resources: [bad], result: fail}
             """.write(to: dir.appendingPathComponent("kyverno-test.yaml"), atomically: true, encoding: .utf8)
-        let test = try Subprocess.run(TestPaths.sealgateBinary.path, ["test", dir.path, "--insecure-registry", world.registry.host],
-                                      environment: ["HOME": world.dir.path], timeout: 120)
+        let test = try world.world.sealgate(["test", dir.path, "--insecure-registry", world.registry.host])
         #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
         #expect(test.stdout.contains("2 tests passed and 0 tests failed"), "\(test.stdout)")
-        let apply = try Subprocess.run(TestPaths.sealgateBinary.path, ["apply", "--policy", dir.appendingPathComponent("policy.yaml").path,
-                                                                        "--resource", dir.appendingPathComponent("pods.yaml").path,
-                                                                        "--insecure-registry", world.registry.host, "--audit", "-o", "policyreport"],
-                                       environment: ["HOME": world.dir.path], timeout: 120)
+        let apply = try world.world.sealgate(["apply", "--policy", dir.appendingPathComponent("policy.yaml").path, "--resource",
+                                              dir.appendingPathComponent("pods.yaml").path, "--insecure-registry", world.registry.host,
+                                              "--audit", "-o", "policyreport"])
         #expect(apply.stdout.contains("policy: team-signed-with-sbom") && apply.stdout.contains("result: fail")
                 && apply.stdout.contains("image is not signed by the team key"), "\(apply.stdout)\(apply.stderr)")
     }
@@ -182,7 +170,7 @@ struct ImageValidatingPolicyE2ETests {
     /// An `images` expression finds images in any kind: a ConfigMap naming an image is decided like a Pod.
     @Test func imagesExpressionsCoverAnyKind() throws {
         let world = try World()
-        defer { world.registry.stop() }
+        defer { world.world.stop() }
         let policy = world.ivp(validations: """
                 - expression: "images.configured.all(i, verifyImageSignatures(i, [attestors.team]) > 0)"
                   message: the configured image is not signed by the team key
@@ -190,12 +178,10 @@ struct ImageValidatingPolicyE2ETests {
         let server = try world.serve(policy, name: "configmaps")
         defer { server.stop() }
         func review(_ repo: String) throws -> (Bool, String) {
-            let file = world.dir.appendingPathComponent("cm-\(UUID().uuidString).json")
-            try #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"group":"","version":"v1","kind":"ConfigMap"},"resource":{"group":"","version":"v1","resource":"configmaps"},"namespace":"shop","operation":"CREATE","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"shop"},"data":{"image":"\#(world.registry.host)/\#(repo):v1"}}}}"#
-                .write(to: file, atomically: true, encoding: .utf8)
-            let out = try Subprocess.run("curl", ["-s", "-H", "content-type: application/json", "--data-binary", "@\(file.path)", server.baseURL + "/validate"]).stdout
-            let response = try #require((try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["response"] as? [String: Any], "\(out)")
-            return (response["allowed"] as? Bool == true, ((response["status"] as? [String: Any])?["message"] as? String) ?? "")
+            let configMap = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"shop"},"data":{"image":"\#(world.world.ref(repo, ":v1"))"}}"#
+            let review = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"group":"","version":"v1","kind":"ConfigMap"},"resource":{"group":"","version":"v1","resource":"configmaps"},"namespace":"shop","operation":"CREATE","object":\#(configMap)}}"#
+            let response = try world.world.post(try AdmissionReviews.write(review, in: world.dir), to: server)
+            return (response["allowed"] as? Bool == true, E2EWorld.message(response))
         }
         #expect(try review("ivp/good").0)
         let unsigned = try review("ivp/unsigned")
@@ -204,7 +190,7 @@ struct ImageValidatingPolicyE2ETests {
 
     @Test func theEquivalentClusterPolicyDecidesTheSame() throws {
         let world = try World()
-        defer { world.registry.stop() }
+        defer { world.world.stop() }
         let ivp = try world.serve(world.ivp(validations: world.teamValidations), name: "ivp")
         defer { ivp.stop() }
         let kyverno = try world.serve(world.clusterPolicy, name: "clusterpolicy")
@@ -218,7 +204,7 @@ struct ImageValidatingPolicyE2ETests {
 
     @Test func requiredDeniesPoliciesThatVerifyNothing() throws {
         let world = try World()
-        defer { world.registry.stop() }
+        defer { world.world.stop() }
         let server = try world.serve(world.ivp(validations: "    - expression: \"true\"", name: "verifies-nothing"), name: "nothing")
         defer { server.stop() }
         let r = try world.review("ivp/good", server)
@@ -227,7 +213,7 @@ struct ImageValidatingPolicyE2ETests {
 
     @Test func aRunawayExpressionIsStoppedAndTheServerKeepsAnswering() throws {
         let world = try World()
-        defer { world.registry.stop() }
+        defer { world.world.stop() }
         let runaway = "    - expression: \"lists.range(3000).all(i, lists.range(3000).all(j, lists.range(3000).all(k, i + j + k >= 0)))\""
         let server = try world.serve(world.ivp(validations: runaway, name: "runaway"), name: "runaway")
         defer { server.stop() }
@@ -235,7 +221,7 @@ struct ImageValidatingPolicyE2ETests {
         let r = try world.review("ivp/good", server)
         #expect(Date().timeIntervalSince(started) < 8)
         #expect(!r.allowed && r.message.contains("evaluation error: validations[0]:") && r.message.contains("cost"), "\(r.message)")
-        #expect(try Subprocess.run("curl", ["-s", server.baseURL + "/healthz"]).stdout.hasPrefix("ok"))
+        #expect(try world.world.curl(server, "/healthz").hasPrefix("ok"))
         let again = try world.review("ivp/unsigned", server)
         #expect(!again.allowed && again.message.contains("cost"), "the next review is answered too: \(again.message)")
     }

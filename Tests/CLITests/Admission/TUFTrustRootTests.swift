@@ -78,16 +78,16 @@ struct TUFTrustRootTests {
         return lines.joined(separator: "\n")
     }
 
+    /// The suite's images in one `E2EWorld`: `acme/attested-N` attested by signer N (signer 0 is the world's test
+    /// Sigstore) the way GitHub attests (a bundle referrer, RFC 3161 timestamp, no Rekor, no SCT), and `acme/unattested`.
     struct World {
-        let registry: LocalRegistry
-        let dir: URL
+        let world: E2EWorld
         let signers: [TestSigstore]
+        var dir: URL { world.dir }
 
-        /// `acme/attested-N` attested by signer N (GitHub's way: a bundle referrer, RFC 3161 timestamp, no Rekor, no SCT).
         init(signers count: Int) throws {
-            registry = try LocalRegistry()
-            let client = try registry.client()
-            signers = (0..<count).map { _ in TestSigstore() }
+            world = try E2EWorld("tuf-trustroot")
+            signers = [world.sigstore] + (1..<max(count, 1)).map { _ in TestSigstore() }
             for (n, sigstore) in signers.enumerated() {
                 var options = sigstore.options(at: Date())
                 options.identity = GitHubAttestationPolicyTests.acme
@@ -95,34 +95,26 @@ struct TUFTrustRootTests {
                 options.rfc3161 = true
                 options.ctLog = nil
                 let repo = "acme/attested-\(n)"
-                let image = try TestImages.pushImage(client, registry: registry.host, repository: repo, tag: "v1")
-                let sink = TestImages.cosignSink(client, registry: registry.host, repository: repo)
+                let image = try world.pushImage(repo)
+                let sink = TestImages.cosignSink(world.client, registry: world.host, repository: repo)
                 try CosignImageSigner(sigstore: sigstore, appendTagLayers: sink.appendTagLayers, pushReferrer: sink.pushReferrer)
-                    .attestBundle(digest: image.digest, reference: "\(registry.host)/\(repo)", manifestMediaType: MediaType.ociManifest,
+                    .attestBundle(digest: image.digest, reference: world.ref(repo), manifestMediaType: MediaType.ociManifest,
                                   manifestSize: image.manifestBytes.count, predicateType: "https://slsa.dev/provenance/v1",
                                   predicate: TestSigstore.slsaV1Predicate, options: options)
             }
-            _ = try TestImages.pushImage(client, registry: registry.host, repository: "acme/unattested", tag: "v1")
-            dir = try makeTemporaryDirectory("tuf-trustroot")
+            try world.pushImage("acme/unattested")
         }
 
+        /// `sealgate serve` with the policies and the TUF cache; no --trusted-root: only the TrustRoot can trust the signers.
         func serve(policies: String, cache: URL, extra: [String] = []) throws -> SealgateServer {
-            let file = dir.appendingPathComponent("trust-policies.yaml")
-            try policies.write(to: file, atomically: true, encoding: .utf8)
-            return try SealgateServer(arguments: ["--plaintext", "--policy", file.path, "--insecure-registry", registry.host,
-                                                  "--tuf-cache", cache.path] + extra,
-                                      environment: ["HOME": dir.path], directory: dir.path)
+            let file = try world.write(policies, to: "trust-policies.yaml")
+            return try world.serve(["--policy", file.path, "--insecure-registry", world.host, "--tuf-cache", cache.path] + extra)
         }
 
         /// `/validate` on a Pod running `repo:v1`: allowed, and the denial message.
         func admit(_ repo: String, _ server: SealgateServer) throws -> (allowed: Bool, message: String) {
-            let review = dir.appendingPathComponent("review-\(UUID().uuidString).json")
-            try AdmissionReviews.pod(["\(registry.host)/\(repo):v1"]).write(to: review, atomically: true, encoding: .utf8)
-            let out = try Subprocess.run("curl", ["-s", "-H", "content-type: application/json", "--data-binary", "@\(review.path)",
-                                                  server.baseURL + "/validate"]).stdout
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
-            let response = try #require(object["response"] as? [String: Any])
-            return (response["allowed"] as? Bool == true, ((response["status"] as? [String: Any])?["message"] as? String) ?? "")
+            let response = try world.post(try AdmissionReviews.write(AdmissionReviews.pod([world.ref(repo, ":v1")]), in: dir), to: server)
+            return (response["allowed"] as? Bool == true, E2EWorld.message(response))
         }
     }
 
@@ -132,14 +124,14 @@ struct TUFTrustRootTests {
 
     @Test func remoteTrustRootAdmitsWhatItsRepositoryTrustsFollowsRotationAndSurvivesTheMirrorGoing() throws {
         let world = try World(signers: 2)
-        defer { world.registry.stop() }
+        defer { world.world.stop() }
         let mirror = try Mirror()
         defer { mirror.stop() }
         try mirror.publish(trustedRoot: world.signers[0].trustedRootJSON())
         let policies = try Self.policies(mirror: mirror.url, root: mirror.initialRootBase64)
         let policyFile = world.dir.appendingPathComponent("lint.yaml")
         try policies.write(to: policyFile, atomically: true, encoding: .utf8)
-        let lint = try Subprocess.run(TestPaths.sealgateBinary.path, ["lint", policyFile.path])
+        let lint = try world.world.sealgate(["lint", policyFile.path])
         #expect(lint.status == 0 && lint.stdout.contains("1 valid policy, 0 error(s), 0 warning(s)"), "\(lint.stdout)")
 
         let cache = try makeTemporaryDirectory("tuf-cache")
@@ -187,7 +179,7 @@ struct TUFTrustRootTests {
 
     @Test func repositoryMirrorFSAdmitsWithoutNetwork() throws {
         let world = try World(signers: 1)
-        defer { world.registry.stop() }
+        defer { world.world.stop() }
         let mirror = try Mirror()
         try mirror.publish(trustedRoot: world.signers[0].trustedRootJSON())
         let mirrorFS = try mirror.mirrorFS()
