@@ -131,6 +131,15 @@ struct ImageValidatingPolicyE2ETests {
             #expect(!r.allowed, "\(repo) was admitted")
             #expect(r.message.contains("ImageValidatingPolicy/team-signed-with-sbom: spec.validations: \(message)"), "\(repo): \(r.message)")
         }
+        // explain replays it with every check: the failing validation, the attestor's signature check, the attestation.
+        let policyFile = world.dir.appendingPathComponent("ivp.yaml").path
+        let podFile = try AdmissionReviews.write(AdmissionReviews.pod([world.world.ref("ivp/no-sbom", ":v1")]), in: world.dir)
+        let explained = try world.world.sealgate(["explain", podFile, "--policy", policyFile] + world.world.trustFlags)
+        #expect(explained.status == 1, "\(explained.stdout)\(explained.stderr)")
+        for line in ["ImageValidatingPolicy/team-signed-with-sbom", "image has no SBOM attestation signed by the team key", "attestors[team]",
+                     "attestations[sbom] attestors[team]"] {
+            #expect(explained.stdout.contains(line), "explain lacks \(line): \(explained.stdout)")
+        }
         #expect(try world.review("ivp/no-sbom", server).message.contains("the SBOM is not an SPDX document") == false,
                 "extractPayload of an unverified attestation is an error, reported as such, not as a false validation")
     }
