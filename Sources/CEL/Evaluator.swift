@@ -6,12 +6,13 @@ final class Evaluator {
     let containerPrefixes: [String]
     let container: String
     let options: CELOptions
-    private(set) var cost = 0
+    let budget: CELCostBudget
 
     init(variables: [String: CELValue], functions: FunctionTable, options: CELOptions) {
         self.variables = variables
         self.functions = functions
         self.options = options
+        self.budget = CELCostBudget(limit: options.costLimit)
         self.container = options.container
         // Container "a.b" resolves name n as a.b.n, then a.n, then n.
         var prefixes: [String] = []
@@ -23,8 +24,7 @@ final class Evaluator {
 
     /// Counts work against the cost budget; the one place the budget is enforced.
     func charge(_ amount: Int) throws {
-        cost += amount
-        if cost > options.costLimit { throw CELError.limit("cost limit \(options.costLimit) exceeded") }
+        try budget.charge(amount)
     }
 
     /// Charges for a value just built and refuses one over the size caps.
@@ -78,7 +78,7 @@ final class Evaluator {
             default:
                 try chargeShallow(next)
             }
-            if visited / 4 > options.costLimit - cost { try charge(visited / 4) }
+            if visited / 4 > budget.remaining { try charge(visited / 4) }
         }
         try charge(visited / 4)
     }
@@ -245,7 +245,7 @@ final class Evaluator {
 
     private func dispatch(_ function: String, receiver: Bool, _ args: [CELValue]) throws -> CELValue {
         for a in args { try chargeShallow(a) }
-        let result = try functions.call(function, receiver: receiver, args, limits: options.limits)
+        let result = try functions.call(function, receiver: receiver, args, limits: options.limits, budget: budget)
         try checkSize(result)
         return result
     }

@@ -24,14 +24,33 @@ public struct CELFunction: Sendable {
     }
 }
 
-/// The arguments of one call and the limits a function must respect when it builds large values.
+/// The arguments of one call, the limits a function must respect when it builds large values, and
+/// the evaluation's cost budget for a function whose work is not proportional to its arguments' sizes.
 public struct CELCall: Sendable {
     public let function: String
     public let args: [CELValue]
     public let limits: CELLimits
+    public let budget: CELCostBudget
+
+    public func charge(_ cost: Int) throws { try budget.charge(cost) }
 
     /// The error to throw for argument types a function does not take.
     public var noOverload: CELError { CELError.noOverload(function, args) }
+}
+
+/// The running cost of one evaluation. Each evaluation has its own and runs on one thread at a time.
+public final class CELCostBudget: @unchecked Sendable {
+    public let limit: Int
+    public private(set) var spent = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    public var remaining: Int { limit - spent }
+
+    public func charge(_ cost: Int) throws {
+        spent += max(cost, 0)
+        if spent > limit { throw CELError.limit("cost limit \(limit) exceeded") }
+    }
 }
 
 /// Caps on values built at runtime.
@@ -68,11 +87,11 @@ struct FunctionTable: Sendable {
         table[name]?.contains { !$0.receiver } ?? false
     }
 
-    func call(_ name: String, receiver: Bool, _ args: [CELValue], limits: CELLimits) throws -> CELValue {
+    func call(_ name: String, receiver: Bool, _ args: [CELValue], limits: CELLimits, budget: CELCostBudget) throws -> CELValue {
         guard let overloads = table[name] else {
             throw CELError.eval("no such function: \(name)")
         }
-        let call = CELCall(function: name, args: args, limits: limits)
+        let call = CELCall(function: name, args: args, limits: limits, budget: budget)
         for f in overloads where f.receiver == receiver && (f.arity == nil || f.arity == args.count) {
             if let result = try f.implementation(call) { return result }
         }
