@@ -284,7 +284,9 @@ struct RegexParser {
         while let c = peek(), c != "]" || first {
             first = false
             if c == "[", peek(1) == ":" {
-                guard let end = (pos..<chars.count).first(where: { chars[$0] == "]" && chars[$0 - 1] == ":" }) else { throw fail("invalid POSIX class") }
+                guard let end = ((pos + 3)..<max(chars.count, pos + 3)).first(where: { chars[$0] == "]" && chars[$0 - 1] == ":" }) else {
+                    throw fail("invalid POSIX class")
+                }
                 let name = String(String.UnicodeScalarView(chars[(pos + 2)..<(end - 1)]))
                 guard let ranges = UnicodeCategories.posix[name.hasPrefix("^") ? String(name.dropFirst()) : name] else { throw fail("invalid POSIX class \(name)") }
                 if name.hasPrefix("^") { throw fail("negated POSIX classes are not supported") }
