@@ -105,4 +105,5 @@ enum UTF8Search {
 enum StandardLibrary {
     static let functions: [CELFunction] = Conversions.functions + CoreFunctions.functions + StringsExtension.functions
         + ListsExtension.functions + MathExtension.functions + EncodersExtension.functions + OptionalsExtension.functions
+        + NetworkExtension.functions
 }

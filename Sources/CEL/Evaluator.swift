@@ -197,6 +197,7 @@ final class Evaluator {
             if let v = variables[prefix + n] { return v }
         }
         if let t = CELType.named[n] { return .type(t) }
+        if let t = options.types.first(where: { $0.name == n }) { return .type(t) }
         return nil
     }
 

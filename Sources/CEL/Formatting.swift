@@ -55,6 +55,7 @@ enum Format {
         case .duration(let d): return TimeMath.format(d)
         case .type(let t): return t.name
         case .optional(let o): return o.map { "optional(\(plain($0)))" } ?? "optional.none()"
+        case .opaque(let o): return o.description
         }
     }
 }

@@ -53,6 +53,7 @@ extension CELValue {
         case .duration(let d): return TimeMath.format(d)
         case .type(let t): return t.name
         case .optional(let o): return o?.jsonObject ?? NSNull()
+        case .opaque(let o): return o.description
         }
     }
 

@@ -103,6 +103,32 @@ import Testing
         #expect(error("(1).shout()", [:], options)?.message == "no matching overload for 'shout' applied to (int)")
     }
 
+    struct ImageRef: CELOpaqueValue {
+        let text: String
+        var celType: CELType { CELType("test.ImageRef") }
+        var description: String { text }
+        func isEqual(to other: any CELOpaqueValue) -> Bool { (other as? ImageRef)?.text == text }
+    }
+
+    @Test func opaqueValuesOfTheEmbeddersTypes() throws {
+        var options = CELOptions()
+        options.types = [CELType("test.ImageRef")]
+        options.functions = [
+            CELFunction("image", arity: 1) { call in
+                guard case .string(let s) = call.args[0] else { return nil }
+                return .opaque(ImageRef(text: s))
+            },
+            CELFunction("registry", receiver: true, arity: 1) { call in
+                guard case .opaque(let o) = call.args[0], let ref = o as? ImageRef else { return nil }
+                return .string(String(ref.text.prefix { $0 != "/" }))
+            },
+        ]
+        #expect(try eval("image('ghcr.io/a/b').registry()", [:], options).string == "ghcr.io")
+        #expect(try eval("type(image('x')) == test.ImageRef && image('x') == image('x') && image('x') != image('y')", [:], options).bool == true)
+        #expect(try eval("string(image('ghcr.io/a'))", [:], options).string == "ghcr.io/a")
+        #expect(error("test.ImageRef", [:], CELOptions())?.message.contains("undeclared reference") == true)
+    }
+
     @Test func kubernetesObjectFromJSON() throws {
         let pod = """
             {"metadata": {"name": "web", "labels": {"app": "shop"}},
