@@ -79,6 +79,16 @@ import Testing
         #expect(try isTrue("double('NaN') != double('NaN')"))
     }
 
+    @Test func doublesPrintLikeCelGo() throws {
+        let cases: [(String, String)] = [
+            ("123.456", "123.456"), ("100000.0", "100000"), ("1000000.0", "1e+06"), ("1234567.0", "1.234567e+06"),
+            ("0.0001", "0.0001"), ("0.00001", "1e-05"), ("-2.5", "-2.5"), ("1e100", "1e+100"), ("0.1 + 0.2", "0.30000000000000004"),
+        ]
+        for (expr, text) in cases {
+            #expect(try eval("string(\(expr))").string == text, "string(\(expr))")
+        }
+    }
+
     @Test func timestampsWithTimeZones() throws {
         let t = "timestamp('2009-02-13T23:31:30Z')"
         #expect(try eval("\(t).getHours('America/New_York')").int == 18)
