@@ -7,6 +7,9 @@ final class Evaluator {
     let container: String
     let options: CELOptions
     let budget: CELCostBudget
+    /// First segments of the dotted names (variables, types) that `a.b.c` could mean as a whole;
+    /// a selection whose root is not among them skips the qualified-name lookups.
+    private let dottedRoots: Set<String>
 
     init(variables: [String: CELValue], functions: FunctionTable, options: CELOptions) {
         self.variables = variables
@@ -20,6 +23,23 @@ final class Evaluator {
         while !parts.isEmpty { prefixes.append(parts.joined(separator: ".") + "."); parts.removeLast() }
         prefixes.append("")
         self.containerPrefixes = prefixes
+        var roots: Set<String> = []
+        for name in Array(variables.keys) + CELType.named.keys + options.types.map(\.name) where name.contains(".") {
+            roots.insert(String(name.prefix { $0 != "." }))
+        }
+        self.dottedRoots = roots
+    }
+
+    /// Whether `e` is an identifier chain whose whole dotted name may be a variable or type.
+    private func mayBeQualified(_ e: Expr) -> Bool {
+        var current = e
+        while true {
+            switch current {
+            case .ident(let name, _): return !containerPrefixes.dropLast().isEmpty || dottedRoots.contains(name)
+            case .select(let operand, _, false): current = operand
+            default: return false
+            }
+        }
     }
 
     /// Counts work against the cost budget; the one place the budget is enforced.
@@ -93,7 +113,7 @@ final class Evaluator {
             if let v = resolveGlobal(name, absolute: absolute) { return v }
             throw CELError.eval("undeclared reference to '\(name)' (in container '\(container)')")
         case .select(let operand, let field, let optional):
-            if !optional, let qualified = Parser.qualifiedName(operand) {
+            if !optional, mayBeQualified(operand), let qualified = Parser.qualifiedName(operand) {
                 // The longest dotted name that is a variable wins (`a.b.c` may be one variable);
                 // a leading dot skips local names and the container.
                 let absolute = qualified.hasPrefix(".")
@@ -227,7 +247,8 @@ final class Evaluator {
         var receiver = target != nil
         if let target {
             // `math.greatest(...)`: a namespaced global function, unless the name is a variable.
-            if let namespace = Parser.qualifiedName(target), functions.hasGlobal(namespace + "." + function),
+            if functions.namespaces.contains(function), let namespace = Parser.qualifiedName(target),
+               functions.hasGlobal(namespace + "." + function),
                !isLocal(namespace, scope), resolveGlobal(namespace, absolute: false) == nil {
                 receiver = false
                 return try dispatch(namespace + "." + function, receiver: false, try argExprs.map { try eval($0, scope) })

@@ -73,14 +73,21 @@ public struct CELLimits: Sendable {
 
 struct FunctionTable: Sendable {
     private var table: [String: [CELFunction]] = [:]
+    /// Last segments of namespaced global functions ("greatest" for math.greatest): a receiver call
+    /// with another name is never a namespaced call.
+    private(set) var namespaces: Set<String> = []
 
     init(_ functions: [CELFunction]) {
-        for f in functions { table[f.name, default: []].append(f) }
+        for f in functions { table[f.name, default: []].append(f); note(f) }
     }
 
     mutating func add(_ functions: [CELFunction]) {
         // Later registrations come first, so embedding code can override a builtin overload.
-        for f in functions { table[f.name, default: []].insert(f, at: 0) }
+        for f in functions { table[f.name, default: []].insert(f, at: 0); note(f) }
+    }
+
+    private mutating func note(_ f: CELFunction) {
+        if !f.receiver, let dot = f.name.lastIndex(of: ".") { namespaces.insert(String(f.name[f.name.index(after: dot)...])) }
     }
 
     func hasGlobal(_ name: String) -> Bool {
