@@ -244,13 +244,12 @@ final class Evaluator {
     private func call(_ function: String, _ target: Expr?, _ argExprs: [Expr], _ scope: Scope?) throws -> CELValue {
         var args: [CELValue] = []
         args.reserveCapacity(argExprs.count + 1)
-        var receiver = target != nil
+        let receiver = target != nil
         if let target {
             // `math.greatest(...)`: a namespaced global function, unless the name is a variable.
             if functions.namespaces.contains(function), let namespace = Parser.qualifiedName(target),
                functions.hasGlobal(namespace + "." + function),
                !isLocal(namespace, scope), resolveGlobal(namespace, absolute: false) == nil {
-                receiver = false
                 return try dispatch(namespace + "." + function, receiver: false, try argExprs.map { try eval($0, scope) })
             }
             args.append(try eval(target, scope))
