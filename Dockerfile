@@ -13,7 +13,7 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libssl-dev libnghttp2-dev pkg-config \
+ && apt-get install -y --no-install-recommends libssl-dev libnghttp2-dev zlib1g-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Manifest first so dependency resolution is cached across source edits.

@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "HTTP2Server", dependencies: [
             "COpenSSL", "CNghttp2", "CLinux",
@@ -46,14 +47,19 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
         ], resources: [.copy("Resources/trusted_root.json")]),
         .target(name: "ImagePolicy", dependencies: [
-            "SealgateCore", "ImageReference",
+            "SealgateCore", "ImageReference", "CEL",
             .product(name: "Yams", package: "Yams"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "X509", package: "swift-certificates"),
         ]),
+        // Sigstore trusted roots kept current over TUF (mirrors, serialized mirrorFS repositories, last good offline).
+        .target(name: "SigstoreTUF", dependencies: [
+            "TUF", "SigstoreVerify", "CZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], resources: [.copy("Resources/root.json")]),
         // cosign-compatible image verification: registry attachments checked with SigstoreVerify.
         .target(name: "ImageVerification", dependencies: [
-            "ImageReference", "Registry", "SigstoreVerify", "ImagePolicy",
+            "ImageReference", "Registry", "SigstoreVerify", "SigstoreTUF", "TUF", "ImagePolicy",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The decision engine: policy store, verification cache, the per-image pipeline under one deadline.
@@ -90,7 +96,7 @@ let package = Package(
         // Common Expression Language: parser, macros, evaluator with cost limits, standard library and extensions.
         .target(name: "CEL"),
         .executableTarget(name: "sealgate", dependencies: [
-            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF",
+            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -125,7 +131,7 @@ let package = Package(
         .target(name: "RegistryTestSupport", dependencies: ["Registry", "SigstoreTestSupport", "TestSupport"], path: "Tests/RegistryTestSupport"),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "RegistryTestSupport", "TestSupport"]),
         .testTarget(name: "ImageVerificationTests", dependencies: [
-            "ImageVerification", "Registry", "RegistryTestSupport", "SigstoreVerify", "SigstoreTestSupport", "TestSupport",
+            "ImageVerification", "Registry", "RegistryTestSupport", "SigstoreVerify", "SigstoreTestSupport", "TestSupport", "TUF",
         ]),
         // Test-only Sigstore signer: own CA, Rekor-like and CT-like keys, trusted_root.json writer.
         .target(name: "SigstoreTestSupport", dependencies: [
@@ -159,5 +165,7 @@ let package = Package(
         // CEL: the cel-spec conformance files (../shared/testdata/cel-spec), cost limits, the `sealgate cel` CLI.
         .testTarget(name: "CELTests", dependencies: ["CEL", "TestSupport"]),
         .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        // Sigstore trusted roots over TUF: hostile serialized repositories (the end-to-end path is in EndToEndTests).
+        .testTarget(name: "SigstoreTUFTests", dependencies: ["SigstoreTUF", "TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SealgateCore
 
 /// Runs async work from synchronous code (server worker threads, CLI commands) and waits for it. It starts on
 /// the calling thread: work that never suspends (static policies, unmatched images, cache hits answered without
@@ -23,6 +24,28 @@ final class InlineExecutor: TaskExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         job.runSynchronously(on: asUnownedTaskExecutor())
     }
+}
+
+/// `work`'s result, or nil when the deadline passes first (the work is left to finish on its own).
+func untilDeadline<T: Sendable>(_ deadline: Deadline, _ work: @escaping @Sendable () async -> T) async -> T? {
+    let box = LockedBox<T>()
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let gate = OnceGate(continuation)
+        Task {
+            let value = await work()
+            box.set(value)
+            gate.open()
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, deadline.remaining)) { gate.open() }
+    }
+    return box.get()
+}
+
+private final class LockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T?
+    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func get() -> T? { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 private final class ResultBox<T>: @unchecked Sendable {

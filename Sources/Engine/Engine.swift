@@ -27,14 +27,30 @@ public final class Engine: @unchecked Sendable {
     /// verifier (and its registry calls) as `Deadline.current`; what has not finished by then fails, or warns
     /// with `failOpen`.
     public func decide(images: [ContainerImage], context: AdmissionContext, deadline: Deadline) async -> [ImageDecision] {
-        let evaluator = PolicyEvaluator(policies: store.current)
+        let policies = store.current
+        let evaluator = PolicyEvaluator(policies: policies)
         return await Deadline.$current.withValue(deadline) {
-            await evaluateAll(images, context: context, evaluator: evaluator, deadline: deadline)
+            var decided: [String: [PolicyVerdict]] = [:]
+            if !policies.imageValidatingPolicies.isEmpty {
+                let stage = ImageValidatingStage(evaluator: ImageValidatingEvaluator(verifier: verifier), resolver: resolver)
+                guard let verdicts = await untilDeadline(deadline, {
+                    await stage.run(policies.imageValidatingPolicies, images: images, context: context, deadline: deadline)
+                }) else {
+                    var seen = Set<String>()
+                    return images.filter { seen.insert($0.image).inserted }.map { first in
+                        timedOut(first.image, pointers: images.filter { $0.image == first.image }.map(\.pointer), deadline: deadline)
+                    }
+                }
+                decided = verdicts
+            }
+            return await evaluateAll(images, context: context, evaluator: evaluator, decided: decided, deadline: deadline)
         }
     }
 
-    /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails.
-    func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator, deadline: Deadline) async -> [ImageDecision] {
+    /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails. `decided`: the
+    /// request-level verdicts of each image (ImageValidatingPolicies), merged into its own.
+    func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator, decided: [String: [PolicyVerdict]] = [:],
+                     deadline: Deadline) async -> [ImageDecision] {
         var pointerMap: [String: [String]] = [:]
         var distinct: [String] = []
         for image in images {
@@ -43,13 +59,14 @@ public final class Engine: @unchecked Sendable {
         }
         let pointers = pointerMap, order = distinct
         var planned: [String: ImagePlan] = [:]
-        for image in order { planned[image] = ImagePlan(image, context: context, evaluator: evaluator) }
+        for image in order { planned[image] = ImagePlan(image, context: context, evaluator: evaluator, covered: decided[image] != nil) }
         let plans = planned
         // Nothing to look up (unmatched images, static policies): decide inline — no tasks, no timer.
         if !plans.values.contains(where: \.needsIO) {
             var decisions: [ImageDecision] = []
             for image in order {
-                decisions.append(await evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator, deadline: deadline))
+                decisions.append(await evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
+                                                decided: decided[image] ?? [], deadline: deadline))
             }
             return decisions
         }
@@ -60,7 +77,7 @@ public final class Engine: @unchecked Sendable {
             for image in order {
                 Task {
                     let decision = await self.evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
-                                                       deadline: deadline)
+                                                       decided: decided[image] ?? [], deadline: deadline)
                     if results.add(decision) == order.count { gate.open() }
                 }
             }
@@ -80,9 +97,11 @@ public final class Engine: @unchecked Sendable {
         case unmatched
         case matched(ImageRef, needsDigest: Bool)
 
-        init(_ image: String, context: AdmissionContext, evaluator: PolicyEvaluator) {
+        /// `covered`: an ImageValidatingPolicy already decided about it (and so needed its digest).
+        init(_ image: String, context: AdmissionContext, evaluator: PolicyEvaluator, covered: Bool = false) {
             do {
                 let ref = try ImageRef(parsing: image)
+                if covered { self = .matched(ref, needsDigest: true); return }
                 self = evaluator.applies(image: ref, context: context)
                     ? .matched(ref, needsDigest: evaluator.needsDigest(image: ref, context: context)) : .unmatched
             } catch {
@@ -106,7 +125,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func evaluate(_ imageString: String, _ plan: ImagePlan, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
-                          deadline: Deadline) async -> ImageDecision {
+                          decided: [PolicyVerdict], deadline: Deadline) async -> ImageDecision {
         var decision = ImageDecision(image: imageString, pointers: pointers, decision: .skip, digest: nil, pinned: nil, reasons: [], transient: false)
         let image: ImageRef, needsDigest: Bool
         switch plan {
@@ -152,7 +171,7 @@ public final class Engine: @unchecked Sendable {
         }
         decision.digest = digest.isEmpty ? nil : digest
         let verifyStarted = MonotonicClock.now()
-        let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier)
+        let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier, decided: decided)
         Metrics.Timer(label: "sealgate_image_verification_seconds", dimensions: [("result", verdict.decision.rawValue)])
             .recordNanoseconds(Int64((MonotonicClock.now() - verifyStarted) * 1e9))
         for policy in verdict.policies {

@@ -36,7 +36,7 @@ public final class PolicyStore: @unchecked Sendable {
         paths = []
         logger = Logger(label: "sealgate.policies")
         self.policies = policies
-        status = Status(loaded: true, lastError: nil, policyCount: policies.clusterImagePolicies.count + policies.kyvernoPolicies.count, fingerprint: "")
+        status = Status(loaded: true, lastError: nil, policyCount: policies.policyCount, fingerprint: "")
     }
 
     public var current: PolicySet {
@@ -57,7 +57,7 @@ public final class PolicyStore: @unchecked Sendable {
         var s = status
         s.loaded = s.loaded && clusterPolicies != nil
         if clusterPolicies == nil && s.lastError == nil { s.lastError = "waiting for the first sync of cluster policies" }
-        s.policyCount += clusterPolicies.map { $0.clusterImagePolicies.count + $0.kyvernoPolicies.count } ?? 0
+        s.policyCount += clusterPolicies.map(\.policyCount) ?? 0
         return s
     }
 
@@ -77,7 +77,7 @@ public final class PolicyStore: @unchecked Sendable {
     public func installClusterPolicies(_ set: PolicySet) {
         lock.lock()
         clusterPolicies = set
-        let count = policies.clusterImagePolicies.count + policies.kyvernoPolicies.count + set.clusterImagePolicies.count + set.kyvernoPolicies.count
+        let count = policies.policyCount + set.policyCount
         lock.unlock()
         policyGauge.record(count)
     }
@@ -108,7 +108,7 @@ public final class PolicyStore: @unchecked Sendable {
         }
         for warning in result.warnings { logger.warning("\(warning.description)") }
         let set = result.policies
-        let count = set.clusterImagePolicies.count + set.kyvernoPolicies.count
+        let count = set.policyCount
         lock.lock()
         policies = set
         status = Status(loaded: true, lastError: nil, policyCount: count, fingerprint: fingerprint)

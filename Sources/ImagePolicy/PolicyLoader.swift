@@ -6,16 +6,21 @@ public struct PolicySet: Sendable {
     public var kyvernoPolicies: [KyvernoPolicy] = []
     /// TrustRoot objects that authorities name with `trustRootRef` (not policies: they admit nothing themselves).
     public var trustRoots: [TrustRoot] = []
+    /// Kyverno ImageValidatingPolicy / NamespacedImageValidatingPolicy (CEL), decided per request.
+    public var imageValidatingPolicies: [ImageValidatingPolicy] = []
     public init(clusterImagePolicies: [ClusterImagePolicy] = [], kyvernoPolicies: [KyvernoPolicy] = [], trustRoots: [TrustRoot] = []) {
         self.clusterImagePolicies = clusterImagePolicies
         self.kyvernoPolicies = kyvernoPolicies
         self.trustRoots = trustRoots
     }
-    public var isEmpty: Bool { clusterImagePolicies.isEmpty && kyvernoPolicies.isEmpty }
+    /// Policies that decide (TrustRoots do not).
+    public var policyCount: Int { clusterImagePolicies.count + kyvernoPolicies.count + imageValidatingPolicies.count }
+    public var isEmpty: Bool { clusterImagePolicies.isEmpty && kyvernoPolicies.isEmpty && imageValidatingPolicies.isEmpty }
     public mutating func merge(_ other: PolicySet) {
         clusterImagePolicies += other.clusterImagePolicies
         kyvernoPolicies += other.kyvernoPolicies
         trustRoots += other.trustRoots
+        imageValidatingPolicies += other.imageValidatingPolicies
     }
 }
 
@@ -156,8 +161,17 @@ public enum PolicyLoader {
             if let p = KyvernoPolicyParser.parse(root, apiVersion: apiVersion, kind: kind, metadata: meta, source: source) {
                 set.kyvernoPolicies.append(p)
             }
+        case ("policies.kyverno.io", "ImageValidatingPolicy"), ("policies.kyverno.io", "NamespacedImageValidatingPolicy"):
+            guard ImageValidatingPolicyParser.versions.contains(apiVersion) else {
+                diags.error("apiVersion", "unsupported apiVersion \"\(apiVersion)\" for \(kind) (want policies.kyverno.io/v1alpha1, v1beta1 or v1)")
+                return
+            }
+            let meta = Metadata.parse(root, namespaced: kind == "NamespacedImageValidatingPolicy")
+            if let p = ImageValidatingPolicyParser.parse(root, kind: kind, metadata: meta, source: source) {
+                set.imageValidatingPolicies.append(p)
+            }
         default:
-            diags.error("kind", "unsupported kind \"\(kind)\" (apiVersion \(apiVersion)): sealgate understands ClusterImagePolicy (policy.sigstore.dev/v1alpha1, v1beta1), TrustRoot (policy.sigstore.dev/v1alpha1) and ClusterPolicy/Policy (kyverno.io/v1, v2beta1)")
+            diags.error("kind", "unsupported kind \"\(kind)\" (apiVersion \(apiVersion)): sealgate understands ClusterImagePolicy (policy.sigstore.dev/v1alpha1, v1beta1), TrustRoot (policy.sigstore.dev/v1alpha1), ClusterPolicy/Policy (kyverno.io/v1, v2beta1) and (Namespaced)ImageValidatingPolicy (policies.kyverno.io/v1alpha1, v1beta1, v1)")
         }
     }
 }

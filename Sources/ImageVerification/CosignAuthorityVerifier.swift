@@ -18,11 +18,14 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     /// PEM text of a Kubernetes secret's key (`cosign.pub`, or a CA bundle), or nil if absent.
     public typealias SecretLookup = @Sendable (_ namespace: String?, _ name: String) -> String?
     /// A TrustRoot object's keys by name (authorities' `trustRootRef`), or nil if there is none; throws when the
-    /// TrustRoot exists but cannot be used (TUF-based, malformed keys).
+    /// TrustRoot exists but cannot be used (malformed keys, a TUF repository with no good root).
     public typealias TrustRootLookup = @Sendable (_ name: String) throws -> TrustedRoot?
 
     public let verifier: CosignVerifier
-    public let trustedRoot: TrustedRoot
+    /// The trusted root of authorities that name no TrustRoot: `--trusted-root`, the embedded one, or the current
+    /// one of a TUF repository (`--tuf-mirror`), read for each verification so a refresh takes effect at once.
+    public var defaultTrustedRoot: @Sendable () -> TrustedRoot
+    public var trustedRoot: TrustedRoot { defaultTrustedRoot() }
     /// Seconds allowed for all registry calls of one `verify…` call.
     public let timeout: Double
     public let clock: @Sendable () -> Date
@@ -41,7 +44,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
                 clock: @escaping @Sendable () -> Date = { Date() },
                 secrets: @escaping SecretLookup = { _, _ in nil }) {
         self.verifier = CosignVerifier(source: source)
-        self.trustedRoot = trustedRoot
+        self.defaultTrustedRoot = { trustedRoot }
         self.timeout = timeout
         self.clock = clock
         self.secrets = secrets

@@ -1,20 +1,44 @@
 import Foundation
 import ImagePolicy
+import SigstoreTUF
 import SigstoreVerify
+import TUF
 
 /// Resolves authorities' `trustRootRef` names against the TrustRoot objects currently loaded (from `--policy`
-/// files and, with `--watch-policies`, from the cluster), converting `sigstoreKeys` once per content.
+/// files and, with `--watch-policies`, from the cluster): `sigstoreKeys` converted once per content, `remote` and
+/// `repository` kept current over TUF (one `TUFTrustedRoot` per TrustRoot and content, refreshed in the background).
 ///
-///     verifier.trustRoots = TrustRootCatalog { store.current.trustRoots }.lookup
+///     verifier.trustRoots = TrustRootCatalog(tuf: environment) { store.current.trustRoots }.lookup
 ///
-/// TUF-based TrustRoots (`remote`, `repository`) and malformed keys fail closed with the reason; two different
-/// TrustRoots of one name (a file and the cluster) fail closed as ambiguous.
+/// Malformed keys, an unreachable TUF repository with no last good root, and two different TrustRoots of one name
+/// (a file and the cluster) fail closed with the reason. The trusted root's fingerprint is its content hash, so a
+/// rotation published over TUF changes the verification cache's keys at once.
 public final class TrustRootCatalog: @unchecked Sendable {
+    /// How TUF-based TrustRoots are fetched and cached.
+    public struct TUFEnvironment: Sendable {
+        /// Parent of each repository's cache folder (metadata, the verified trusted root).
+        public var cacheDirectory: URL
+        public var refreshInterval: TimeInterval = 3600
+        /// The fetcher for `remote` mirrors (https with the system roots, http, file).
+        public var fetcher: any TUFFetcher
+        public var clock: @Sendable () -> Date = { Date() }
+
+        public init(cacheDirectory: URL, fetcher: any TUFFetcher) {
+            self.cacheDirectory = cacheDirectory
+            self.fetcher = fetcher
+        }
+    }
+
     private let current: @Sendable () -> [TrustRoot]
+    private let tuf: TUFEnvironment?
     private let lock = NSLock()
     private var converted: [String: (keys: JSONValue, root: Result<TrustedRoot, CosignVerificationError>)] = [:]
+    private var tufSources: [String: (repository: TrustRoot.TUFRepository, source: Result<TUFTrustedRoot, CosignVerificationError>)] = [:]
 
-    public init(_ current: @escaping @Sendable () -> [TrustRoot]) { self.current = current }
+    public init(tuf: TUFEnvironment? = nil, _ current: @escaping @Sendable () -> [TrustRoot]) {
+        self.tuf = tuf
+        self.current = current
+    }
 
     /// A `CosignAuthorityVerifier.TrustRootLookup`.
     public var lookup: CosignAuthorityVerifier.TrustRootLookup { { [self] name in try self.root(named: name) } }
@@ -26,9 +50,21 @@ public final class TrustRootCatalog: @unchecked Sendable {
             let places = matching.map { $0.source.description }.joined(separator: ", ")
             throw CosignVerificationError.configuration("trust root \"\(name)\" is defined more than once, differently (\(places))")
         }
-        if let reason = first.unsupportedReason { throw CosignVerificationError.configuration(reason) }
-        guard case .sigstoreKeys(let keys) = first.material else { return nil }
-        return try convert(name, keys).get()
+        switch first.material {
+        case .sigstoreKeys(let keys):
+            return try convert(name, keys).get()
+        case .tuf(let repository):
+            let source = try tufSource(name, repository).get()
+            do { return try source.current() } catch {
+                throw CosignVerificationError.configuration("trust root \"\(name)\" (spec.\(repository.field)): \(error)")
+            }
+        }
+    }
+
+    /// The TUF-based TrustRoots in use, by name: what /readyz and the metrics report.
+    public var tufRoots: [(name: String, root: TUFTrustedRoot)] {
+        lock.lock(); defer { lock.unlock() }
+        return tufSources.compactMap { name, entry in (try? entry.source.get()).map { (name, $0) } }.sorted { $0.name < $1.name }
     }
 
     private func convert(_ name: String, _ keys: JSONValue) -> Result<TrustedRoot, CosignVerificationError> {
@@ -40,5 +76,43 @@ public final class TrustRootCatalog: @unchecked Sendable {
         }
         converted[name] = (keys, result)
         return result
+    }
+
+    private func tufSource(_ name: String, _ repository: TrustRoot.TUFRepository) -> Result<TUFTrustedRoot, CosignVerificationError> {
+        lock.lock(); defer { lock.unlock() }
+        if let cached = tufSources[name], cached.repository == repository { return cached.source }
+        let result = Result { try makeSource(name, repository) }.mapError { error in
+            error as? CosignVerificationError ?? .configuration("trust root \"\(name)\" spec.\(repository.field): \(error)")
+        }
+        tufSources[name] = (repository, result)
+        return result
+    }
+
+    private func makeSource(_ name: String, _ repository: TrustRoot.TUFRepository) throws -> TUFTrustedRoot {
+        guard let tuf else { throw CosignVerificationError.configuration("trust root \"\(name)\" uses spec.\(repository.field), but TUF is not configured here") }
+        guard let root = Data(base64Encoded: repository.root.filter { !$0.isWhitespace }) else {
+            throw CosignVerificationError.configuration("trust root \"\(name)\" spec.\(repository.field).root: not base64")
+        }
+        let metadataURL: URL
+        let fetcher: any TUFFetcher
+        switch repository.location {
+        case .mirror(let mirror):
+            guard let url = URL(string: mirror) else {
+                throw CosignVerificationError.configuration("trust root \"\(name)\" spec.remote.mirror: not a URL: \(mirror)")
+            }
+            metadataURL = url
+            fetcher = tuf.fetcher
+        case .serialized(let mirrorFS):
+            let archive = try SerializedRepository(mirrorFS: mirrorFS)
+            metadataURL = SerializedRepository.baseURL
+            fetcher = archive.fetcher
+        }
+        var settings = TUFTrustedRoot.Settings(metadataURL: metadataURL, targetsURL: Updater.join(metadataURL, repository.targets),
+                                               initialRoot: root, cacheDirectory: tuf.cacheDirectory, fetcher: fetcher,
+                                               label: "TrustRoot \"\(name)\" spec.\(repository.field)")
+        settings.targetName = repository.trustedRootTarget
+        settings.refreshInterval = tuf.refreshInterval
+        settings.clock = tuf.clock
+        return TUFTrustedRoot(settings)
     }
 }

@@ -65,6 +65,9 @@ public enum TestComparison {
         if set.clusterImagePolicies.contains(where: { $0.name == e.policy }) {
             return e.rule.isEmpty || e.rule == "-" || e.rule == e.policy ? nil : "Not found: ClusterImagePolicy \(e.policy) has no rules (leave rule empty)"
         }
+        if set.imageValidatingPolicies.contains(where: { $0.name == e.policy }) {
+            return e.rule.isEmpty || e.rule == "-" ? nil : "Not found: ImageValidatingPolicy \(e.policy) has no rules (leave rule empty)"
+        }
         let kyverno = set.kyvernoPolicies.filter { $0.qualifiedName == e.policy || $0.name == e.policy }
         guard !kyverno.isEmpty else { return "Not found: policy \(e.policy) is not in the test's policies" }
         let rules = kyverno.flatMap { $0.rules.map(\.name) }
@@ -75,11 +78,11 @@ public enum TestComparison {
     static func ruleNames(_ rule: String) -> [String] { [rule, "autogen-\(rule)", "autogen-cronjob-\(rule)"] }
 
     static func policyMatches(_ o: RuleOutcome, _ name: String) -> Bool {
-        o.policy == name || (o.policyKind == "Policy" && o.policy.split(separator: "/").last.map(String.init) == name)
+        o.policy == name || (["Policy", "NamespacedImageValidatingPolicy"].contains(o.policyKind) && o.policy.split(separator: "/").last.map(String.init) == name)
     }
 
     static func ruleMatches(_ o: RuleOutcome, _ rule: String) -> Bool {
-        if o.policyKind == "ClusterImagePolicy" { return true }
+        if ["ClusterImagePolicy", "ImageValidatingPolicy", "NamespacedImageValidatingPolicy"].contains(o.policyKind) { return true }
         return ruleNames(o.rule).contains(rule)
     }
 

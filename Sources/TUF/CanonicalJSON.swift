@@ -8,14 +8,14 @@ public enum CanonicalJSON {
         public var description: String { "canonical JSON has no form for the number \(value)" }
     }
 
-    public static func encode(_ value: JSONValue) throws -> [UInt8] {
+    public static func encode(_ value: TUFJSON) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(4096)
         try write(value, &out)
         return out
     }
 
-    private static func write(_ value: JSONValue, _ out: inout [UInt8]) throws {
+    private static func write(_ value: TUFJSON, _ out: inout [UInt8]) throws {
         switch value {
         case .null: out.append(contentsOf: Array("null".utf8))
         case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))

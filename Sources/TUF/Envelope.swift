@@ -13,7 +13,7 @@ public struct Envelope: Sendable {
     public let signatures: [Signature]
 
     public init(data: Data, role: String) throws {
-        let doc: JSONValue
+        let doc: TUFJSON
         do { doc = try JSONParser.parse(data) } catch { throw TUFError.malformed(role: role, detail: "\(error)") }
         guard let top = doc.objectValue else { throw TUFError.malformed(role: role, detail: "not a JSON object") }
         guard let signed = top["signed"]?.objectValue else { throw TUFError.malformed(role: role, detail: "signed is missing or not an object") }

@@ -13,7 +13,7 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var i = 0
 
-    public static func parse(_ data: some Sequence<UInt8>) throws -> JSONValue {
+    public static func parse(_ data: some Sequence<UInt8>) throws -> TUFJSON {
         var p = JSONParser(bytes: Array(data))
         p.skipWhitespace()
         let v = try p.value(depth: 0)
@@ -30,14 +30,14 @@ public struct JSONParser {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
     }
 
-    private mutating func expect(_ literal: String, _ v: JSONValue) throws -> JSONValue {
+    private mutating func expect(_ literal: String, _ v: TUFJSON) throws -> TUFJSON {
         let lit = Array(literal.utf8)
         guard i + lit.count <= bytes.count, Array(bytes[i..<i + lit.count]) == lit else { throw fail("invalid literal") }
         i += lit.count
         return v
     }
 
-    private mutating func value(depth: Int) throws -> JSONValue {
+    private mutating func value(depth: Int) throws -> TUFJSON {
         guard depth < Self.maxDepth else { throw fail("nesting deeper than \(Self.maxDepth)") }
         guard i < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[i] {
@@ -52,7 +52,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func object(depth: Int) throws -> JSONValue {
+    private mutating func object(depth: Int) throws -> TUFJSON {
         i += 1
         var o = JSONObject()
         skipWhitespace()
@@ -76,9 +76,9 @@ public struct JSONParser {
         }
     }
 
-    private mutating func array(depth: Int) throws -> JSONValue {
+    private mutating func array(depth: Int) throws -> TUFJSON {
         i += 1
-        var a: [JSONValue] = []
+        var a: [TUFJSON] = []
         skipWhitespace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
         while true {
@@ -92,7 +92,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func number() throws -> JSONValue {
+    private mutating func number() throws -> TUFJSON {
         let start = i
         var integral = true
         if bytes[i] == UInt8(ascii: "-") { i += 1 }

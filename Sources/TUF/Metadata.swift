@@ -23,7 +23,7 @@ public struct TargetFile: Equatable, Sendable {
     public let length: Int
     /// Non-empty, in document order: the first one names the file under consistent snapshots.
     public let hashes: [HashEntry]
-    public let custom: JSONValue?
+    public let custom: TUFJSON?
 }
 
 public struct RoleKeys: Equatable, Sendable {

@@ -147,9 +147,10 @@ public final class Updater {
         }
     }
 
-    static func join(_ base: URL, _ relative: String) -> URL {
+    /// `relative` under `base` (a folder, with or without its trailing slash).
+    public static func join(_ base: URL, _ relative: String) -> URL {
         let b = base.absoluteString.hasSuffix("/") ? base.absoluteString : base.absoluteString + "/"
-        return URL(string: b + relative)!
+        return URL(string: b + relative) ?? base.appendingPathComponent(relative)
     }
 
     // MARK: targets

@@ -85,7 +85,7 @@ struct EngineOptions: ParsableArguments {
 
     /// The one way the engine is assembled (serve, explain, test and apply): resolver and verifier over `source`,
     /// TrustRoots from the store, the verification cache in front.
-    func makeEngine(store: PolicyStore, source: any ImageSource, secrets: CosignAuthorityVerifier.SecretLookup? = nil) throws -> (Engine, VerificationCache) {
+    func makeEngine(store: PolicyStore, source: any ImageSource, secrets: CosignAuthorityVerifier.SecretLookup? = nil) throws -> (Engine, VerificationCache, TrustRootStatus) {
         try verification.makeEngine(store: store, source: source, settings: settings(), cache: cacheSettings, secrets: secrets)
     }
 }
@@ -99,13 +99,15 @@ func checkEnvEnum<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.
     throw ValidationError("SEALGATE_\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(value)\"")
 }
 
-/// Where verification reads from and what it trusts: `--trusted-root`, registry flags, or `--offline DIR`.
+/// Where verification reads from and what it trusts: `--trusted-root` or `--tuf-mirror`, registry flags, or `--offline DIR`.
 struct VerificationOptions: ParsableArguments {
     @Option(help: "Sigstore trusted_root.json (Fulcio CAs, Rekor and CT log keys, TSAs). Default: the embedded Sigstore public-good root.")
     var trustedRoot = env("TRUSTED_ROOT")
 
     @Option(help: "Serve registry lookups from this OCI image layout (written by sealgate save) instead of the network.")
     var offline: String?
+
+    @OptionGroup var tuf: TUFOptions
 
     @OptionGroup var registry: RegistryOptions
 
@@ -120,19 +122,26 @@ struct VerificationOptions: ParsableArguments {
         let quiet = Logger(label: "sealgate", factory: { _ in SwiftLogNoOpLogHandler() })
         let store = PolicyStore(paths: policyPaths, logger: quiet)
         if let error = store.reload() { throw ValidationError(error) }
-        let (engine, _) = try makeEngine(store: store, source: try makeSource(), settings: settings, cache: cache)
+        let (engine, _, _) = try makeEngine(store: store, source: try makeSource(), settings: settings, cache: cache)
         return PolicyDecider(engine: engine, logger: quiet, adjustContext: adjustContext)
     }
 
     /// Resolver and cosign verifier over `source` (TrustRoots from the store, secrets from the cluster when given),
     /// the verification cache in front; registry calls bounded by --registry-timeout and the decision's deadline.
     func makeEngine(store: PolicyStore, source: any ImageSource, settings: AdmissionSettings, cache: VerificationCache.Settings,
-                    secrets: CosignAuthorityVerifier.SecretLookup? = nil) throws -> (Engine, VerificationCache) {
-        var verifier = CosignAuthorityVerifier(source: source, trustedRoot: try trustedRootOption(trustedRoot), timeout: registry.timeout,
+                    secrets: CosignAuthorityVerifier.SecretLookup? = nil) throws -> (Engine, VerificationCache, TrustRootStatus) {
+        let environment = try tuf.environment(caBundle: registry.registryCA)
+        let (defaultRoot, mirror) = try tuf.defaultRoot(trustedRootPath: trustedRoot, environment: environment) {
+            FileHandle.standardError.write(Data("sealgate: warning: \($0)\n".utf8))
+        }
+        var verifier = CosignAuthorityVerifier(source: source, trustedRoot: defaultRoot(), timeout: registry.timeout,
                                                secrets: secrets ?? { _, _ in nil })
-        verifier.trustRoots = TrustRootCatalog { store.current.trustRoots }.lookup
+        verifier.defaultTrustedRoot = defaultRoot
+        let catalog = TrustRootCatalog(tuf: environment) { store.current.trustRoots }
+        verifier.trustRoots = catalog.lookup
         let cached = VerificationCache(wrapping: verifier, settings: cache)
-        return (Engine(store: store, resolver: SourceDigestResolver(source: source), verifier: cached, settings: settings), cached)
+        let engine = Engine(store: store, resolver: SourceDigestResolver(source: source), verifier: cached, settings: settings)
+        return (engine, cached, TrustRootStatus(mirror: mirror, catalog: catalog))
     }
 }
 

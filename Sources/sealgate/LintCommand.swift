@@ -24,7 +24,7 @@ struct LintCommand: ParsableCommand {
         for issue in result.issues {
             print(issue.description)
         }
-        let policies = result.policies.clusterImagePolicies.count + result.policies.kyvernoPolicies.count
+        let policies = result.policies.policyCount
         let failed = result.hasErrors || (strict && !result.warnings.isEmpty)
         print("\(policies) valid \(policies == 1 ? "policy" : "policies"), \(result.errors.count) error(s), \(result.warnings.count) warning(s)")
         if failed { throw ExitCode(1) }

@@ -129,10 +129,10 @@ struct ServeCommand: ParsableCommand {
 
         // Secrets named by policies (keys, CA bundles) come from the cluster (--kube/--kubeconfig); without
         // it such authorities fail closed with a message saying the secret is unavailable.
-        let (decisionEngine, verifier) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
+        let (decisionEngine, verifier, trust) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
         let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
                                     adjustContext: cluster?.namespaceContext)
-        let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store)
+        let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server
 

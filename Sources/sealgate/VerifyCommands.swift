@@ -16,6 +16,7 @@ struct CosignAuthorityOptions: ParsableArguments {
     var issuerRegexp: String? { keyless.issuerRegexp }
     @Option(name: .customLong("trusted-root"), help: "trusted_root.json (default: embedded Sigstore public good).")
     var trustedRoot: String?
+    @OptionGroup var tuf: TUFOptions
     @Option(name: .customLong("certificate-chain"), help: "Keyless: PEM CA chain to trust instead of the trusted root's Fulcio CAs.")
     var certificateChain: String?
     @Flag(name: .customLong("insecure-ignore-tlog"), help: "Do not require a transparency log (Rekor) entry.")
@@ -58,8 +59,17 @@ struct CosignAuthorityOptions: ParsableArguments {
         }
         var root: TrustedRoot
         do {
-            root = try trustedRoot.map { try TrustedRoot(json: read($0, "trusted root")) } ?? TrustedRoot.publicGood()
-        } catch let e as VerifyUsageError { throw e } catch { throw VerifyUsageError("trusted root: \(error)") }
+            if tuf.mirror != nil {
+                let environment = try tuf.environment(caBundle: registry.registryCA)
+                root = try tuf.defaultRoot(trustedRootPath: trustedRoot, environment: environment) {
+                    FileHandle.standardError.write(Data("warning: \($0)\n".utf8))
+                }.root()
+            } else {
+                root = try trustedRoot.map { try TrustedRoot(json: read($0, "trusted root")) } ?? TrustedRoot.publicGood()
+            }
+        } catch let e as VerifyUsageError { throw e } catch let e as ValidationError { throw VerifyUsageError(e.message) } catch {
+            throw VerifyUsageError("trusted root: \(error)")
+        }
         let signer: CosignSigner
         if let key {
             let pem = String(decoding: try read(key, "key"), as: UTF8.self)
@@ -166,7 +176,7 @@ private func jsonObject(_ c: SignatureCheck, attestation: Bool) -> Any {
 
 /// `sealgate verify`: cosign-compatible image signature verification.
 struct VerifyCommand: ParsableCommand {
-    static let usage = "sealgate verify [--key PEM | --certificate-identity(-regexp) X --certificate-oidc-issuer(-regexp) Y] [--trusted-root F] [--certificate-chain PEM] [--insecure-ignore-tlog] [--insecure-ignore-sct] [-a k=v]... [--output json|text] [--insecure-registry H] IMAGE..."
+    static let usage = "sealgate verify [--key PEM | --certificate-identity(-regexp) X --certificate-oidc-issuer(-regexp) Y] [--trusted-root F | --tuf-mirror URL [--tuf-root F]] [--certificate-chain PEM] [--insecure-ignore-tlog] [--insecure-ignore-sct] [-a k=v]... [--output json|text] [--insecure-registry H] IMAGE..."
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify cosign signatures of container images (exit 0 verified, 1 not, 2 usage error).",
@@ -197,7 +207,7 @@ struct VerifyCommand: ParsableCommand {
 
 /// `sealgate verify-attestation`: cosign-compatible in-toto attestation verification.
 struct VerifyAttestationCommand: ParsableCommand {
-    static let usage = "sealgate verify-attestation [--type T] [--key PEM | --certificate-identity(-regexp) X --certificate-oidc-issuer(-regexp) Y] [--trusted-root F] [--certificate-chain PEM] [--insecure-ignore-tlog] [--insecure-ignore-sct] [--output json|text] IMAGE..."
+    static let usage = "sealgate verify-attestation [--type T] [--key PEM | --certificate-identity(-regexp) X --certificate-oidc-issuer(-regexp) Y] [--trusted-root F | --tuf-mirror URL [--tuf-root F]] [--certificate-chain PEM] [--insecure-ignore-tlog] [--insecure-ignore-sct] [--output json|text] IMAGE..."
     static let configuration = CommandConfiguration(
         commandName: "verify-attestation",
         abstract: "Verify cosign in-toto attestations of container images (exit 0 verified, 1 not, 2 usage error).",

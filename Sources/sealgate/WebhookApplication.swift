@@ -11,22 +11,29 @@ final class WebhookApplication: @unchecked Sendable {
     let metrics: PrometheusCollectorRegistry
     let logger: Logger
     let policies: PolicyStore
+    let trust: TrustRootStatus?
     weak var server: HTTPServer?
 
-    init(endpoint: AdmissionEndpoint, metrics: PrometheusCollectorRegistry, logger: Logger, policies: PolicyStore) {
+    init(endpoint: AdmissionEndpoint, metrics: PrometheusCollectorRegistry, logger: Logger, policies: PolicyStore, trust: TrustRootStatus? = nil) {
         self.endpoint = endpoint
         self.metrics = metrics
         self.logger = logger
         self.policies = policies
+        self.trust = trust
     }
 
     /// Ready once a policy set is loaded (a later bad reload keeps the old set and stays ready) and until draining.
+    /// TUF-backed trust roots are reported with their age, never made a reason to stop admitting: the last good
+    /// root keeps verifying while a repository is unreachable.
     var readiness: (ready: Bool, detail: String) {
         let status = policies.currentStatus
         if server?.isDraining ?? false { return (false, "draining") }
         guard status.loaded else { return (false, "policies not loaded: \(status.lastError ?? "loading")") }
-        if let error = status.lastError { return (true, "ready (\(status.policyCount) policies; last reload failed, previous set enforced: \(error))") }
-        return (true, "ready (\(status.policyCount) policies)")
+        let trustDetail = trust.map(\.readinessDetail).flatMap { $0.isEmpty ? nil : "; \($0)" } ?? ""
+        if let error = status.lastError {
+            return (true, "ready (\(status.policyCount) policies; last reload failed, previous set enforced: \(error)\(trustDetail))")
+        }
+        return (true, "ready (\(status.policyCount) policies\(trustDetail))")
     }
 
     func handle(_ request: Request) -> Response {
@@ -44,7 +51,8 @@ final class WebhookApplication: @unchecked Sendable {
             }
         case "/metrics":
             return probe(request) {
-                Response(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.emitToBuffer())
+                trust?.updateMetrics()
+                return Response(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.emitToBuffer())
             }
         default:
             return .jsonError(404, "no such endpoint \(request.path); use POST /validate or /mutate")

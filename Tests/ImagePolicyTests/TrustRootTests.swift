@@ -3,8 +3,7 @@ import Testing
 import TestSupport
 @testable import ImagePolicy
 
-/// TrustRoot documents in policy files: policy-controller's validation, `sigstoreKeys` accepted, TUF-based ones
-/// loaded with a warning (authorities naming them fail closed at verification).
+/// TrustRoot documents in policy files: policy-controller's validation of `sigstoreKeys`, `remote` and `repository`.
 @Suite struct TrustRootTests {
     static let pem = Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8).base64EncodedString()
     static let keyPEM = Data("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n".utf8).base64EncodedString()
@@ -23,17 +22,19 @@ import TestSupport
         """
     }
 
-    @Test func githubAttestationsFileLoadsAsWrittenWithATUFWarning() throws {
+    @Test func githubAttestationsFileLoadsAsWritten() throws {
         let file = TestPaths.sharedTestdata.appendingPathComponent("github-attestations/trust-policies.yaml")
         try #require(FileManager.default.fileExists(atPath: file.path), "missing upstream test data \(file.path)")
         let r = PolicyLoader.load(paths: [file.path])
         #expect(r.errors.isEmpty, "\(errorText(r))")
         #expect(r.policies.clusterImagePolicies.map(\.name) == ["github-policy"])
         let root = try #require(r.policies.trustRoots.first)
-        #expect(root.name == "github" && root.material == .tuf(field: "remote"))
-        #expect(root.unsupportedReason?.contains("TUF-based TrustRoots are not yet supported") == true)
-        let warning = try #require(r.warnings.first)
-        #expect(warning.path == "spec.remote" && warning.message.contains("TUF-based TrustRoots are not yet supported"), "\(warning)")
+        #expect(r.warnings.isEmpty, "\(r.warnings)")
+        guard root.name == "github", case .tuf(let tuf) = root.material else { Issue.record("remote TrustRoot expected: \(root)"); return }
+        #expect(tuf.location == .mirror("https://tuf-repo.github.com/") && tuf.targets == "targets" && tuf.trustedRootTarget == "trusted_root.json")
+        let rootData = try #require(Data(base64Encoded: tuf.root))
+        let rootJSON = try JSONSerialization.jsonObject(with: rootData) as? [String: Any]
+        #expect((rootJSON?["signed"] as? [String: Any])?["_type"] as? String == "root")
 
         let authorities = r.policies.clusterImagePolicies[0].authorities
         guard case .signature(let github) = authorities[0].kind, case .signature(let publicGood) = authorities[1].kind else {
@@ -56,13 +57,16 @@ import TestSupport
         let root = try #require(r.policies.trustRoots.first)
         guard case .sigstoreKeys(let keys) = root.material else { Issue.record("sigstoreKeys expected"); return }
         #expect(keys["tLogs"]?.arrayValue?.first?["baseURL"]?.stringValue == "https://rekor.example")
-        #expect(root.unsupportedReason == nil)
     }
 
     @Test(arguments: [
         ("  remote: {mirror: https://tuf.example}\n  repository: {mirrorFS: x}", "spec: expected exactly one, got both: spec.sigstoreKeys, spec.remote, spec.repository"),
         ("  {}", "spec: expected exactly one, got neither"),
-        ("  remote: {root: x}", "spec.remote.mirror: missing field(s)"),
+        ("  remote: {root: e30=}", "spec.remote.mirror: missing field(s)"),
+        ("  remote: {mirror: https://tuf.example}", "spec.remote.root: missing field(s): spec.remote.root (the initial TUF root.json, base64)"),
+        ("  remote: {mirror: https://tuf.example, root: \"not base64!\"}", "spec.remote.root: invalid value: spec.remote.root: not base64-encoded JSON"),
+        ("  remote: {mirror: tuf.example, root: e30=}", "spec.remote.mirror: invalid value: tuf.example: spec.remote.mirror must be an http or https URL"),
+        ("  repository: {root: e30=}", "spec.repository.mirrorFS: missing field(s)"),
         ("  sigstoreKeys: {tLogs: []}", "spec.sigstoreKeys: expected exactly one, got neither: spec.sigstoreKeys.certificateAuthorities, spec.sigstoreKeys.timestampAuthorities"),
         ("  sigstoreKeys:\n    certificateAuthorities: [{uri: u, certChain: \"\(pem)\"}]", "spec.sigstoreKeys.certificateAuthorities[0].subject: missing field(s)"),
         ("  sigstoreKeys:\n    certificateAuthorities: [{subject: {organization: o, commonName: c}, uri: u, certChain: \"not pem\"}]",

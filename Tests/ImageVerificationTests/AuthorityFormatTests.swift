@@ -7,6 +7,7 @@ import RegistryTestSupport
 import SigstoreTestSupport
 import SigstoreVerify
 import Testing
+import TUF
 import TestSupport
 
 /// ClusterImagePolicy authorities as parsed from YAML, verified against a real registry: `ctlog` decides the Rekor
@@ -18,7 +19,9 @@ struct AuthorityFormatTests {
         var config = RegistryConfiguration()
         config.insecureRegistries = [env.registry.host]
         var v = CosignAuthorityVerifier(registry: try RegistryClient(configuration: config), trustedRoot: trustedRoot ?? env.trustedRoot, timeout: 5)
-        v.trustRoots = TrustRootCatalog { trustRoots }.lookup
+        // TUF-based TrustRoots fetch with a plain file fetcher: the test's "tuf" one points at nothing and must fail closed.
+        let tuf = TrustRootCatalog.TUFEnvironment(cacheDirectory: try makeTemporaryDirectory("authority-tuf"), fetcher: FileFetcher())
+        v.trustRoots = TrustRootCatalog(tuf: tuf) { trustRoots }.lookup
         return v
     }
 
@@ -114,7 +117,7 @@ struct AuthorityFormatTests {
         }
         let files = env.sigstore.trustRootDocument(name: "fulcio-only", timestampAuthorities: false) + "\n---\n"
             + env.sigstore.trustRootDocument(name: "with-tsa") + "\n---\n"
-            + "{apiVersion: policy.sigstore.dev/v1alpha1, kind: TrustRoot, metadata: {name: tuf}, spec: {remote: {mirror: \"https://tuf.example\"}}}"
+            + "{apiVersion: policy.sigstore.dev/v1alpha1, kind: TrustRoot, metadata: {name: tuf}, spec: {remote: {mirror: \"http://127.0.0.1:9/\", root: \"e30=\"}}}"
         let loaded = PolicyLoader.load(text: files)
         #expect(loaded.errors.isEmpty, "\(loaded.errors)")
         // The configured root is Sigstore's public good: only the named TrustRoots can make these verify.
@@ -136,7 +139,7 @@ struct AuthorityFormatTests {
         let noTimestamp = try await verify("tsa/bare", bare.digest, tsa: "with-tsa")
         #expect(!noTimestamp.passed && noTimestamp.reason.contains("the bundle has no RFC 3161 timestamp"), "\(noTimestamp.reason)")
         let tuf = try await verify("tsa/app", image.digest, tsa: "tuf")
-        #expect(!tuf.passed && tuf.reason.contains("uses spec.remote: TUF-based TrustRoots are not yet supported"), "\(tuf.reason)")
+        #expect(!tuf.passed && tuf.reason.contains("trust root \"tuf\" (spec.remote): TrustRoot \"tuf\" spec.remote: "), "\(tuf.reason)")
         // The same in cosign's tag scheme.
         let legacyOK = try await verify("tsa/legacy", digests["tsa/legacy"]!, tsa: "with-tsa", format: "legacy")
         #expect(legacyOK.passed, "\(legacyOK.reason)")

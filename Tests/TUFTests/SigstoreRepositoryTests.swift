@@ -109,6 +109,32 @@ final class SigstoreRepositoryTests: XCTestCase {
         XCTAssertNil(try updater.targetInfo("registry.npmjs.org-not/keys.json"))
     }
 
+    /// `serve --tuf-mirror` with the embedded public-good TUF root (v15) against the copy laid out as a mirror
+    /// (targets under the metadata URL): the default trusted root comes from the repository; past the timestamp's
+    /// expiry the refresh fails naming the role, the embedded trusted_root.json stays in force and /readyz says so.
+    func testServeKeepsTheDefaultTrustedRootCurrentFromAMirror() throws {
+        let (name, dir) = try servedCopy()
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("metadata/targets").path, withDestinationPath: "../targets")
+        let mirror = LoopbackServer.shared.url("\(name)/metadata")
+        func serve(now: String) throws -> (SealgateServer, String) {
+            let server = try SealgateServer(arguments: ["--plaintext", "--policy", TestPaths.packageRoot.appendingPathComponent("policies").path,
+                                                        "--tuf-mirror", mirror, "--tuf-cache", try makeTemporaryDirectory("tuf-serve").path],
+                                            environment: ["SEALGATE_TUF_NOW": now])
+            let ready = try Subprocess.run("curl", ["-s", server.baseURL + "/readyz"]).stdout
+            return (server, ready)
+        }
+        let (fresh, ready) = try serve(now: Self.beforeExpiry)
+        fresh.stop()
+        XCTAssertTrue(ready.contains("trust root default: verified"), ready)
+        XCTAssertFalse(ready.contains("refresh failing"), ready)
+        XCTAssertTrue(LoopbackServer.shared.requests.contains { $0.hasPrefix("GET /\(name)/metadata/targets/") && $0.hasSuffix(".trusted_root.json") })
+
+        let (expired, stale) = try serve(now: Self.afterTimestampExpiry)
+        expired.stop()
+        XCTAssertTrue(stale.contains("trust root default: no good root yet") && stale.contains("timestamp: metadata expired at 2026-08-28T19:25:56Z"), stale)
+        XCTAssertTrue(expired.process.stderr.contains("using the embedded trusted_root.json until a refresh succeeds"), expired.process.stderr)
+    }
+
     /// Every signature in the copy is over securesystemslib's canonical form: our canonical bytes of each file's
     /// `signed` must equal securesystemslib's, byte for byte.
     func testCanonicalBytesMatchSecuresystemslibOnEveryMetadataFile() throws {

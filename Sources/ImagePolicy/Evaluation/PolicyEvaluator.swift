@@ -7,9 +7,10 @@ public struct PolicyEvaluator: Sendable {
     public init(policies: PolicySet) { self.policies = policies }
 
     /// Verdicts of every ClusterImagePolicy and Kyverno rule that applies to `image`
-    /// (whose resolved digest is `digest`) in `context`. Every matching policy must pass (AND).
+    /// (whose resolved digest is `digest`) in `context`, with `decided`: verdicts reached for the whole request
+    /// (ImageValidatingPolicies). Every matching policy must pass (AND).
     public func evaluate(image: ImageRef, digest: String, context: AdmissionContext,
-                         verifier: some AuthorityVerifier) async -> ImageVerdict {
+                         verifier: some AuthorityVerifier, decided: [PolicyVerdict] = []) async -> ImageVerdict {
         var verdicts: [PolicyVerdict] = []
         for p in policies.clusterImagePolicies where ClusterImagePolicyEvaluator.applies(p, image: image, context: context) {
             verdicts.append(await ClusterImagePolicyEvaluator.evaluate(p, image: image, digest: digest, context: context, verifier: verifier))
@@ -34,6 +35,7 @@ public struct PolicyEvaluator: Sendable {
                 }
             }
         }
+        verdicts += decided
         let decision = verdicts.map(\.decision).max() ?? .skip
         var pinned: String?
         if decision != .fail, image.digest == nil, !digest.isEmpty, verdicts.contains(where: { $0.pinsDigest && $0.decision != .skip }) {

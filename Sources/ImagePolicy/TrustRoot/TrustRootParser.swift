@@ -3,7 +3,8 @@ import Foundation
 /// Validates a TrustRoot like policy-controller's `TrustRootSpec.Validate`: exactly one of `sigstoreKeys`,
 /// `remote`, `repository`; `sigstoreKeys` needs a certificate or timestamp authority, each authority a
 /// subject (organization, commonName), `uri` and `certChain`, each log a `baseURL`, `hashAlgorithm` and
-/// `publicKey`; PEM values must be base64 (Go `[]byte`). `remote`/`repository` load with a warning.
+/// `publicKey`; PEM values must be base64 (Go `[]byte`); `remote` needs `mirror` and `root`, `repository` `mirrorFS`
+/// and `root`.
 enum TrustRootParser {
     static let kinds = ["sigstoreKeys", "remote", "repository"]
 
@@ -22,10 +23,8 @@ enum TrustRootParser {
         if kind == "sigstoreKeys", let keys = spec.object(kind) {
             parseSigstoreKeys(keys)
             material = .sigstoreKeys(.object(keys.object))
-        } else if let tuf = spec.object(kind) {
-            parseTUF(tuf, needs: kind == "remote" ? "mirror" : "mirrorFS")
-            d.warning(spec.at(kind), "TUF-based TrustRoots are not yet supported: authorities that reference TrustRoot \"\(name)\" fail closed at verification (use spec.sigstoreKeys)")
-            material = .tuf(field: kind)
+        } else if let tuf = spec.object(kind), let repository = parseTUF(tuf, remote: kind == "remote") {
+            material = .tuf(repository)
         } else {
             return nil
         }
@@ -80,12 +79,27 @@ enum TrustRootParser {
     }
 
     /// `remote` (mirror, root, targets, trustedRootTarget) / `repository` (mirrorFS, root, targets, trustedRootTarget).
-    static func parseTUF(_ t: FieldReader, needs location: String) {
+    /// The root must be base64 JSON; a mirror an http(s) URL; mirrorFS is decoded when first used (it may be large).
+    static func parseTUF(_ t: FieldReader, remote: Bool) -> TrustRoot.TUFRepository? {
         let d = t.diags
-        if (t.string(location) ?? "").isEmpty { d.error(t.at(location), "missing field(s): \(t.at(location))") }
-        _ = t.string("root")
-        _ = t.string("targets")
-        _ = t.string("trustedRootTarget")
+        let location = remote ? "mirror" : "mirrorFS"
+        let place = t.string(location) ?? ""
+        if place.isEmpty { d.error(t.at(location), "missing field(s): \(t.at(location))") }
+        if remote, !place.isEmpty, !(place.hasPrefix("https://") || place.hasPrefix("http://")) {
+            d.error(t.at(location), "invalid value: \(place): \(t.at(location)) must be an http or https URL")
+        }
+        let root = t.string("root") ?? ""
+        let rootJSON = Data(base64Encoded: root.filter { !$0.isWhitespace }).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+        if root.isEmpty {
+            d.error(t.at("root"), "missing field(s): \(t.at("root")) (the initial TUF root.json, base64)")
+        } else if !(rootJSON is [String: Any]) {
+            d.error(t.at("root"), "invalid value: \(t.at("root")): not base64-encoded JSON")
+        }
+        let targets = t.string("targets")
+        let trustedRootTarget = t.string("trustedRootTarget")
         t.finish()
+        guard !place.isEmpty, !root.isEmpty else { return nil }
+        return TrustRoot.TUFRepository(location: remote ? .mirror(place) : .serialized(place), root: root, targets: targets,
+                                       trustedRootTarget: trustedRootTarget)
     }
 }

@@ -183,7 +183,7 @@ class Repo:
         self.publish("timestamp")
 
     def op_add_target(self, a) -> None:
-        data = a.content.encode()
+        data = open(a.content[1:], "rb").read() if a.content.startswith("@") else a.content.encode()  # @FILE: its bytes
         t = self.roles[a.role].signed
         t.targets[a.path] = TargetFile.from_data(a.path, data, ["sha256", "sha512"])
         self.write_target(a.path, data, t.targets[a.path])

@@ -92,6 +92,11 @@ enum FieldDocuments {
                 "match": ["any": [["resources": ["kinds": ["Pod"]]]]],
                 "verifyImages": [["imageReferences": ["*"], "attestors": [["entries": [["keyless": keyless]]]]]],
             ]]]
+        case "ImageValidatingPolicy", "NamespacedImageValidatingPolicy":
+            return ["validationActions": ["Deny"],
+                    "matchConstraints": ["resourceRules": [["apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]]]],
+                    "attestors": [["name": "a", "cosign": ["keyless": ["identities": [["issuer": "https://issuer.example", "subject": "s"]]]]]],
+                    "validations": [["expression": "true"]]]
         default:
             return .object([:])
         }

@@ -141,7 +141,7 @@ import TestSupport
     // MARK: - Helpers
 
     /// Kinds the loader reads (the others are refused as a whole).
-    static let loadable: Set<String> = ["ClusterImagePolicy", "TrustRoot", "ClusterPolicy", "Policy"]
+    static let loadable: Set<String> = ["ClusterImagePolicy", "TrustRoot", "ClusterPolicy", "Policy", "ImageValidatingPolicy", "NamespacedImageValidatingPolicy"]
 
     /// The base document of `kind` with the row's field set (to its "when" value, else a sample of its type), and
     /// the path the refusal must name. A whole-kind row (`*`) is the base document itself, refused at `kind`.
