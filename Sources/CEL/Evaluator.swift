@@ -23,12 +23,14 @@ final class Evaluator {
         while !parts.isEmpty { prefixes.append(parts.joined(separator: ".") + "."); parts.removeLast() }
         prefixes.append("")
         self.containerPrefixes = prefixes
-        var roots: Set<String> = []
-        for name in Array(variables.keys) + CELType.named.keys + options.types.map(\.name) where name.contains(".") {
-            roots.insert(String(name.prefix { $0 != "." }))
-        }
+        var roots = Self.builtinTypeRoots
+        for name in variables.keys where name.utf8.contains(UInt8(ascii: ".")) { roots.insert(Self.root(name)) }
+        for type in options.types where type.name.utf8.contains(UInt8(ascii: ".")) { roots.insert(Self.root(type.name)) }
         self.dottedRoots = roots
     }
+
+    private static func root(_ name: String) -> String { String(name.prefix { $0 != "." }) }
+    private static let builtinTypeRoots = Set(CELType.named.keys.filter { $0.utf8.contains(UInt8(ascii: ".")) }.map(root))
 
     /// Whether `e` is an identifier chain whose whole dotted name may be a variable or type.
     private func mayBeQualified(_ e: Expr) -> Bool {
@@ -206,8 +208,7 @@ final class Evaluator {
 
     private func isLocal(_ qualified: String, _ scope: Scope?) -> Bool {
         guard let scope else { return false }
-        let root = qualified.split(separator: ".", maxSplits: 1).first.map(String.init) ?? qualified
-        return scope.find(root) != nil
+        return scope.find(Self.root(qualified)) != nil
     }
 
     /// A variable or type name, tried in each of the container's scopes, innermost first.
