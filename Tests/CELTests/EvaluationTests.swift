@@ -153,6 +153,19 @@ import Testing
         #expect(try isTrue("object.metadata.?annotations.orValue({}).size() == 0", vars))
     }
 
+    @Test func foundationValuesBuiltInSwift() throws {
+        let object: [String: Any] = ["n": 3, "big": UInt64.max, "f": 1.5, "ok": true, "list": [1, "a", NSNull()]]
+        let v = try CELValue(json: object)
+        #expect(try eval("o.n == 3 && type(o.n) == int && type(o.big) == uint && o.f == 1.5 && o.ok && o.list[2] == null", ["o": v]).bool == true)
+        let parsed = try CELValue(jsonData: Data(#"{"n": 3, "f": 1.0, "ok": false}"#.utf8))
+        #expect(try eval("type(o.n) == int && type(o.f) == double && type(o.ok) == bool", ["o": parsed]).bool == true)
+    }
+
+    @Test func mapKeysAreNotUnicodeNormalized() throws {
+        #expect(try eval("'e\\u0301' in {'\\u00e9': 1}").bool == false)
+        #expect(try eval("{'\\u00e9': 1, 'e\\u0301': 2}.size()").int == 2)
+    }
+
     @Test func oneProgramEvaluatedConcurrently() async throws {
         let program = try CELProgram(compiling: "[1, 2, 3].map(x, x * n).exists(y, y == n * 3)")
         try await withThrowingTaskGroup(of: Bool.self) { group in
