@@ -123,6 +123,7 @@ enum Conversions {
             return .string(s)
         case .timestamp(let t): return .string(TimeMath.format(t))
         case .duration(let d): return .string(TimeMath.format(d))
+        case .opaque(let o): return .string(o.description)
         default: return nil
         }
     }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The standard functions other than operators and conversions: size, the string predicates,
 /// matches, and the timestamp/duration accessors.
 enum CoreFunctions {
@@ -20,7 +18,7 @@ enum CoreFunctions {
         f.append(stringPredicate("endsWith") { $1.utf8.reversed().starts(with: $0.utf8.reversed()) })
         f += CELFunction.both("matches", arity: 2) { call in
             guard case .string(let s) = call.args[0], case .string(let pattern) = call.args[1] else { return nil }
-            return .bool(try Regex.matches(pattern, s))
+            return .bool(try RegexCache.shared.program(pattern).matches(s, charge: call.charge))
         }
         f += timestampAccessors
         return f
@@ -77,20 +75,6 @@ enum CoreFunctions {
     }
 }
 
-/// `matches` with NSRegularExpression. RE2 and ICU syntax mostly agree for policy patterns; ICU
-/// additionally accepts backreferences and lookaround, which RE2 rejects.
-enum Regex {
-    static func matches(_ pattern: String, _ s: String) throws -> Bool {
-        if pattern.isEmpty { return true }  // ICU refuses an empty pattern; RE2 matches everywhere
-        let re: NSRegularExpression
-        do { re = try NSRegularExpression(pattern: pattern) } catch {
-            throw CELError.eval("invalid regular expression '\(pattern)'")
-        }
-        let range = NSRange(s.startIndex..<s.endIndex, in: s)
-        return re.firstMatch(in: s, range: range) != nil
-    }
-}
-
 enum UTF8Search {
     static func contains(_ hay: String, _ needle: String) -> Bool {
         if needle.isEmpty { return true }
@@ -121,4 +105,5 @@ enum UTF8Search {
 enum StandardLibrary {
     static let functions: [CELFunction] = Conversions.functions + CoreFunctions.functions + StringsExtension.functions
         + ListsExtension.functions + MathExtension.functions + EncodersExtension.functions + OptionalsExtension.functions
+        + NetworkExtension.functions
 }

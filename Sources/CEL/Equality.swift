@@ -20,6 +20,7 @@ extension CELValue {
                 guard let other = y.value(for: k), celEquals(v, other) else { return false }
             }
             return true
+        case (.opaque(let x), .opaque(let y)): return x.isEqual(to: y)
         case (.optional(let x), .optional(let y)):
             switch (x, y) {
             case (nil, nil): return true

@@ -6,12 +6,16 @@ final class Evaluator {
     let containerPrefixes: [String]
     let container: String
     let options: CELOptions
-    private(set) var cost = 0
+    let budget: CELCostBudget
+    /// First segments of the dotted names (variables, types) that `a.b.c` could mean as a whole;
+    /// a selection whose root is not among them skips the qualified-name lookups.
+    private let dottedRoots: Set<String>
 
     init(variables: [String: CELValue], functions: FunctionTable, options: CELOptions) {
         self.variables = variables
         self.functions = functions
         self.options = options
+        self.budget = CELCostBudget(limit: options.costLimit)
         self.container = options.container
         // Container "a.b" resolves name n as a.b.n, then a.n, then n.
         var prefixes: [String] = []
@@ -19,12 +23,30 @@ final class Evaluator {
         while !parts.isEmpty { prefixes.append(parts.joined(separator: ".") + "."); parts.removeLast() }
         prefixes.append("")
         self.containerPrefixes = prefixes
+        var roots = Self.builtinTypeRoots
+        for name in variables.keys where name.utf8.contains(UInt8(ascii: ".")) { roots.insert(Self.root(name)) }
+        for type in options.types where type.name.utf8.contains(UInt8(ascii: ".")) { roots.insert(Self.root(type.name)) }
+        self.dottedRoots = roots
+    }
+
+    private static func root(_ name: String) -> String { String(name.prefix { $0 != "." }) }
+    private static let builtinTypeRoots = Set(CELType.named.keys.filter { $0.utf8.contains(UInt8(ascii: ".")) }.map(root))
+
+    /// Whether `e` is an identifier chain whose whole dotted name may be a variable or type.
+    private func mayBeQualified(_ e: Expr) -> Bool {
+        var current = e
+        while true {
+            switch current {
+            case .ident(let name, _): return !containerPrefixes.dropLast().isEmpty || dottedRoots.contains(name)
+            case .select(let operand, _, false): current = operand
+            default: return false
+            }
+        }
     }
 
     /// Counts work against the cost budget; the one place the budget is enforced.
     func charge(_ amount: Int) throws {
-        cost += amount
-        if cost > options.costLimit { throw CELError.limit("cost limit \(options.costLimit) exceeded") }
+        try budget.charge(amount)
     }
 
     /// Charges for a value just built and refuses one over the size caps.
@@ -78,7 +100,7 @@ final class Evaluator {
             default:
                 try chargeShallow(next)
             }
-            if visited / 4 > options.costLimit - cost { try charge(visited / 4) }
+            if visited / 4 > budget.remaining { try charge(visited / 4) }
         }
         try charge(visited / 4)
     }
@@ -93,7 +115,7 @@ final class Evaluator {
             if let v = resolveGlobal(name, absolute: absolute) { return v }
             throw CELError.eval("undeclared reference to '\(name)' (in container '\(container)')")
         case .select(let operand, let field, let optional):
-            if !optional, let qualified = Parser.qualifiedName(operand) {
+            if !optional, mayBeQualified(operand), let qualified = Parser.qualifiedName(operand) {
                 // The longest dotted name that is a variable wins (`a.b.c` may be one variable);
                 // a leading dot skips local names and the container.
                 let absolute = qualified.hasPrefix(".")
@@ -186,8 +208,7 @@ final class Evaluator {
 
     private func isLocal(_ qualified: String, _ scope: Scope?) -> Bool {
         guard let scope else { return false }
-        let root = qualified.split(separator: ".", maxSplits: 1).first.map(String.init) ?? qualified
-        return scope.find(root) != nil
+        return scope.find(Self.root(qualified)) != nil
     }
 
     /// A variable or type name, tried in each of the container's scopes, innermost first.
@@ -197,6 +218,7 @@ final class Evaluator {
             if let v = variables[prefix + n] { return v }
         }
         if let t = CELType.named[n] { return .type(t) }
+        if let t = options.types.first(where: { $0.name == n }) { return .type(t) }
         return nil
     }
 
@@ -223,12 +245,12 @@ final class Evaluator {
     private func call(_ function: String, _ target: Expr?, _ argExprs: [Expr], _ scope: Scope?) throws -> CELValue {
         var args: [CELValue] = []
         args.reserveCapacity(argExprs.count + 1)
-        var receiver = target != nil
+        let receiver = target != nil
         if let target {
             // `math.greatest(...)`: a namespaced global function, unless the name is a variable.
-            if let namespace = Parser.qualifiedName(target), functions.hasGlobal(namespace + "." + function),
+            if functions.namespaces.contains(function), let namespace = Parser.qualifiedName(target),
+               functions.hasGlobal(namespace + "." + function),
                !isLocal(namespace, scope), resolveGlobal(namespace, absolute: false) == nil {
-                receiver = false
                 return try dispatch(namespace + "." + function, receiver: false, try argExprs.map { try eval($0, scope) })
             }
             args.append(try eval(target, scope))
@@ -245,7 +267,7 @@ final class Evaluator {
 
     private func dispatch(_ function: String, receiver: Bool, _ args: [CELValue]) throws -> CELValue {
         for a in args { try chargeShallow(a) }
-        let result = try functions.call(function, receiver: receiver, args, limits: options.limits)
+        let result = try functions.call(function, receiver: receiver, args, limits: options.limits, budget: budget)
         try checkSize(result)
         return result
     }

@@ -26,7 +26,8 @@ enum Format {
         let sign = d < 0 ? "-" : ""
         let exp = point - 1
         let text = digits.map { String($0) }
-        if exp < -4 || exp >= 21 {
+        // Go's %g with the shortest precision switches to an exponent from 1e+06 (and below 1e-04).
+        if exp < -4 || exp >= 6 {
             var m = text[0]
             if text.count > 1 { m += "." + text[1...].joined() }
             let e = abs(exp)
@@ -55,6 +56,7 @@ enum Format {
         case .duration(let d): return TimeMath.format(d)
         case .type(let t): return t.name
         case .optional(let o): return o.map { "optional(\(plain($0)))" } ?? "optional.none()"
+        case .opaque(let o): return o.description
         }
     }
 }

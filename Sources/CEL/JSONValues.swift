@@ -8,14 +8,20 @@ extension CELValue {
         switch json {
         case is NSNull: self = .null
         case let s as String: self = .string(s)
-        case let b as Bool where (json as? NSNumber).map({ String(cString: $0.objCType) == "c" }) ?? true:
-            self = .bool(b)
-        case let n as NSNumber:
+        case let n as NSNumber where Swift.type(of: json) is NSNumber.Type:
+            // JSONSerialization's numbers: the storage type tells booleans, integers and doubles apart.
             switch String(cString: n.objCType) {
+            case "c", "B": self = .bool(n.boolValue)
             case "d", "f": self = .double(n.doubleValue)
             case "Q", "L", "I", "S", "C": self = n.uint64Value <= UInt64(Int64.max) ? .int(n.int64Value) : .uint(n.uint64Value)
             default: self = .int(n.int64Value)
             }
+        // Values built in Swift rather than parsed.
+        case let b as Bool: self = .bool(b)
+        case let i as Int: self = .int(Int64(i))
+        case let i as Int64: self = .int(i)
+        case let u as UInt64: self = .uint(u)
+        case let d as Double: self = .double(d)
         case let a as [Any]: self = .list(try a.map { try CELValue(json: $0) })
         case let d as [String: Any]:
             self = .map(try CELMap(d.sorted { $0.key < $1.key }.map { (.string($0.key), try CELValue(json: $0.value)) }))
@@ -53,6 +59,7 @@ extension CELValue {
         case .duration(let d): return TimeMath.format(d)
         case .type(let t): return t.name
         case .optional(let o): return o?.jsonObject ?? NSNull()
+        case .opaque(let o): return o.description
         }
     }
 

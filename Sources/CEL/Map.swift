@@ -5,7 +5,7 @@ public struct CELMap: Sendable {
     private var index: [Key: Int] = [:]
 
     enum Key: Hashable, Sendable {
-        case int(Int64), bigUint(UInt64), bool(Bool), string([UInt8])  // UTF-8: no Unicode normalization
+        case int(Int64), bigUint(UInt64), bool(Bool), string(ExactString)
 
         /// nil: the value cannot be a map key.
         init?(_ v: CELValue) {
@@ -13,7 +13,7 @@ public struct CELMap: Sendable {
             case .int(let i): self = .int(i)
             case .uint(let u): self = u <= UInt64(Int64.max) ? .int(Int64(u)) : .bigUint(u)
             case .bool(let b): self = .bool(b)
-            case .string(let s): self = .string(Array(s.utf8))
+            case .string(let s): self = .string(ExactString(s))
             default: return nil
             }
         }
@@ -30,6 +30,20 @@ public struct CELMap: Sendable {
     }
 
     public init() {}
+
+    /// A string compared and hashed by its UTF-8 bytes: CEL strings are code-point sequences, and
+    /// Swift's String equality would merge canonically equivalent keys ("é" and "e\u{301}").
+    struct ExactString: Hashable, Sendable {
+        let text: String
+        init(_ text: String) { self.text = text }
+
+        static func == (a: Self, b: Self) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+        func hash(into hasher: inout Hasher) {
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            if done == nil { Array(text.utf8).withUnsafeBytes { hasher.combine(bytes: $0) } }  // the same bytes, the same hash
+        }
+    }
 
     /// Builds a map; throws on a repeated key or a key of an unsupported type.
     public init(_ pairs: [(CELValue, CELValue)]) throws {

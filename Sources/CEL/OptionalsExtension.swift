@@ -39,7 +39,7 @@ enum OptionalsExtension {
         case .map(let m): return m.count == 0
         case .timestamp(let t): return t.seconds == 0 && t.nanos == 0
         case .duration(let d): return d.nanoseconds == 0
-        case .type: return false
+        case .type, .opaque: return false
         case .optional(let o): return o == nil
         }
     }

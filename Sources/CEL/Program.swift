@@ -16,6 +16,8 @@ public struct CELOptions: Sendable {
     public var container = ""
     /// Functions added by the embedding code; they take precedence over builtins of the same name.
     public var functions: [CELFunction] = []
+    /// Names of the embedder's CELOpaqueValue types, so expressions can write `type(x) == my.Type`.
+    public var types: [CELType] = []
 
     public init() {}
 

@@ -157,9 +157,9 @@ enum StringsExtension {
     /// Go's strings.SplitN: limit 0 → none, negative → all, else at most `limit` parts.
     static func split(_ s: String, _ sep: String, limit: Int64) -> [String] {
         if limit == 0 { return [] }
-        let hay = Array(s.unicodeScalars), needle = Array(sep.unicodeScalars)
         var parts: [String] = []
-        if needle.isEmpty {
+        if sep.isEmpty {
+            let hay = Array(s.unicodeScalars)
             for (n, c) in hay.enumerated() {
                 if limit > 0, Int64(parts.count) == limit - 1 {
                     parts.append(String(String.UnicodeScalarView(hay[n...])))
@@ -169,13 +169,23 @@ enum StringsExtension {
             }
             return parts
         }
+        // A non-empty separator splits the same on UTF-8 bytes as on code points, without re-encoding.
+        let bytes = Array(s.utf8), sepBytes = Array(sep.utf8)
         var i = 0
-        while limit < 0 || Int64(parts.count) < limit - 1, let at = index(of: needle, in: hay, from: i) {
-            parts.append(String(String.UnicodeScalarView(hay[i..<at])))
-            i = at + needle.count
+        while limit < 0 || Int64(parts.count) < limit - 1, let at = byteIndex(of: sepBytes, in: bytes, from: i) {
+            parts.append(String(decoding: bytes[i..<at], as: UTF8.self))
+            i = at + sepBytes.count
         }
-        parts.append(String(String.UnicodeScalarView(hay[i...])))
+        parts.append(String(decoding: bytes[i...], as: UTF8.self))
         return parts
+    }
+
+    private static func byteIndex(of needle: [UInt8], in hay: [UInt8], from start: Int) -> Int? {
+        guard hay.count >= needle.count, start <= hay.count - needle.count else { return nil }
+        for i in start...(hay.count - needle.count) where hay[i] == needle[0] {
+            if hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        }
+        return nil
     }
 
     static func quote(_ s: String) -> String {

@@ -14,6 +14,8 @@ public enum CELValue: Sendable {
     case type(CELType)
     /// `optional.of(v)` is `.optional(v)`, `optional.none()` is `.optional(nil)`.
     indirect case optional(CELValue?)
+    /// A value of a type defined outside CEL's core (net.IP, net.CIDR, or one the embedder registers).
+    case opaque(any CELOpaqueValue)
 
     var isContainer: Bool {
         switch self {
@@ -37,8 +39,15 @@ public enum CELValue: Sendable {
         case .duration: return .duration
         case .type: return .type
         case .optional: return .optional
+        case .opaque(let o): return o.celType
         }
     }
+}
+
+/// A value of an extension type: its type, its equality and its text (what string() returns).
+public protocol CELOpaqueValue: Sendable, CustomStringConvertible {
+    var celType: CELType { get }
+    func isEqual(to other: any CELOpaqueValue) -> Bool
 }
 
 /// A CEL type value, e.g. what `type(1)` returns (`int`). Compared by name.
@@ -60,10 +69,12 @@ public struct CELType: Sendable, Hashable, CustomStringConvertible {
     public static let duration = CELType("google.protobuf.Duration")
     public static let type = CELType("type")
     public static let optional = CELType("optional_type")
+    public static let ip = CELType("net.IP")
+    public static let cidr = CELType("net.CIDR")
 
     /// The type names an expression can mention as identifiers.
     static let named: [String: CELType] = Dictionary(uniqueKeysWithValues: [
-        null, bool, int, uint, double, string, bytes, list, map, timestamp, duration, type, optional,
+        null, bool, int, uint, double, string, bytes, list, map, timestamp, duration, type, optional, ip, cidr,
     ].map { ($0.name, $0) })
 }
 

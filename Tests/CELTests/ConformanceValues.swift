@@ -60,7 +60,7 @@ enum ConformanceValues {
             case (let l?, let r?): return same(l, r)
             default: return false
             }
-        case (.int, .int), (.uint, .uint), (.string, .string), (.bytes, .bytes), (.bool, .bool), (.null, .null),
+        case (.opaque, .opaque), (.int, .int), (.uint, .uint), (.string, .string), (.bytes, .bytes), (.bool, .bool), (.null, .null),
              (.type, .type), (.timestamp, .timestamp), (.duration, .duration):
             return CELValue.celEquals(a, b)
         default:

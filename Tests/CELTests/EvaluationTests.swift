@@ -79,6 +79,16 @@ import Testing
         #expect(try isTrue("double('NaN') != double('NaN')"))
     }
 
+    @Test func doublesPrintLikeCelGo() throws {
+        let cases: [(String, String)] = [
+            ("123.456", "123.456"), ("100000.0", "100000"), ("1000000.0", "1e+06"), ("1234567.0", "1.234567e+06"),
+            ("0.0001", "0.0001"), ("0.00001", "1e-05"), ("-2.5", "-2.5"), ("1e100", "1e+100"), ("0.1 + 0.2", "0.30000000000000004"),
+        ]
+        for (expr, text) in cases {
+            #expect(try eval("string(\(expr))").string == text, "string(\(expr))")
+        }
+    }
+
     @Test func timestampsWithTimeZones() throws {
         let t = "timestamp('2009-02-13T23:31:30Z')"
         #expect(try eval("\(t).getHours('America/New_York')").int == 18)
@@ -103,6 +113,32 @@ import Testing
         #expect(error("(1).shout()", [:], options)?.message == "no matching overload for 'shout' applied to (int)")
     }
 
+    struct ImageRef: CELOpaqueValue {
+        let text: String
+        var celType: CELType { CELType("test.ImageRef") }
+        var description: String { text }
+        func isEqual(to other: any CELOpaqueValue) -> Bool { (other as? ImageRef)?.text == text }
+    }
+
+    @Test func opaqueValuesOfTheEmbeddersTypes() throws {
+        var options = CELOptions()
+        options.types = [CELType("test.ImageRef")]
+        options.functions = [
+            CELFunction("image", arity: 1) { call in
+                guard case .string(let s) = call.args[0] else { return nil }
+                return .opaque(ImageRef(text: s))
+            },
+            CELFunction("registry", receiver: true, arity: 1) { call in
+                guard case .opaque(let o) = call.args[0], let ref = o as? ImageRef else { return nil }
+                return .string(String(ref.text.prefix { $0 != "/" }))
+            },
+        ]
+        #expect(try eval("image('ghcr.io/a/b').registry()", [:], options).string == "ghcr.io")
+        #expect(try eval("type(image('x')) == test.ImageRef && image('x') == image('x') && image('x') != image('y')", [:], options).bool == true)
+        #expect(try eval("string(image('ghcr.io/a'))", [:], options).string == "ghcr.io/a")
+        #expect(error("test.ImageRef", [:], CELOptions())?.message.contains("undeclared reference") == true)
+    }
+
     @Test func kubernetesObjectFromJSON() throws {
         let pod = """
             {"metadata": {"name": "web", "labels": {"app": "shop"}},
@@ -115,6 +151,19 @@ import Testing
         #expect(try isTrue("object.spec.replicas == 3 && type(object.spec.replicas) == int && object.spec.ratio == 0.5", vars))
         #expect(try isTrue("has(object.metadata.labels) && !has(object.metadata.annotations)", vars))
         #expect(try isTrue("object.metadata.?annotations.orValue({}).size() == 0", vars))
+    }
+
+    @Test func foundationValuesBuiltInSwift() throws {
+        let object: [String: Any] = ["n": 3, "big": UInt64.max, "f": 1.5, "ok": true, "list": [1, "a", NSNull()]]
+        let v = try CELValue(json: object)
+        #expect(try eval("o.n == 3 && type(o.n) == int && type(o.big) == uint && o.f == 1.5 && o.ok && o.list[2] == null", ["o": v]).bool == true)
+        let parsed = try CELValue(jsonData: Data(#"{"n": 3, "f": 1.0, "ok": false}"#.utf8))
+        #expect(try eval("type(o.n) == int && type(o.f) == double && type(o.ok) == bool", ["o": parsed]).bool == true)
+    }
+
+    @Test func mapKeysAreNotUnicodeNormalized() throws {
+        #expect(try eval("'e\\u0301' in {'\\u00e9': 1}").bool == false)
+        #expect(try eval("{'\\u00e9': 1, 'e\\u0301': 2}.size()").int == 2)
     }
 
     @Test func oneProgramEvaluatedConcurrently() async throws {
