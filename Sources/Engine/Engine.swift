@@ -30,10 +30,10 @@ public final class Engine: @unchecked Sendable {
         let policies = store.current
         let evaluator = PolicyEvaluator(policies: policies)
         return await Deadline.$current.withValue(deadline) {
-            var decided: [String: [PolicyVerdict]] = [:]
+            var requestLevel = ImageValidatingStage.Result()
             if !policies.imageValidatingPolicies.isEmpty {
                 let stage = ImageValidatingStage(evaluator: ImageValidatingEvaluator(verifier: verifier), resolver: resolver)
-                guard let verdicts = await untilDeadline(deadline, {
+                guard let result = await untilDeadline(deadline, {
                     await stage.run(policies.imageValidatingPolicies, images: images, context: context, deadline: deadline)
                 }) else {
                     var seen = Set<String>()
@@ -41,19 +41,20 @@ public final class Engine: @unchecked Sendable {
                         timedOut(first.image, pointers: images.filter { $0.image == first.image }.map(\.pointer), deadline: deadline)
                     }
                 }
-                decided = verdicts
+                requestLevel = result
             }
             // Images only an `images` expression found have no field to patch (pointer ""), but are decided all the same.
             let listed = Set(images.map(\.image))
-            let found = decided.keys.filter { !listed.contains($0) }.sorted().map { ContainerImage(image: $0, pointer: "", list: "images", name: $0) }
-            return await evaluateAll(images + found, context: context, evaluator: evaluator, decided: decided, deadline: deadline)
+            let found = requestLevel.verdicts.keys.filter { !listed.contains($0) }.sorted().map { ContainerImage(image: $0, pointer: "", list: "images", name: $0) }
+            return await evaluateAll(images + found, context: context, evaluator: evaluator, requestLevel: requestLevel, deadline: deadline)
         }
     }
 
-    /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails. `decided`: the
-    /// request-level verdicts of each image (ImageValidatingPolicies), merged into its own.
-    func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator, decided: [String: [PolicyVerdict]] = [:],
-                     deadline: Deadline) async -> [ImageDecision] {
+    /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails. `requestLevel`:
+    /// what the ImageValidatingPolicies decided per image (merged into its own verdicts) and the digests they resolved.
+    func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator,
+                     requestLevel: ImageValidatingStage.Result = .init(), deadline: Deadline) async -> [ImageDecision] {
+        let decided = requestLevel.verdicts
         var pointerMap: [String: [String]] = [:]
         var distinct: [String] = []
         for image in images {
@@ -69,7 +70,7 @@ public final class Engine: @unchecked Sendable {
             var decisions: [ImageDecision] = []
             for image in order {
                 decisions.append(await evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
-                                                decided: decided[image] ?? [], deadline: deadline))
+                                                decided: decided[image] ?? [], knownDigest: requestLevel.digests[image], deadline: deadline))
             }
             return decisions
         }
@@ -80,7 +81,7 @@ public final class Engine: @unchecked Sendable {
             for image in order {
                 Task {
                     let decision = await self.evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
-                                                       decided: decided[image] ?? [], deadline: deadline)
+                                                       decided: decided[image] ?? [], knownDigest: requestLevel.digests[image], deadline: deadline)
                     if results.add(decision) == order.count { gate.open() }
                 }
             }
@@ -128,7 +129,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func evaluate(_ imageString: String, _ plan: ImagePlan, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
-                          decided: [PolicyVerdict], deadline: Deadline) async -> ImageDecision {
+                          decided: [PolicyVerdict], knownDigest: String?, deadline: Deadline) async -> ImageDecision {
         var decision = ImageDecision(image: imageString, pointers: pointers, decision: .skip, digest: nil, pinned: nil, reasons: [], transient: false)
         let image: ImageRef, needsDigest: Bool
         switch plan {
@@ -157,6 +158,8 @@ public final class Engine: @unchecked Sendable {
         let digest: String
         if let pinned = image.digest {
             digest = pinned
+        } else if let knownDigest {
+            digest = knownDigest  // resolved by the ImageValidatingPolicy stage of this request
         } else if !needsDigest {
             digest = ""  // static authorities only: no registry call at all
         } else {

@@ -9,7 +9,13 @@ struct ImageValidatingStage: Sendable {
     let evaluator: ImageValidatingEvaluator
     let resolver: any DigestResolver
 
-    func run(_ policies: [ImageValidatingPolicy], images: [ContainerImage], context: AdmissionContext, deadline: Deadline) async -> [String: [PolicyVerdict]] {
+    /// Per image: the verdicts reached for the request, and the digests resolved on the way (not resolved twice).
+    struct Result: Sendable {
+        var verdicts: [String: [PolicyVerdict]] = [:]
+        var digests: [String: String] = [:]
+    }
+
+    func run(_ policies: [ImageValidatingPolicy], images: [ContainerImage], context: AdmissionContext, deadline: Deadline) async -> Result {
         var byList: [String: [String]] = [:]
         for image in images where !(byList[image.list]?.contains(image.image) ?? false) { byList[image.list, default: []].append(image.image) }
         var verdicts: [String: [PolicyVerdict]] = [:]
@@ -23,7 +29,7 @@ struct ImageValidatingStage: Sendable {
                 for image in Set(images.map(\.image)) { verdicts[image, default: []].append(ImageValidatingVerdicts.scopeError(p, why)) }
             }
         }
-        guard !work.isEmpty else { return verdicts }
+        guard !work.isEmpty else { return Result(verdicts: verdicts) }
         let digests = await resolve(Set(work.flatMap(\.1)), deadline: deadline)
         let outcomes = await withTaskGroup(of: (Int, ImageValidatingEvaluator.Outcome).self) { group in
             for (i, item) in work.enumerated() {
@@ -42,7 +48,7 @@ struct ImageValidatingStage: Sendable {
                 verdicts[image, default: []].append(verdict)
             }
         }
-        return verdicts
+        return Result(verdicts: verdicts, digests: digests)
     }
 
     /// Digests of the covered images (those written with one keep it); an image that cannot be resolved is left

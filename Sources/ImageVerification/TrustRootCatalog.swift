@@ -27,6 +27,18 @@ public final class TrustRootCatalog: @unchecked Sendable {
             self.cacheDirectory = cacheDirectory
             self.fetcher = fetcher
         }
+
+        /// The trusted root of the repository at `metadataURL` (its targets under `targets`) in this environment:
+        /// its cache folder, refresh period and clock; `fetcher` when the repository is not a mirror.
+        public func trustedRoot(metadataURL: URL, targets: String = "targets", initialRoot: Data, targetName: String = "trusted_root.json",
+                                fetcher: (any TUFFetcher)? = nil, label: String) -> TUFTrustedRoot {
+            var settings = TUFTrustedRoot.Settings(metadataURL: metadataURL, targetsURL: Updater.join(metadataURL, targets), initialRoot: initialRoot,
+                                                   cacheDirectory: cacheDirectory, fetcher: fetcher ?? self.fetcher, label: label)
+            settings.targetName = targetName
+            settings.refreshInterval = refreshInterval
+            settings.clock = clock
+            return TUFTrustedRoot(settings)
+        }
     }
 
     private let current: @Sendable () -> [TrustRoot]
@@ -93,26 +105,17 @@ public final class TrustRootCatalog: @unchecked Sendable {
         guard let root = Data(base64Encoded: repository.root.filter { !$0.isWhitespace }) else {
             throw CosignVerificationError.configuration("trust root \"\(name)\" spec.\(repository.field).root: not base64")
         }
-        let metadataURL: URL
-        let fetcher: any TUFFetcher
+        let label = "TrustRoot \"\(name)\" spec.\(repository.field)"
         switch repository.location {
         case .mirror(let mirror):
             guard let url = URL(string: mirror) else {
                 throw CosignVerificationError.configuration("trust root \"\(name)\" spec.remote.mirror: not a URL: \(mirror)")
             }
-            metadataURL = url
-            fetcher = tuf.fetcher
+            return tuf.trustedRoot(metadataURL: url, targets: repository.targets, initialRoot: root, targetName: repository.trustedRootTarget, label: label)
         case .serialized(let mirrorFS):
             let archive = try SerializedRepository(mirrorFS: mirrorFS)
-            metadataURL = SerializedRepository.baseURL
-            fetcher = archive.fetcher
+            return tuf.trustedRoot(metadataURL: SerializedRepository.baseURL, targets: repository.targets, initialRoot: root,
+                                   targetName: repository.trustedRootTarget, fetcher: archive.fetcher, label: label)
         }
-        var settings = TUFTrustedRoot.Settings(metadataURL: metadataURL, targetsURL: Updater.join(metadataURL, repository.targets),
-                                               initialRoot: root, cacheDirectory: tuf.cacheDirectory, fetcher: fetcher,
-                                               label: "TrustRoot \"\(name)\" spec.\(repository.field)")
-        settings.targetName = repository.trustedRootTarget
-        settings.refreshInterval = tuf.refreshInterval
-        settings.clock = tuf.clock
-        return TUFTrustedRoot(settings)
     }
 }

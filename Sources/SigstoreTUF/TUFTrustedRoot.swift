@@ -71,8 +71,7 @@ public final class TUFTrustedRoot: @unchecked Sendable {
         let now = settings.clock()
         lock.lock()
         if let snapshot {
-            let due = now >= nextAttempt || now >= snapshot.metadataExpires
-            let start = due && !refreshing
+            let start = now >= nextAttempt && !refreshing
             if start { refreshing = true }
             lock.unlock()
             if start { DispatchQueue.global().async { self.refreshInBackground() } }
@@ -103,7 +102,7 @@ public final class TUFTrustedRoot: @unchecked Sendable {
             return fresh
         } catch {
             let message = "\(settings.label): \(error)"
-            let fallback = currentSnapshot ?? loadLastGood()
+            let fallback = status.snapshot ?? loadLastGood()
             record(fallback, error: message)
             guard let fallback else { throw TUFTrustedRootError(message) }
             return fallback
@@ -121,8 +120,6 @@ public final class TUFTrustedRoot: @unchecked Sendable {
         status.snapshot.map { (now ?? settings.clock()).timeIntervalSince($0.verifiedAt) }
     }
 
-    private var currentSnapshot: Snapshot? { status.snapshot }
-
     private func refreshInBackground() {
         _ = try? refresh()
         lock.lock(); refreshing = false; lock.unlock()
@@ -133,7 +130,13 @@ public final class TUFTrustedRoot: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let value { snapshot = value }
         lastError = error
-        nextAttempt = now.addingTimeInterval(error == nil ? settings.refreshInterval : min(settings.retryInterval, settings.refreshInterval))
+        // Next refresh: after the period, or when the verified metadata expires if sooner; after a failure, soon
+        // (and no sooner, however stale the root: an unreachable mirror is asked once per retry interval).
+        if error == nil, let value {
+            nextAttempt = min(now.addingTimeInterval(settings.refreshInterval), value.metadataExpires)
+        } else {
+            nextAttempt = now.addingTimeInterval(min(settings.retryInterval, settings.refreshInterval))
+        }
     }
 
     // MARK: the TUF update

@@ -66,12 +66,7 @@ struct TUFOptions: ParsableArguments {
         } else {
             initialRoot = try TUFTrustedRoot.publicGoodTUFRoot()
         }
-        var settings = TUFTrustedRoot.Settings(metadataURL: url, targetsURL: Updater.join(url, "targets"), initialRoot: initialRoot,
-                                               cacheDirectory: environment.cacheDirectory, fetcher: environment.fetcher,
-                                               label: "--tuf-mirror \(mirror)")
-        settings.refreshInterval = environment.refreshInterval
-        settings.clock = environment.clock
-        let source = TUFTrustedRoot(settings)
+        let source = environment.trustedRoot(metadataURL: url, initialRoot: initialRoot, label: "--tuf-mirror \(mirror)")
         let embedded = try TrustedRoot.publicGood()
         do {
             let first = try source.refresh()

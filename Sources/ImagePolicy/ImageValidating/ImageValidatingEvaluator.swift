@@ -64,7 +64,7 @@ public struct ImageValidatingEvaluator: Sendable {
             }
         }
         var covered: [String] = []
-        for image in variable.values.flatMap({ $0 }) where !covered.contains(image) {
+        for image in variable.sorted(by: { $0.key < $1.key }).flatMap(\.value) where !covered.contains(image) {
             do { if try matchesReferences(p, image) { covered.append(image) } } catch {
                 return .error("matchImageReferences: \(image): \(error)")
             }
@@ -72,15 +72,20 @@ public struct ImageValidatingEvaluator: Sendable {
         return covered.isEmpty ? .notApplicable : .images(covered: covered, variable: variable)
     }
 
+    /// `matchImageReferences`: any glob (Kyverno wildcard) or CEL expression over `ref` that matches; none: every image.
     func matchesReferences(_ p: ImageValidatingPolicy, _ image: String) throws -> Bool {
-        if let decided = ImageValidatingMatcher.globMatches(p, image), decided || !p.matchImageReferences.contains(where: { if case .expression = $0 { true } else { false } }) {
-            return decided
+        for m in p.matchImageReferences {
+            switch m {
+            case .glob(let g):
+                if Wildcard.match(pattern: g, image) { return true }
+            case .expression(let e):
+                guard case .bool(let yes) = try run(e, ["ref": .string(image)]) else {
+                    throw CELError(.evaluation, "matchImageReferences expression must evaluate to bool")
+                }
+                if yes { return true }
+            }
         }
-        for case .expression(let e) in p.matchImageReferences {
-            guard case .bool(let yes) = try run(e, ["ref": .string(image)]) else { throw CELError(.evaluation, "matchImageReferences expression must evaluate to bool") }
-            if yes { return true }
-        }
-        return false
+        return p.matchImageReferences.isEmpty
     }
 
     func run(_ source: String, _ variables: [String: CELValue], functions: [CELFunction] = ImageValidatingFunctions.placeholders) throws -> CELValue {

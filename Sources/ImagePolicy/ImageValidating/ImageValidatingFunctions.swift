@@ -67,8 +67,6 @@ final class ImageValidatingFunctions: @unchecked Sendable {
 
     private func prove(_ image: String) { lock.lock(); proved.insert(image); lock.unlock() }
 
-    static let names = ["verifyImageSignatures", "verifyAttestationSignatures", "extractPayload", "getImageData"]
-
     /// Same names and arities, for compiling and for `matchConditions`: calling one there is an error.
     static let placeholders: [CELFunction] = [("verifyImageSignatures", 2), ("verifyAttestationSignatures", 3), ("extractPayload", 2), ("getImageData", 1)].map { name, arity in
         CELFunction(name, arity: arity) { _ in throw CELError(.evaluation, "\(name) is only available in validations and variables") }

@@ -1,15 +1,8 @@
 import Foundation
 
-/// Whether an ImageValidatingPolicy applies to a request (`matchConstraints`, with autogen for pod controllers)
-/// and which of its images it covers (`matchImageReferences`). CEL `matchConditions` come after, in the evaluator.
+/// Whether an ImageValidatingPolicy applies to a request (`matchConstraints`, with autogen for pod controllers).
+/// CEL `matchConditions` and `matchImageReferences` come after, in the evaluator.
 enum ImageValidatingMatcher {
-    /// Pod controllers Kyverno's autogen rewrites pod policies for, by kind, with their plural resource.
-    static let podControllers: [String: (group: String, resource: String)] = [
-        "Deployment": ("apps", "deployments"), "StatefulSet": ("apps", "statefulsets"), "DaemonSet": ("apps", "daemonsets"),
-        "ReplicaSet": ("apps", "replicasets"), "Job": ("batch", "jobs"), "CronJob": ("batch", "cronjobs"),
-        "ReplicationController": ("", "replicationcontrollers"),
-    ]
-
     static func applies(_ p: ImageValidatingPolicy, _ c: AdmissionContext) -> Bool {
         guard p.admissionEnabled else { return false }
         if let ns = p.namespace, c.namespace != ns { return false }
@@ -41,18 +34,5 @@ enum ImageValidatingMatcher {
         case "Namespaced": return c.namespace != nil
         default: return true
         }
-    }
-
-    /// `matchImageReferences` globs (expressions are the evaluator's); no entries: every image.
-    static func globMatches(_ p: ImageValidatingPolicy, _ image: String) -> Bool? {
-        if p.matchImageReferences.isEmpty { return true }
-        var undecided = false
-        for m in p.matchImageReferences {
-            switch m {
-            case .glob(let g): if Wildcard.match(pattern: g, image) { return true }
-            case .expression: undecided = true
-            }
-        }
-        return undecided ? nil : false
     }
 }
