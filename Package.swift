@@ -89,7 +89,7 @@ let package = Package(
         ]),
         // TUF client (specification 1.0 workflow): trust roots that keep themselves current from a repository.
         .target(name: "TUF", dependencies: [
-            "HTTP1Client",
+            "HTTP1Client", "SealgateCore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
@@ -149,10 +149,11 @@ let package = Package(
         .testTarget(name: "ImageVerificationTests", dependencies: [
             "ImageVerification", "ImagePolicy", "ImageReference", "Registry", "SigstoreVerify", "E2ESupport", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport", "TUF",
         ]),
+        .testTarget(name: "SealgateCoreTests", dependencies: ["SealgateCore", "TestSupport"]),
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference", "TestSupport"]),
         .testTarget(name: "SigstoreVerifyTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         .testTarget(name: "ImagePolicyTests", dependencies: ["ImagePolicy", "SchemaWalkSupport", "TestSupport"]),
-        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "TestSupport"]),
+        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "SealgateCore", "TestSupport"]),
         .testTarget(name: "PolicyTestingTests", dependencies: ["PolicyTesting", "TestSupport"]),
         .testTarget(name: "KubernetesAPITests", dependencies: [
             "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "KubernetesTestSupport", "TestSupport",
