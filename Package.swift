@@ -59,7 +59,7 @@ let package = Package(
         ], resources: [.copy("Resources/root.json")]),
         // cosign-compatible image verification: registry attachments checked with SigstoreVerify.
         .target(name: "ImageVerification", dependencies: [
-            "ImageReference", "Registry", "SigstoreVerify", "SigstoreTUF", "TUF", "ImagePolicy",
+            "SealgateCore", "ImageReference", "Registry", "SigstoreVerify", "SigstoreTUF", "TUF", "ImagePolicy",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The decision engine: policy store, verification cache, the per-image pipeline under one deadline.

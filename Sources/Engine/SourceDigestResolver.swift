@@ -1,4 +1,5 @@
 import Dispatch
+import SealgateCore
 import ImageReference
 import Registry
 
@@ -13,10 +14,6 @@ public struct SourceDigestResolver: DigestResolver {
 
     public func digest(of image: ImageRef, deadline: Deadline) async throws -> String {
         let source = self.source
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try source.resolve(image, deadline: deadline).digest })
-            }
-        }
+        return try await BlockingIO.run { try source.resolve(image, deadline: deadline).digest }
     }
 }

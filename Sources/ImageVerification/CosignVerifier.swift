@@ -1,6 +1,7 @@
 import Foundation
 import ImageReference
 import Registry
+import SealgateCore
 import SigstoreVerify
 
 /// cosign-compatible verification of an image's signatures and attestations in a registry.
@@ -82,9 +83,7 @@ public struct CosignVerifier: Sendable {
     static func concurrently<A: Sendable, B>(_ a: @escaping @Sendable () -> A, _ b: () -> B) -> (A, B) {
         let box = OnceBox<A>()
         let done = DispatchSemaphore(value: 0)
-        let thread = Thread { box.value = a(); done.signal() }
-        thread.stackSize = 1 << 20
-        thread.start()
+        BlockingIO.start { box.value = a(); done.signal() }
         let second = b()
         done.wait()
         return (box.value!, second)
