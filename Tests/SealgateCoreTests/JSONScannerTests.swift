@@ -90,3 +90,23 @@ struct JSONScannerTests {
     }
 }
 
+
+/// The deepest document the admission reader accepts must also build as a tree on a worker thread's 1 MiB stack.
+struct JSONDepthTests {
+    @Test("511 levels of nesting build on a 1 MiB stack")
+    func deepestAcceptedFitsTheStack() throws {
+        let text = String(repeating: #"{"a":["#, count: 255) + "1" + String(repeating: "]}", count: 255)
+        let bytes = Array(text.utf8)
+        let done = DispatchSemaphore(value: 0)
+        final class Box: @unchecked Sendable { var ok = false }
+        let box = Box()
+        let thread = Thread {
+            box.ok = (try? JSONValue.parse(bytes: bytes)) != nil
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        done.wait()
+        #expect(box.ok)
+    }
+}
