@@ -169,7 +169,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
 
     // MARK: - Context, metrics, audit
 
-    static func context(for request: AdmissionRequest) -> AdmissionContext {
+    /// The policy context of a request as admission builds it (the background scan builds the same for running workloads).
+    public static func context(for request: AdmissionRequest) -> AdmissionContext {
         let metadata = request.object?["metadata"]
         func strings(_ value: JSONValue?) -> [String: String] {
             (value?.objectValue ?? [:]).compactMapValues(\.stringValue)
