@@ -166,7 +166,7 @@ let package = Package(
         ]),
         // Background scan: leader election, report reconciliation, inventory and budget against the API double.
         .testTarget(name: "BackgroundScanTests", dependencies: [
-            "BackgroundScan", "KubernetesAPI", "PolicyTesting", "KubernetesTestSupport", "TestSupport",
+            "BackgroundScan", "Admission", "ImagePolicy", "KubernetesAPI", "PolicyTesting", "KubernetesTestSupport", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // TUF client: python-tuf repositories (Tests/Fixtures/tuf) and the public-good copy, served from loopback.

@@ -9,6 +9,12 @@ public struct WorkloadKey: Hashable, Sendable, Comparable, CustomStringConvertib
     public var namespace: String
     public var name: String
 
+    public init(kind: String, namespace: String, name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
     public var description: String { "\(kind) \(namespace)/\(name)" }
     public static func < (a: WorkloadKey, b: WorkloadKey) -> Bool { (a.namespace, a.kind, a.name) < (b.namespace, b.kind, b.name) }
 }
