@@ -37,17 +37,7 @@ struct BackgroundScanE2ETests {
         }
 
         static func policy(host: String, subjectRegExp: String) -> String {
-            """
-            apiVersion: policy.sigstore.dev/v1beta1
-            kind: ClusterImagePolicy
-            metadata: {name: scan-keyless}
-            spec:
-              images: [{glob: "\(host)/scan/**"}]
-              authorities:
-                - keyless:
-                    url: https://fulcio.example
-                    identities: [{issuer: "\(E2EWorld.issuer)", subjectRegExp: "\(subjectRegExp)"}]
-            """
+            E2EWorld.keylessPolicy(name: "scan-keyless", glob: "\(host)/scan/**", subjectRegExp: subjectRegExp)
         }
 
         func setPolicy(subjectRegExp: String) throws {
@@ -182,6 +172,35 @@ struct BackgroundScanE2ETests {
         #expect(try api.objects("leases.coordination.k8s.io").first?["spec"]?["holderIdentity"] == "b")
         let metrics = try e2e.curl(b, "/metrics")
         #expect(Self.metric(metrics, #"sealgate_background_scan_lease_holder{identity="b"}"#) == 1)
+    }
+
+    @Test("registry down: transient error results and backoff; after recovery the real results replace them")
+    func registryTroubleBacksOff() async throws {
+        let world = try World(signed: 1, unsigned: 1, wrong: 0)
+        let e2e = world.e2e
+        defer { e2e.stop() }
+        let api = try FakeAPIServer()
+        for i in 0..<2 { try api.put("pods", world.pod(i)) }
+        e2e.registry.stop()
+        let server = try world.serve(api, identity: "solo")
+        defer { server.stop() }
+        func transientFlags() throws -> [String] {
+            try api.objects(Self.reports).flatMap { $0["results"]?.arrayValue ?? [] }.compactMap { $0["properties"]?["transient"]?.stringValue }
+        }
+        #expect(try await eventually(timeout: 30) { try Self.reportResults(api).count == 2 }, "\(server.process.stderr.suffix(2000))")
+        let down = try Self.reportResults(api)
+        let downFlags = try transientFlags()
+        #expect(down.values.allSatisfy { $0.hasPrefix("error") } && downFlags == ["true", "true"], "\(down)")
+        let metrics = try e2e.curl(server, "/metrics")
+        #expect((Self.metric(metrics, "sealgate_background_scan_backoffs_total") ?? 0) >= 1, "\(metrics.split(separator: "\n").filter { $0.contains("backoff") })")
+        try e2e.registry.restart()
+        let recovered = try await eventually(timeout: 30) {
+            let results = Set(try Self.reportResults(api).values.map { String($0.prefix(4)) })
+            let flags = try transientFlags()
+            return results == ["pass", "fail"] && flags == ["false", "false"]
+        }
+        let after = try Self.reportResults(api)
+        #expect(recovered, "\(after)")
     }
 
     @Test("--background-scan without a cluster connection is a usage error")
