@@ -73,6 +73,32 @@ struct LeaderElectorTests {
         #expect(record.holderIdentity == "b" && record.leaseTransitions == 5)
     }
 
+    @Test("a holder that renewed while watched and then died is taken over once its renewals stop for the lease duration")
+    func takeoverAfterRenewalsStop() async throws {
+        let api = try FakeAPIServer()
+        let client = try KubeClient(config: api.config)
+        var record = LeaseRecord(holderIdentity: "dead", leaseDurationSeconds: 2, acquireTime: Date(), renewTime: Date(), leaseTransitions: 0)
+        try client.create(WorkloadResources.leases, namespace: "sealgate-system", record.applied(to: nil, namespace: "sealgate-system", name: "scan"),
+                          fieldManager: "test")
+        let c = LeaderElector(client: client, namespace: "sealgate-system", name: "scan", identity: "c", timing: fastLease, logger: quiet)
+        c.start()
+        defer { c.stop() }
+        // The holder renews for 3 s (longer than its lease), and c must not take over meanwhile.
+        let renewUntil = Date().addingTimeInterval(3)
+        while Date() < renewUntil {
+            let lease = try #require(try client.getObject(WorkloadResources.leases, namespace: "sealgate-system", name: "scan"))
+            record.renewTime = Date()
+            try client.update(WorkloadResources.leases, namespace: "sealgate-system", name: "scan",
+                              record.applied(to: lease, namespace: "sealgate-system", name: "scan"), fieldManager: "test")
+            #expect(!c.isLeader)
+            try await Task.sleep(nanoseconds: 300_000_000)
+        }
+        let died = Date()
+        #expect(try await eventually(timeout: 8) { c.isLeader })
+        let waited = Date().timeIntervalSince(died)
+        #expect(waited >= 1.5 && waited < 2 + 1, "waited \(waited)")
+    }
+
     @Test("a holder that cannot renew (API down) stops leading within the renew deadline")
     func losesLeadershipWhenRenewalFails() async throws {
         let api = try FakeAPIServer()
