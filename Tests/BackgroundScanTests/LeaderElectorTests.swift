@@ -54,14 +54,21 @@ struct LeaderElectorTests {
         #expect(record.leaseDurationSeconds == 3 && record.renewTime != nil)
     }
 
-    @Test("a holder that stops renewing (not released) loses the lease after its duration, seen on the other's clock")
-    func takeoverAfterExpiry() async throws {
+    /// The API double with Lease sealgate-system/scan held by "dead" for 2 s from now.
+    static func heldLease(transitions: Int) throws -> (FakeAPIServer, KubeClient, LeaseRecord) {
         let api = try FakeAPIServer()
         let client = try KubeClient(config: api.config)
-        // A lease held by a replica that died: renewed "now" but never again.
-        let dead = LeaseRecord(holderIdentity: "dead", leaseDurationSeconds: 2, acquireTime: Date(), renewTime: Date(), leaseTransitions: 4)
-        try client.create(WorkloadResources.leases, namespace: "sealgate-system", dead.applied(to: nil, namespace: "sealgate-system", name: "scan"),
+        let record = LeaseRecord(holderIdentity: "dead", leaseDurationSeconds: 2, acquireTime: Date(), renewTime: Date(), leaseTransitions: transitions)
+        try client.create(WorkloadResources.leases, namespace: "sealgate-system", record.applied(to: nil, namespace: "sealgate-system", name: "scan"),
                           fieldManager: "test")
+        return (api, client, record)
+    }
+
+    @Test("a holder that stops renewing (not released) loses the lease after its duration, seen on the other's clock")
+    func takeoverAfterExpiry() async throws {
+        // A lease held by a replica that died: renewed "now" but never again.
+        let (api, client, _) = try Self.heldLease(transitions: 4)
+        defer { withExtendedLifetime(api) {} }   // the API double lives until the test ends
         let b = LeaderElector(client: client, namespace: "sealgate-system", name: "scan", identity: "b", timing: fastLease, logger: quiet)
         let started = Date()
         b.start()
@@ -75,11 +82,8 @@ struct LeaderElectorTests {
 
     @Test("a holder that renewed while watched and then died is taken over once its renewals stop for the lease duration")
     func takeoverAfterRenewalsStop() async throws {
-        let api = try FakeAPIServer()
-        let client = try KubeClient(config: api.config)
-        var record = LeaseRecord(holderIdentity: "dead", leaseDurationSeconds: 2, acquireTime: Date(), renewTime: Date(), leaseTransitions: 0)
-        try client.create(WorkloadResources.leases, namespace: "sealgate-system", record.applied(to: nil, namespace: "sealgate-system", name: "scan"),
-                          fieldManager: "test")
+        var (api, client, record) = try Self.heldLease(transitions: 0)
+        defer { withExtendedLifetime(api) {} }   // the API double lives until the test ends
         let c = LeaderElector(client: client, namespace: "sealgate-system", name: "scan", identity: "c", timing: fastLease, logger: quiet)
         c.start()
         defer { c.stop() }
