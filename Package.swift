@@ -87,6 +87,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // In-cluster audit: workloads from list/watch through the admission engine into PolicyReports, one writer by Lease.
+        .target(name: "BackgroundScan", dependencies: [
+            "SealgateCore", "Engine", "Admission", "ImagePolicy", "KubernetesAPI", "PolicyTesting",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         // TUF client (specification 1.0 workflow): trust roots that keep themselves current from a repository.
         .target(name: "TUF", dependencies: [
             "HTTP1Client", "SealgateCore",
@@ -96,7 +102,7 @@ let package = Package(
         // Common Expression Language: parser, macros, evaluator with cost limits, standard library and extensions.
         .target(name: "CEL"),
         .executableTarget(name: "sealgate", dependencies: [
-            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF",
+            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF", "BackgroundScan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -157,6 +163,11 @@ let package = Package(
         .testTarget(name: "PolicyTestingTests", dependencies: ["PolicyTesting", "TestSupport"]),
         .testTarget(name: "KubernetesAPITests", dependencies: [
             "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "KubernetesTestSupport", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Background scan: leader election, report reconciliation, inventory and budget against the API double.
+        .testTarget(name: "BackgroundScanTests", dependencies: [
+            "BackgroundScan", "Admission", "ImagePolicy", "KubernetesAPI", "PolicyTesting", "KubernetesTestSupport", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // TUF client: python-tuf repositories (Tests/Fixtures/tuf) and the public-good copy, served from loopback.

@@ -170,7 +170,10 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
 
     // MARK: - Context, metrics, audit
 
-    static func context(for request: AdmissionRequest, summary: WorkloadImages.Summary) -> AdmissionContext {
+    /// The policy context of a request as admission builds it (the background scan builds the same for running workloads);
+    /// `summary`: the object's images and metadata when the caller has read them already.
+    public static func context(for request: AdmissionRequest, summary: WorkloadImages.Summary? = nil) -> AdmissionContext {
+        let summary = summary ?? WorkloadImages.summary(of: request.lazyObject, kind: request.kind.kind)
         let metadata = summary.metadata
         func strings(_ value: JSONValue?) -> [String: String] {
             (value?.objectValue ?? [:]).compactMapValues(\.stringValue)

@@ -25,6 +25,13 @@ public final class PolicyStore: @unchecked Sendable {
     private let reloadErrors = Counter(label: "sealgate_policy_reload_errors_total")
     private let reloads = Counter(label: "sealgate_policy_reloads_total")
     private let policyGauge = Gauge(label: "sealgate_policies_loaded")
+    private var changes = 0
+
+    /// Counts every new policy set (file reload or cluster change), so a background scan knows when to re-evaluate.
+    public var generation: Int {
+        lock.lock(); defer { lock.unlock() }
+        return changes
+    }
 
     public init(paths: [String], logger: Logger) {
         self.paths = paths
@@ -77,6 +84,7 @@ public final class PolicyStore: @unchecked Sendable {
     public func installClusterPolicies(_ set: PolicySet) {
         lock.lock()
         clusterPolicies = set
+        changes += 1
         let count = policies.policyCount + set.policyCount
         lock.unlock()
         policyGauge.record(count)
@@ -111,6 +119,7 @@ public final class PolicyStore: @unchecked Sendable {
         let count = set.policyCount
         lock.lock()
         policies = set
+        changes += 1
         status = Status(loaded: true, lastError: nil, policyCount: count, fingerprint: fingerprint)
         lock.unlock()
         reloads.increment()

@@ -34,7 +34,8 @@ public enum PolicyReports {
         var resource: [String: Any] = ["apiVersion": o.resource.apiVersion, "kind": o.resource.kind, "name": o.resource.name]
         if let ns = o.resource.namespace { resource["namespace"] = ns }
         if let uid = o.resource.uid { resource["uid"] = uid }
-        var properties = ["policyKind": o.policyKind]
+        // Transient: the result may change on retry (registry unreachable, deadline), not a verdict about the image.
+        var properties = ["policyKind": o.policyKind, "transient": String(o.isTransient)]
         for (i, image) in o.images.enumerated() {
             properties["image.\(i)"] = image.image + (image.digest.map { "@\($0)" } ?? "")
         }
@@ -44,6 +45,13 @@ public enum PolicyReports {
         ]
         if !o.rule.isEmpty { r["rule"] = o.rule }
         return r
+    }
+}
+
+extension RuleOutcome {
+    /// An error result, or a failed check that was transient.
+    public var isTransient: Bool {
+        result == .error || images.contains { $0.checks.contains { !$0.passed && $0.transient } }
     }
 }
 

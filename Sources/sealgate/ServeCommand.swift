@@ -79,6 +79,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Namespace of Secrets named by policies without a namespace. Default: the service account's (or kubeconfig context's) namespace.")
     var secretNamespace = env("SECRET_NAMESPACE")
 
+    @OptionGroup var scan: BackgroundScanOptions
+
     func run() throws {
         let logger = try makeLogger()
         let (host, port) = try parseAddress(address)
@@ -130,8 +132,10 @@ struct ServeCommand: ParsableCommand {
         // Secrets named by policies (keys, CA bundles) come from the cluster (--kube/--kubeconfig); without
         // it such authorities fail closed with a message saying the secret is unavailable.
         let (decisionEngine, verifier, trust) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
+        let priority = scan.priority()
         let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
-                                    adjustContext: cluster?.namespaceContext)
+                                    adjustContext: priority.map { $0.marking(cluster?.namespaceContext) } ?? cluster?.namespaceContext)
+        let scanner = try scan.start(cluster: cluster, engine: decisionEngine, priority: priority, timeout: engine.registry.timeout, logger: logger)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server
@@ -150,6 +154,7 @@ struct ServeCommand: ParsableCommand {
         // Tests and scripts read the bound port (with --address :0) from this line.
         FileHandle.standardOutput.write(Data("sealgate listening on \(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(server.boundPort)\n".utf8))
         server.run()
+        scanner?.stop()
         cluster?.policies?.stop()
         cluster?.namespaces.stop()
         signals.forEach { $0.cancel() }

@@ -4,7 +4,10 @@ import KubernetesAPI
 import TestSupport
 
 /// Tests/Fixtures/kube/fake_apiserver.py on 127.0.0.1 with a TLS certificate from a test CA, plus a
-/// token file the client reads (so a test can rotate it).
+/// token file the client reads (so a test can rotate it). It implements the API server's documented wire format
+/// for what sealgate uses: list/watch of any collection (Pods and workload controllers included), and get, create,
+/// update (resourceVersion preconditions: 409 Conflict) and delete of namespaced and cluster-scoped objects such as
+/// PolicyReports, ClusterPolicyReports and coordination.k8s.io/v1 Leases; the script's header lists its limits.
 public final class FakeAPIServer: @unchecked Sendable {
     public let process: BackgroundProcess
     public let port: UInt16
@@ -64,6 +67,18 @@ public final class FakeAPIServer: @unchecked Sendable {
     public func delete(_ resource: String, name: String) throws { try control("delete", ["resource": .string(resource), "name": .string(name)]) }
 
     public func state() throws -> JSONValue { try control.get("/_control/state") }
+
+    /// Every object write so far (method, resource, namespace, name, fieldManager, code, time), oldest first.
+    public func writes() throws -> [JSONValue] { try control.get("/_control/writes")["writes"]?.arrayValue ?? [] }
+
+    /// The stored objects of `resource` (`plural.group`, or the plural alone for core types).
+    public func objects(_ resource: String) throws -> [JSONValue] {
+        try control.get("/_control/objects?resource=" + resource)["items"]?.arrayValue ?? []
+    }
+
+    public func delete(_ resource: String, namespace: String, name: String) throws {
+        try control("delete", ["resource": .string(resource), "name": .string(name), "namespace": .string(namespace)])
+    }
 
     public func counter(_ name: String) throws -> Int { Int(try state()[name]?.numberValue ?? -1) }
 }

@@ -27,17 +27,7 @@ struct VerificationCacheE2ETests {
         deinit { server.stop() }
 
         static func policy(host: String, subjectRegExp: String) -> String {
-            """
-            apiVersion: policy.sigstore.dev/v1beta1
-            kind: ClusterImagePolicy
-            metadata: {name: cache-keyless}
-            spec:
-              images: [{glob: "\(host)/cache/**"}]
-              authorities:
-                - keyless:
-                    url: https://fulcio.example
-                    identities: [{issuer: "\(E2EWorld.issuer)", subjectRegExp: "\(subjectRegExp)"}]
-            """
+            E2EWorld.keylessPolicy(name: "cache-keyless", glob: "\(host)/cache/**", subjectRegExp: subjectRegExp)
         }
 
         func setPolicy(subjectRegExp: String) throws {

@@ -203,6 +203,13 @@ enum HelmRender {
         let args = strings(dig(deployment.object, "spec", "template", "spec", "containers", "0", "args"))
         #expect(args.contains("--log-level=debug") && args.contains("--max-body-bytes=1048576"))
         #expect(r.notes.contains("platform-image-policies (existing)"))
+        // The audit rollout turns the background scan on, with the RBAC it needs.
+        #expect(args.contains("--background-scan") && args.contains("--background-scan-namespaces=shop,billing"), "\(args)")
+        let clusterRules = dig(report.one("ClusterRole")?.object ?? [:], "rules") as? [[String: Any]] ?? []
+        #expect(clusterRules.contains { strings($0["resources"]).contains("policyreports") && strings($0["verbs"]).contains("update") })
+        #expect(clusterRules.contains { strings($0["resources"]).contains("pods") && strings($0["verbs"]) == ["list", "watch"] })
+        let roleRules = dig(report.one("Role")?.object ?? [:], "rules") as? [[String: Any]] ?? []
+        #expect(roleRules.contains { strings($0["resources"]) == ["leases"] })
     }
 
     /// Invalid combinations fail the render with a message instead of producing broken manifests.

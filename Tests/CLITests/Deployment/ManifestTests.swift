@@ -120,7 +120,7 @@ import TestSupport
     }
 
     /// Every file a kustomization names exists; overlays patch objects the base has.
-    @Test(arguments: ["deploy", "deploy/base", "deploy/cert-manager", "deploy/crds"])
+    @Test(arguments: ["deploy", "deploy/base", "deploy/cert-manager", "deploy/crds", "deploy/background-scan"])
     func kustomizationReferencesExist(_ dir: String) throws {
         guard let report = try Manifests.validate(["\(dir)/kustomization.yaml"]),
               let k = report.one("Kustomization") else { return }
@@ -166,6 +166,28 @@ import TestSupport
                 #expect(report.one(kind)?.annotations["cert-manager.io/inject-ca-from"] == "sealgate-system/sealgate-serving-cert")
             }
         }
+    }
+
+    /// The background-scan overlay grants what --background-scan needs and no more: workloads read-only, reports
+    /// written, the Lease only in sealgate's namespace.
+    @Test func backgroundScanOverlayRBAC() throws {
+        guard let overlay = try Manifests.validate(["deploy/background-scan"]) else { return }
+        let clusterRole = overlay.documents.first { $0.kind == "ClusterRole" && $0.name == "sealgate-background-scan" }
+        var granted: [String: Set<String>] = [:]
+        for rule in clusterRole?.object["rules"] as? [[String: Any]] ?? [] {
+            for g in strings(rule["apiGroups"]) { for r in strings(rule["resources"]) { granted["\(r).\(g)"] = Set(strings(rule["verbs"])) } }
+        }
+        for workload in ["pods.", "deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps", "jobs.batch", "cronjobs.batch"] {
+            #expect(granted[workload] == ["list", "watch"], "\(workload): \(granted[workload] ?? [])")
+        }
+        for report in ["policyreports.wgpolicyk8s.io", "clusterpolicyreports.wgpolicyk8s.io"] {
+            #expect(granted[report] == ["get", "list", "create", "update", "delete"])
+        }
+        #expect(granted.count == 9, "nothing beyond workloads and reports: \(granted.keys.sorted())")
+        let role = overlay.documents.first { $0.kind == "Role" && $0.name == "sealgate-background-scan" }
+        #expect(role?.namespace == "sealgate-system")
+        let rules = role?.object["rules"] as? [[String: Any]] ?? []
+        #expect(rules.count == 1 && strings(rules.first?["resources"]) == ["leases"] && Set(strings(rules.first?["verbs"])) == ["get", "create", "update"])
     }
 
     /// The cert-manager overlay: the injected CA comes from the Certificate whose Secret the pods mount,

@@ -11,6 +11,15 @@ Speaks, for any /apis/GROUP/VERSION/PLURAL collection (cluster-wide) and core Se
   GET  /api/v1/namespaces/NAME                 one Namespace put as resource "namespaces"; 404 Status when absent
   GET  /api/v1/namespaces/NS/secrets/NAME      404 Status when absent
   POST /api/v1/namespaces/NS/events            recorded, 201
+Namespaced objects (core /api/v1/namespaces/NS/PLURAL[/NAME], /apis/G/V/namespaces/NS/PLURAL[/NAME]) and named
+cluster-scoped ones (/apis/G/V/PLURAL/NAME), as the apiserver's REST handlers answer them:
+  GET    .../PLURAL             list of that namespace only
+  GET    .../PLURAL/NAME        the object; 404 NotFound Status when absent
+  POST   .../PLURAL             create: 201 with resourceVersion, uid, creationTimestamp set; 409 AlreadyExists
+  PUT    .../PLURAL/NAME        update: 404 when absent; 409 Conflict when the body's metadata.resourceVersion is set
+                                and differs from the stored one (optimistic concurrency); no resourceVersion = unconditional
+  DELETE .../PLURAL/NAME        200 Status Success; 404 when absent
+  ?fieldManager=NAME on POST/PUT/DELETE is recorded with the write (GET /_control/writes lists every write).
 Every API request needs "Authorization: Bearer TOKEN" with the current token, else 401 (Status JSON).
 
 Control endpoints for the test (no token, loopback only), JSON bodies:
@@ -24,9 +33,12 @@ Control endpoints for the test (no token, loopback only), JSON bodies:
   POST /_control/bookmark send a BOOKMARK with the current resourceVersion on every open watch
   POST /_control/list410  {"count": N} the next N lists answer 410 Gone (expired continue/RV)
   GET  /_control/state    counters (lists, watches, open watches, unauthorized, events posted)
+  GET  /_control/writes   every POST/PUT/DELETE on an object: {method, resource, namespace, name, fieldManager, code, time}
+  GET  /_control/objects?resource=plural.group   the stored objects of one resource
+  POST /_control/fail     {"method", "resource", "code", "count"}: the next `count` such writes answer `code`
 
-Limits (this is not a real apiserver): no namespaced collection paths (only cluster-wide lists, which is
-what sealgate uses), no label/field selectors, no pagination (limit/continue), no
+Limits (this is not a real apiserver): namespaced collections only for the verbs above (watch is cluster-wide
+only), no label/field selectors, no PATCH, no generation or status subresource, no pagination (limit/continue), no
 resourceVersionMatch semantics on list (always the latest state), no admission, validation, defaulting or
 CRD discovery, no HTTP/2, no table or protobuf output, no conversion between versions (the object is
 stored as given), one global resourceVersion counter, bookmarks only on request (/_control/bookmark) or
@@ -48,6 +60,7 @@ state = {
     "log": [],       # (rv, resource, type, object)
     "secrets": {}, "events": [],
     "lists": 0, "watches": 0, "open_watches": 0, "unauthorized": 0, "list410": 0, "bookmark": 0,
+    "writes": [], "faults": [],
 }
 
 def status(code, reason, message):
@@ -67,6 +80,18 @@ def record(resource, kind, obj):
     state["log"].append((state["rv"], resource, kind, obj))
     cond.notify_all()
     return obj
+
+def object_route(parts):
+    """(resource, namespace, name) for an object or namespaced-collection path, else None."""
+    if parts[:2] == ["api", "v1"] and len(parts) in (4, 5) and parts[2] == "namespaces":
+        return parts[4] if len(parts) == 5 else None, parts[3], None
+    if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 6:
+        return parts[4], parts[3], parts[5]
+    if parts[:1] == ["apis"] and len(parts) in (6, 7) and parts[3] == "namespaces":
+        return "%s.%s" % (parts[5], parts[1]), parts[4], parts[6] if len(parts) == 7 else None
+    if parts[:1] == ["apis"] and len(parts) == 5:
+        return "%s.%s" % (parts[3], parts[1]), "", parts[4]
+    return None
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -107,7 +132,83 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with cond:
                 state["events"].append(ev)
             return self.reply(201, ev)
+        route = object_route(parts)
+        if route and route[0] and route[2] is None:
+            return self.write_object("POST", route[0], route[1], None, url)
         self.reply(404, status(404, "NotFound", "no such collection " + url.path))
+
+    def do_PUT(self):
+        self.object_verb("PUT")
+
+    def do_DELETE(self):
+        self.object_verb("DELETE")
+
+    def object_verb(self, method):
+        url = urllib.parse.urlparse(self.path)
+        if not self.authorized():
+            return
+        route = object_route(url.path.strip("/").split("/"))
+        if not route or not route[0] or route[2] is None:
+            return self.reply(405, status(405, "MethodNotAllowed", "%s is not supported on %s" % (method, url.path)))
+        self.write_object(method, route[0], route[1], route[2], url)
+
+    def write_object(self, method, resource, namespace, name, url):
+        body = self.body() if method != "DELETE" else {}
+        manager = urllib.parse.parse_qs(url.query).get("fieldManager", [""])[0]
+        with cond:
+            code, answer = self.apply_write(method, resource, namespace, name, body)
+            meta = answer.get("metadata", {}) if isinstance(answer, dict) else {}
+            state["writes"].append({"method": method, "resource": resource, "namespace": namespace,
+                                    "name": name or meta.get("name", ""), "fieldManager": manager, "code": code, "time": time.time()})
+        self.reply(code, answer)
+
+    def apply_write(self, method, resource, namespace, name, body):
+        # Called with cond held.
+        for fault in state["faults"]:
+            if fault["count"] > 0 and fault["method"] == method and fault["resource"] == resource:
+                fault["count"] -= 1
+                return fault["code"], status(fault["code"], "InternalError" if fault["code"] >= 500 else "Injected", "injected failure")
+        objs = state["objects"].setdefault(resource, {})
+        if method != "DELETE" and not isinstance(body, dict):
+            return 400, status(400, "BadRequest", "the request body is not a JSON object")
+        if method == "POST":
+            meta = body.get("metadata") or {}
+            if not meta.get("name"):
+                return 422, status(422, "Invalid", "metadata.name: Required value")
+            if meta.get("namespace", namespace) != namespace:
+                return 400, status(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request")
+            if namespace:
+                meta["namespace"] = namespace
+            body["metadata"] = meta
+            key = "%s/%s" % (namespace, meta["name"])
+            if key in objs:
+                return 409, status(409, "AlreadyExists", '%s "%s" already exists' % (resource, meta["name"]))
+            meta.pop("resourceVersion", None)
+            meta["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            stored = record(resource, "ADDED", body)
+            objs[key] = stored
+            return 201, stored
+        key = "%s/%s" % (namespace, name)
+        if key not in objs:
+            return 404, status(404, "NotFound", '%s "%s" not found' % (resource, name))
+        if method == "DELETE":
+            record(resource, "DELETED", objs.pop(key))
+            return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+        meta = body.get("metadata") or {}
+        if meta.get("name") != name:
+            return 400, status(400, "BadRequest", "the name of the object (%s) does not match the name on the URL (%s)" % (meta.get("name"), name))
+        current = objs[key]["metadata"]
+        if meta.get("resourceVersion") and meta["resourceVersion"] != current["resourceVersion"]:
+            return 409, status(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has been modified; '
+                                                'please apply your changes to the latest version and try again' % (resource, name))
+        if namespace:
+            meta["namespace"] = namespace
+        meta["uid"] = current["uid"]
+        meta["creationTimestamp"] = current.get("creationTimestamp")
+        body["metadata"] = meta
+        stored = record(resource, "MODIFIED", body)
+        objs[key] = stored
+        return 200, stored
 
     def control(self, what, req):
         with cond:
@@ -144,6 +245,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 state["list410"] = req.get("count", 1)
             elif what == "state":
                 pass
+            elif what == "writes":
+                return self.reply(200, {"writes": state["writes"]})
+            elif what == "objects":
+                return self.reply(200, {"items": list(state["objects"].get(req["resource"], {}).values())})
+            elif what == "fail":
+                state["faults"].append({"method": req["method"], "resource": req["resource"], "code": req["code"], "count": req.get("count", 1)})
             else:
                 return self.reply(404, {"error": "unknown control " + what})
             cond.notify_all()
@@ -151,8 +258,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
-        if url.path == "/_control/state":
-            return self.control("state", {})
+        if url.path in ("/_control/state", "/_control/writes"):
+            return self.control(url.path[len("/_control/"):], {})
+        if url.path == "/_control/objects":
+            return self.control("objects", {"resource": urllib.parse.parse_qs(url.query).get("resource", [""])[0]})
         if not self.authorized():
             return
         q = urllib.parse.parse_qs(url.query)
@@ -163,6 +272,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if secret is None:
                 return self.reply(404, status(404, "NotFound", 'secrets "%s" not found' % parts[5]))
             return self.reply(200, secret)
+        route = object_route(parts)
+        if route and route[0] and q.get("watch") != ["true"]:
+            resource, namespace, name = route
+            with cond:
+                objs = state["objects"].get(resource, {})
+                if name is None:
+                    state["lists"] += 1
+                    items = [o for o in objs.values() if o.get("metadata", {}).get("namespace", "") == namespace]
+                    return self.reply(200, {"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": str(state["rv"])}, "items": items})
+                obj = objs.get("%s/%s" % (namespace, name))
+            if obj is None:
+                return self.reply(404, status(404, "NotFound", '%s "%s" not found' % (resource, name)))
+            return self.reply(200, obj)
         if len(parts) == 4 and parts[:3] == ["api", "v1", "namespaces"]:
             with cond:
                 ns = state["objects"].get("namespaces", {}).get("/" + parts[3])

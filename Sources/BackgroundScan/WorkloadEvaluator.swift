@@ -1,0 +1,60 @@
+import Admission
+import Engine
+import Foundation
+import ImagePolicy
+import PolicyTesting
+import SealgateCore
+
+/// One running workload through the admission engine, as `sealgate apply` evaluates a resource: its images as a
+/// CREATE request would carry them, the same policy context (namespace labels included), rule outcomes per policy.
+public struct WorkloadEvaluator: Sendable {
+    public struct Evaluation: Sendable {
+        public var outcomes: [RuleOutcome]
+        /// Distinct images the workload runs.
+        public var images: Set<String>
+        /// Some result is transient (registry trouble, deadline): worth a retry after backing off.
+        public var transient: Bool
+    }
+
+    let engine: Engine
+    let adjustContext: PolicyDecider.ContextAdjustment?
+    let timeout: Double
+    let auditWarn: Bool
+
+    public init(engine: Engine, adjustContext: PolicyDecider.ContextAdjustment?, timeout: Double = 30, auditWarn: Bool = false) {
+        self.engine = engine
+        self.adjustContext = adjustContext
+        self.timeout = timeout
+        self.auditWarn = auditWarn
+    }
+
+    /// Distinct images of `object` under the current policies (Kyverno image extractors included).
+    public func images(of object: JSONValue) -> Set<String> {
+        guard let request = try? ResourceRequests.request(for: object) else { return [] }
+        return Set(WorkloadImages.imagesToCheck(request, policies: engine.store.current).map(\.image))
+    }
+
+    /// Throws when the object is not a resource (no kind or apiVersion); the message names it.
+    public func evaluate(_ object: JSONValue, key: WorkloadKey) async throws -> Evaluation {
+        let request: AdmissionRequest
+        do { request = try ResourceRequests.request(for: object, at: key.description) } catch {
+            throw ScanError("cannot evaluate \(key): \(error)")
+        }
+        let images = WorkloadImages.imagesToCheck(request, policies: engine.store.current)
+        let id = ResourceID(object: object)
+        guard !images.isEmpty else { return Evaluation(outcomes: [], images: [], transient: false) }
+        var context = PolicyDecider.context(for: request)
+        adjustContext?(request, &context)
+        let deadline = Deadline.after(seconds: max(0.1, timeout - engine.settings.deadlineMargin))
+        let decisions = await engine.decide(images: images, context: context, deadline: deadline)
+        let outcomes = RuleOutcomes.outcomes(resource: id, images: decisions, auditWarn: auditWarn)
+        return Evaluation(outcomes: outcomes, images: Set(images.map(\.image)),
+                          transient: decisions.contains { $0.transient } || outcomes.contains { $0.isTransient })
+    }
+}
+
+/// A background-scan failure that says what and where.
+public struct ScanError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

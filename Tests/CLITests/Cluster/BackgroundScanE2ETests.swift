@@ -1,0 +1,211 @@
+import E2ESupport
+import Foundation
+import KubernetesTestSupport
+import SealgateCore
+import SigstoreTestSupport
+import Testing
+import TestSupport
+
+/// `sealgate serve --kubeconfig … --background-scan` against the Kubernetes API double and a real registry with an
+/// access log: 200 Pods in 5 namespaces over 20 images (signed, unsigned, signed with the wrong key), reports equal
+/// to `sealgate apply` over the same objects, re-scans, deletions, and two replicas sharing one Lease.
+@Suite(.serialized)
+struct BackgroundScanE2ETests {
+    static let reports = "policyreports.wgpolicyk8s.io"
+
+    final class World: @unchecked Sendable {
+        let e2e: E2EWorld
+        let policyFile: URL
+        var images: [String] = []
+        var expected: [String: String] = [:]   // repository -> pass/fail under the policy
+
+        init(signed: Int, unsigned: Int, wrong: Int) throws {
+            e2e = try E2EWorld("scan-e2e", registry: .plain(accessLog: true))
+            for i in 0..<(signed + unsigned + wrong) {
+                let repo = "scan/img\(i)"
+                if i < signed {
+                    try e2e.pushSigned(repo)
+                } else if i < signed + unsigned {
+                    try e2e.pushImage(repo)
+                } else {
+                    try e2e.pushSigned(repo, options: e2e.keyed(.newP256()))   // a key the keyless policy does not accept
+                }
+                images.append(e2e.ref(repo, ":v1"))
+                expected[e2e.ref(repo, ":v1")] = i < signed ? "pass" : "fail"
+            }
+            policyFile = try e2e.write(Self.policy(host: e2e.host, subjectRegExp: "^https://github.com/sealgate/.*"), to: "policies/scan.yaml")
+        }
+
+        static func policy(host: String, subjectRegExp: String) -> String {
+            E2EWorld.keylessPolicy(name: "scan-keyless", glob: "\(host)/scan/**", subjectRegExp: subjectRegExp)
+        }
+
+        func setPolicy(subjectRegExp: String) throws {
+            try Self.policy(host: e2e.host, subjectRegExp: subjectRegExp).write(to: policyFile, atomically: true, encoding: .utf8)
+        }
+
+        /// Pod `i` of `count` over the images, in namespace ns(i % 5).
+        func pod(_ i: Int) -> JSONValue {
+            let ns = "ns\(i % 5)"
+            return ["apiVersion": "v1", "kind": "Pod",
+                    "metadata": ["name": .string("pod-\(i)"), "namespace": .string(ns), "uid": .string("uid-\(ns)-pod-\(i)"), "labels": ["app": "scan"]],
+                    "spec": ["containers": [["name": "app", "image": .string(images[i % images.count])]]]]
+        }
+
+        func serve(_ api: FakeAPIServer, identity: String, extra: [String] = []) throws -> SealgateServer {
+            let kubeconfig = try api.writeKubeconfig(in: e2e.dir)
+            return try e2e.serve(["--policy", policyFile.deletingLastPathComponent().path, "--kubeconfig", kubeconfig, "--background-scan",
+                                  "--replica-identity", identity, "--background-scan-rate", "50"] + extra + e2e.trustFlags)
+        }
+    }
+
+    /// (namespace/name, policy) -> result, from the stored reports.
+    static func reportResults(_ api: FakeAPIServer) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for report in try api.objects(reports) {
+            for r in report["results"]?.arrayValue ?? [] {
+                let res = r["resources"]?.arrayValue?.first
+                out["\(res?["namespace"]?.stringValue ?? "")/\(res?["name"]?.stringValue ?? "") \(r["policy"]?.stringValue ?? "")"] =
+                    "\(r["result"]?.stringValue ?? "") \(r["message"]?.stringValue ?? "")"
+            }
+        }
+        return out
+    }
+
+    static func metric(_ metrics: String, _ line: String) -> Double? {
+        metrics.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+    }
+
+    @Test("200 Pods, 5 namespaces, 20 images: reports equal sealgate apply, registry traffic within the cold set; policy edit and Pod deletion followed")
+    func scanEqualsApply() async throws {
+        let world = try World(signed: 8, unsigned: 6, wrong: 6)
+        let e2e = world.e2e
+        defer { e2e.stop() }
+        let api = try FakeAPIServer()
+        let pods = (0..<200).map(world.pod)
+        for ns in 0..<5 { try api.put("namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string("ns\(ns)")]]) }
+        for pod in pods { try api.put("pods", pod) }
+
+        // sealgate apply, cold, over the same objects: the expected results and the cold registry request set.
+        let list = try e2e.write(JSONValue.object(["apiVersion": "v1", "kind": "List", "items": .array(try api.objects("pods"))]).jsonString, to: "pods.json")
+        var mark = e2e.registry.requests().count
+        let applied = try e2e.sealgate(["apply", "--policy", world.policyFile.path, "--cluster-json", list.path, "--audit", "-o", "json"] + e2e.trustFlags)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let cold = Array(e2e.registry.requests().dropFirst(mark))
+        let outcomes = try #require(try JSONSerialization.jsonObject(with: Data(applied.stdout.utf8)) as? [[String: Any]], "\(applied.stdout.prefix(500))")
+        var expected: [String: String] = [:]
+        for o in outcomes {
+            let r = o["resource"] as? [String: Any] ?? [:]
+            expected["\(r["namespace"] as? String ?? "")/\(r["name"] as? String ?? "") \(o["policy"] as? String ?? "")"] =
+                "\(o["result"] as? String ?? "") \(o["message"] as? String ?? "")"
+        }
+        #expect(expected.count == 200 && expected.values.filter { $0.hasPrefix("pass") }.count == 80, "\(expected.values.map { $0.prefix(4) })")
+
+        mark = e2e.registry.requests().count
+        let server = try world.serve(api, identity: "solo", extra: ["--background-scan-interval", "6"])
+        defer { server.stop() }
+        #expect(try await eventually(timeout: 90) { try Self.reportResults(api).count == 200 }, "\(server.process.stderr.suffix(3000))")
+        let firstScan = Array(e2e.registry.requests().dropFirst(mark))
+        #expect(try Self.reportResults(api) == expected, "reports differ from sealgate apply")
+        // At most the cold request set: each request of the first scan is matched by one of apply's cold run.
+        var budget: [String: Int] = [:]
+        for r in cold { budget[r, default: 0] += 1 }
+        for r in firstScan { budget[r, default: 0] -= 1 }
+        #expect(budget.values.allSatisfy { $0 >= 0 }, "first scan: \(firstScan.count) requests, cold: \(cold.count); extra: \(budget.filter { $0.value < 0 })")
+        #expect(try api.objects(Self.reports).count == 5)
+        let stream = try api.objects(Self.reports).map(\.jsonString).joined(separator: "\n---\n")
+        let validated = try Subprocess.run("python3", [TestPaths.fixtures.appendingPathComponent("policytest/validate_policyreport.py").path], stdin: Data(stream.utf8))
+        #expect(validated.status == 0, "\(validated.stdout)")
+
+        let metrics = try e2e.curl(server, "/metrics")
+        #expect(Self.metric(metrics, #"sealgate_background_scan_lease_holder{identity="solo"}"#) == 1, "\(metrics.split(separator: "\n").filter { $0.contains("background") })")
+        #expect((Self.metric(metrics, "sealgate_background_scan_workloads_scanned_total") ?? 0) >= 200)
+        #expect(Self.metric(metrics, #"sealgate_background_scan_results{result="pass"}"#) == 80)
+        #expect(metrics.contains("sealgate_background_scan_duration_seconds"))
+
+        // Deleting a Pod removes its result.
+        try api.delete("pods", namespace: "ns0", name: "pod-0")
+        #expect(try await eventually(timeout: 10) { try Self.reportResults(api)["ns0/pod-0 scan-keyless"] == nil && (try Self.reportResults(api)).count == 199 })
+
+        // A policy edit (identity no longer matches) turns the signed images' results to fail within one re-scan period.
+        let edited = Date()
+        try world.setPolicy(subjectRegExp: "^https://github.com/someone-else/.*")
+        #expect(try await eventually(timeout: 6 + 4) { try Self.reportResults(api).values.allSatisfy { !$0.hasPrefix("pass") } },
+                "\(server.process.stderr.suffix(2000))")
+        #expect(Date().timeIntervalSince(edited) < 6 + 4)
+    }
+
+    @Test("two replicas: exactly one writes; stopping it moves the writing to the other within the lease duration, never interleaved")
+    func twoReplicas() async throws {
+        let world = try World(signed: 2, unsigned: 1, wrong: 1)
+        let e2e = world.e2e
+        defer { e2e.stop() }
+        let api = try FakeAPIServer()
+        for i in 0..<20 { try api.put("pods", world.pod(i)) }
+        let lease = ["--lease-duration", "4", "--lease-renew-deadline", "3", "--lease-retry-period", "0.5"]
+        let a = try world.serve(api, identity: "a", extra: lease)
+        defer { a.stop() }
+        #expect(try await eventually(timeout: 60) { try Self.reportResults(api).count == 20 }, "\(a.process.stderr.suffix(2000))")
+        let b = try world.serve(api, identity: "b", extra: lease)
+        defer { b.stop() }
+        // Changes while both run: only a writes.
+        try api.delete("pods", namespace: "ns1", name: "pod-1")
+        #expect(try await eventually(timeout: 10) { try Self.reportResults(api).count == 19 })
+        try await Task.sleep(nanoseconds: 3_000_000_000)
+        func managers() throws -> [String] {
+            try api.writes().filter { $0["resource"] == .string(Self.reports) }.compactMap { $0["fieldManager"]?.stringValue }
+        }
+        let whileBoth = try managers()
+        #expect(Set(whileBoth) == ["sealgate-a"], "\(whileBoth)")
+        #expect(try api.objects("leases.coordination.k8s.io").first?["spec"]?["holderIdentity"] == "a")
+
+        let stopped = Date()
+        a.stop()
+        try api.delete("pods", namespace: "ns2", name: "pod-2")
+        #expect(try await eventually(timeout: 4) { try managers().last == "sealgate-b" }, "\(b.process.stderr.suffix(2000))")
+        #expect(Date().timeIntervalSince(stopped) < 4, "taken over within the lease duration")
+        #expect(try Self.reportResults(api).count == 18)
+        let writers = try managers()
+        let firstB = try #require(writers.firstIndex(of: "sealgate-b"))
+        #expect(writers[..<firstB].allSatisfy { $0 == "sealgate-a" } && writers[firstB...].allSatisfy { $0 == "sealgate-b" },
+                "writes interleaved: \(writers)")
+        #expect(try api.objects("leases.coordination.k8s.io").first?["spec"]?["holderIdentity"] == "b")
+        let metrics = try e2e.curl(b, "/metrics")
+        #expect(Self.metric(metrics, #"sealgate_background_scan_lease_holder{identity="b"}"#) == 1)
+    }
+
+    @Test("registry down: transient error results and backoff; after recovery the real results replace them")
+    func registryTroubleBacksOff() async throws {
+        let world = try World(signed: 1, unsigned: 1, wrong: 0)
+        let e2e = world.e2e
+        defer { e2e.stop() }
+        let api = try FakeAPIServer()
+        for i in 0..<2 { try api.put("pods", world.pod(i)) }
+        e2e.registry.stop()
+        let server = try world.serve(api, identity: "solo")
+        defer { server.stop() }
+        func transientFlags() throws -> [String] {
+            try api.objects(Self.reports).flatMap { $0["results"]?.arrayValue ?? [] }.compactMap { $0["properties"]?["transient"]?.stringValue }
+        }
+        #expect(try await eventually(timeout: 30) { try Self.reportResults(api).count == 2 }, "\(server.process.stderr.suffix(2000))")
+        let down = try Self.reportResults(api)
+        let downFlags = try transientFlags()
+        #expect(down.values.allSatisfy { $0.hasPrefix("error") } && downFlags == ["true", "true"], "\(down)")
+        let metrics = try e2e.curl(server, "/metrics")
+        #expect((Self.metric(metrics, "sealgate_background_scan_backoffs_total") ?? 0) >= 1, "\(metrics.split(separator: "\n").filter { $0.contains("backoff") })")
+        try e2e.registry.restart()
+        let recovered = try await eventually(timeout: 30) {
+            let results = Set(try Self.reportResults(api).values.map { String($0.prefix(4)) })
+            let flags = try transientFlags()
+            return results == ["pass", "fail"] && flags == ["false", "false"]
+        }
+        let after = try Self.reportResults(api)
+        #expect(recovered, "\(after)")
+    }
+
+    @Test("--background-scan without a cluster connection is a usage error")
+    func needsCluster() throws {
+        let out = try SealgateCLI.run(["serve", "--plaintext", "--address", "127.0.0.1:0", "--policy", "/dev/null", "--background-scan"], timeout: 30)
+        #expect(out.status != 0 && out.stderr.contains("--background-scan needs --kube"), "\(out.stderr)")
+    }
+}
