@@ -70,7 +70,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "Admission", dependencies: [
-            "SealgateCore", "Engine", "ImagePolicy", "ImageReference",
+            "SealgateCore", "Engine", "ImagePolicy", "ImageReference", "Registry",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

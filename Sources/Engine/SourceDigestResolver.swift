@@ -14,9 +14,8 @@ public struct SourceDigestResolver: DigestResolver {
     public func digest(of image: ImageRef, deadline: Deadline) async throws -> String {
         let source = self.source
         return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try source.resolve(image, deadline: deadline).digest })
-            }
+            let work = RequestCredentials.carried { Result { try source.resolve(image, deadline: deadline).digest } }
+            DispatchQueue.global().async { continuation.resume(with: work()) }
         }
     }
 }

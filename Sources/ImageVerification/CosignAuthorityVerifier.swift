@@ -132,7 +132,8 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     /// Runs blocking work on a Dispatch worker thread and awaits it without blocking the cooperative pool.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: work()) }
+            let carried = RequestCredentials.carried(work)  // the request's pull secrets follow onto the worker
+            DispatchQueue.global().async { continuation.resume(returning: carried()) }
         }
     }
 

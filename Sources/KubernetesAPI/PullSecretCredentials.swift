@@ -19,21 +19,30 @@ public struct PullSecretCredentials: Sendable {
     /// The first named Secret (in name order) with an entry for `registry`.
     public func credential(for registry: String) -> Credential? {
         for name in Set(names()).sorted() {
-            guard let secret = secrets.secret(namespace: nil, name: name) else { continue }
-            var store = CredentialStore()
-            do {
-                if let data = secret.data[".dockerconfigjson"] {
-                    try store.addPullSecret(type: "kubernetes.io/dockerconfigjson", data: data, source: "secret \(name)")
-                } else if let data = secret.data[".dockercfg"] {
-                    try store.addPullSecret(type: "kubernetes.io/dockercfg", data: data, source: "secret \(name)")
-                }
-            } catch {
-                logger.warning("unusable pull secret", metadata: ["secret": "\(name)", "error": "\(error)"])
-                continue
-            }
+            guard let secret = secrets.secret(namespace: nil, name: name),
+                  let store = Self.store(of: secret, source: "secret \(name)", logger: logger) else { continue }
             if let credential = store.credential(for: registry) { return credential }
         }
         return nil
+    }
+
+    /// A pull Secret's registry entries (`.dockerconfigjson`, or the legacy `.dockercfg`); nil when it has neither
+    /// or they do not parse (logged by name, never by content).
+    static func store(of secret: SecretCache.Secret, source: String, logger: Logger) -> CredentialStore? {
+        var store = CredentialStore()
+        do {
+            if let data = secret.data[".dockerconfigjson"] {
+                try store.addPullSecret(type: "kubernetes.io/dockerconfigjson", data: data, source: source)
+            } else if let data = secret.data[".dockercfg"] {
+                try store.addPullSecret(type: "kubernetes.io/dockercfg", data: data, source: source)
+            } else {
+                return nil
+            }
+        } catch {
+            logger.warning("unusable pull secret", metadata: ["secret": "\(source)", "error": "\(error)"])
+            return nil
+        }
+        return store
     }
 
     /// Pull secret names of every ClusterImagePolicy authority and Kyverno `imageRegistryCredentials.secrets` in `set`.

@@ -53,6 +53,14 @@ struct ClusterWiring {
         return { registry in provider.credential(for: registry) }
     }
 
+    /// The admitted workload's own pull secrets and its ServiceAccount's, from its namespace (when in `namespaces`,
+    /// if given): used first for its images' registry calls.
+    func workloadCredentials(namespaces: [String]) -> PolicyDecider.CredentialLookup {
+        let credentials = WorkloadCredentials(client: client, secrets: secrets, namespaces: namespaces.isEmpty ? nil : Set(namespaces),
+                                              logger: Logger(label: "sealgate.kube"))
+        return { workload in credentials.credentials(for: workload) }
+    }
+
     /// The admitted object's namespace labels into the policy context (Kyverno `namespaceSelector`).
     var namespaceContext: PolicyDecider.ContextAdjustment {
         let namespaces = self.namespaces

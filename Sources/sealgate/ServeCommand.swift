@@ -79,6 +79,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Namespace of Secrets named by policies without a namespace. Default: the service account's (or kubeconfig context's) namespace.")
     var secretNamespace = env("SECRET_NAMESPACE")
 
+    @Option(name: .customLong("pull-secret-namespace"), help: "With --kube/--kubeconfig: read workloads' imagePullSecrets (and their ServiceAccounts') only in these namespaces (repeatable; default: every namespace). Match the chart's pullSecrets.namespaces.")
+    var pullSecretNamespaces: [String] = env("PULL_SECRET_NAMESPACES").map { $0.split(separator: ",").map(String.init) } ?? []
+
     func run() throws {
         let logger = try makeLogger()
         let (host, port) = try parseAddress(address)
@@ -131,7 +134,8 @@ struct ServeCommand: ParsableCommand {
         // it such authorities fail closed with a message saying the secret is unavailable.
         let (decisionEngine, verifier, trust) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
         let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
-                                    adjustContext: cluster?.namespaceContext)
+                                    adjustContext: cluster?.namespaceContext,
+                                    credentials: cluster?.workloadCredentials(namespaces: pullSecretNamespaces))
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server

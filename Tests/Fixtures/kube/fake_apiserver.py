@@ -10,6 +10,7 @@ Speaks, for any /apis/GROUP/VERSION/PLURAL collection (cluster-wide) and core Se
   GET  /api/v1/PLURAL (core, e.g. namespaces; the control resource name is the plural alone) list and watch as above
   GET  /api/v1/namespaces/NAME                 one Namespace put as resource "namespaces"; 404 Status when absent
   GET  /api/v1/namespaces/NS/secrets/NAME      404 Status when absent
+  GET  /api/v1/namespaces/NS/PLURAL/NAME       one namespaced core object put as resource PLURAL (serviceaccounts); 404 when absent
   POST /api/v1/namespaces/NS/events            recorded, 201
 Every API request needs "Authorization: Bearer TOKEN" with the current token, else 401 (Status JSON).
 
@@ -163,6 +164,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if secret is None:
                 return self.reply(404, status(404, "NotFound", 'secrets "%s" not found' % parts[5]))
             return self.reply(200, secret)
+        if len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"]:
+            with cond:
+                found = state["objects"].get(parts[4], {}).get("%s/%s" % (parts[3], parts[5]))
+            if found is None:
+                return self.reply(404, status(404, "NotFound", '%s "%s" not found' % (parts[4], parts[5])))
+            return self.reply(200, found)
         if len(parts) == 4 and parts[:3] == ["api", "v1", "namespaces"]:
             with cond:
                 ns = state["objects"].get("namespaces", {}).get("/" + parts[3])
