@@ -23,7 +23,8 @@ public enum CloudProviders {
             (ECRProvider(environment: environment, hosts: hosts["amazon"] ?? [], client: client, margin: margin),
              environment["AWS_ROLE_ARN"] != nil || environment["AWS_ACCESS_KEY_ID"] != nil),
             (GoogleProvider(environment: environment, hosts: hosts["google"] ?? [], client: client, margin: margin),
-             environment["GOOGLE_APPLICATION_CREDENTIALS"] != nil || environment["GCE_METADATA_HOST"] != nil),
+             // GKE's metadata server needs no environment, so it is used only when named.
+             environment["GOOGLE_APPLICATION_CREDENTIALS"] != nil),
             (ACRProvider(environment: environment, hosts: hosts["azure"] ?? [], client: client, margin: margin),
              environment["AZURE_FEDERATED_TOKEN_FILE"] != nil),
             (GHCRProvider(environment: environment, hosts: hosts["github"] ?? []),

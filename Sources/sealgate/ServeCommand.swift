@@ -122,11 +122,8 @@ struct ServeCommand: ParsableCommand {
         let cluster = try ClusterWiring.connect(inCluster: kube, kubeconfig: kubeconfig, secretNamespace: secretNamespace,
                                                 watchPolicies: watchPolicies, store: store, logger: logger)
 
-        var registryConfig = RegistryConfiguration()
-        registryConfig.insecureRegistries = Set(engine.registry.insecureRegistries)
-        registryConfig.extraCAFile = engine.registry.registryCA
+        var registryConfig = try engine.registry.configuration { store.current }
         registryConfig.tagTTL = tagCacheTTL
-        registryConfig.credentials = try CredentialStore.fromDockerConfigFile()
         registryConfig.credentialFallback = cluster?.pullCredentials(store: store)
         let registryClient = try RegistryClient(configuration: registryConfig)
 

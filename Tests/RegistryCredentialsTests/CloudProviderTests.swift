@@ -15,7 +15,7 @@ struct CloudProviderTests {
 
     static func provider(_ name: String, _ environment: [String: String], margin: Double = 60,
                          hosts: [String: Set<String>] = [:]) throws -> any RegistryCredentialProvider {
-        try #require(try CloudProviders.make(environment: environment, hosts: hosts, margin: margin).first { $0.name == name })
+        try #require(try CloudProviders.make(environment: environment, hosts: hosts, margin: margin, selected: { [name] }).first { $0.name == name })
     }
 
     @Test("SigV4 matches AWS's published get-vanilla example")
@@ -135,7 +135,7 @@ struct CloudProviderTests {
                                     ("github", ["GHCR_TOKEN": "ghp_pw", "GHCR_USERNAME": "bot"])] {
             var config = RegistryConfiguration()
             config.extraCAFile = pki.caCertificate
-            config.providers = try CloudProviders.make(environment: environment, hosts: [name: [registry.host]])
+            config.providers = try CloudProviders.make(environment: environment, hosts: [name: [registry.host]], selected: { [name] })
             #expect(try RegistryClient(configuration: config).resolve(ref, deadline: .after(seconds: 10)).digest == pushed.digest, "\(name)")
         }
         var none = RegistryConfiguration()
