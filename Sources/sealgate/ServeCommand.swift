@@ -79,6 +79,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Namespace of Secrets named by policies without a namespace. Default: the service account's (or kubeconfig context's) namespace.")
     var secretNamespace = env("SECRET_NAMESPACE")
 
+    @Flag(inversion: .prefixedNo, help: "With --kube/--kubeconfig: authenticate each workload's registry reads with its own imagePullSecrets and its ServiceAccount's, read from its namespace.")
+    var workloadPullSecrets = true
+
     @Option(name: .customLong("pull-secret-namespace"), help: "With --kube/--kubeconfig: read workloads' imagePullSecrets (and their ServiceAccounts') only in these namespaces (repeatable; default: every namespace). Match the chart's pullSecrets.namespaces.")
     var pullSecretNamespaces: [String] = env("PULL_SECRET_NAMESPACES").map { $0.split(separator: ",").map(String.init) } ?? []
 
@@ -132,7 +135,7 @@ struct ServeCommand: ParsableCommand {
         let (decisionEngine, verifier, trust) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
         let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
                                     adjustContext: cluster?.namespaceContext,
-                                    credentials: cluster?.workloadCredentials(namespaces: pullSecretNamespaces))
+                                    credentials: workloadPullSecrets ? cluster?.workloadCredentials(namespaces: pullSecretNamespaces) : nil)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server
