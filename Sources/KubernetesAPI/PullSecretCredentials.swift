@@ -4,7 +4,8 @@ import Logging
 import Registry
 
 /// Registry credentials from the pull Secrets that policies name (ClusterImagePolicy
-/// `source[].signaturePullSecrets`, Kyverno `imageRegistryCredentials.secrets`), read from the sealgate namespace through the secret cache.
+/// `source[].signaturePullSecrets`, Kyverno `imageRegistryCredentials.secrets`), read from the sealgate namespace (or the one
+/// a Kyverno `namespace/name` names) through the secret cache.
 public struct PullSecretCredentials: Sendable {
     let secrets: SecretCache
     let names: @Sendable () -> [String]
@@ -16,11 +17,18 @@ public struct PullSecretCredentials: Sendable {
         self.names = names
     }
 
-    /// The first named Secret (in name order) with an entry for `registry`.
+    /// The first named Secret (in name order) with an entry for `registry`. `name` is read from the sealgate namespace,
+    /// `namespace/name` (Kyverno's form) from that namespace; anything else is skipped (logged).
     public func credential(for registry: String) -> Credential? {
-        for name in Set(names()).sorted() {
-            guard let secret = secrets.secret(namespace: nil, name: name),
-                  let store = Self.store(of: secret, source: "secret \(name)", logger: logger) else { continue }
+        for reference in Set(names()).sorted() {
+            let parts = reference.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count <= 2, !parts.contains(where: \.isEmpty) else {
+                logger.warning("pull secret reference is neither name nor namespace/name", metadata: ["secret": "\(reference)"])
+                continue
+            }
+            let namespace = parts.count == 2 ? parts[0] : nil, name = parts[parts.count - 1]
+            guard let secret = secrets.secret(namespace: namespace, name: name),
+                  let store = Self.store(of: secret, source: "secret \(reference)", logger: logger) else { continue }
             if let credential = store.credential(for: registry) { return credential }
         }
         return nil
