@@ -101,11 +101,10 @@ struct CloudProviderTests {
 
     @Test("selection: a provider serves its hosts only when its environment is present or it is named; --registry-provider maps hosts")
     func selection() throws {
-        let names = Locked<Set<String>>([])
-        let providers = try CloudProviders.make(environment: [:], hosts: try CloudProviders.hostMap(["mirror.internal:5000=google"]),
-                                                selected: { names.value })
-        #expect(!providers.contains { $0.serves(registry: Self.ecrHost) }, "unconfigured and unnamed: anonymous")
-        names.value = ["amazon", "google"]
+        let hosts = try CloudProviders.hostMap(["mirror.internal:5000=google"])
+        let unnamed = try CloudProviders.make(environment: [:], hosts: hosts)
+        #expect(!unnamed.contains { $0.serves(registry: Self.ecrHost) || $0.serves(registry: "mirror.internal:5000") }, "unconfigured and unnamed: anonymous")
+        let providers = try CloudProviders.make(environment: [:], hosts: hosts, selected: { ["amazon", "google"] })
         #expect(providers.first { $0.serves(registry: Self.ecrHost) }?.name == "amazon")
         #expect(providers.first { $0.serves(registry: "mirror.internal:5000") }?.name == "google")
         #expect(!providers.contains { $0.serves(registry: "ghcr.io") })
@@ -147,16 +146,5 @@ struct CloudProviderTests {
         none.providers = try CloudProviders.make(environment: [:], hosts: ["amazon": [registry.host]], selected: { ["amazon"] })
         let missing = #expect(throws: RegistryError.self) { try RegistryClient(configuration: none).resolve(ref, deadline: .after(seconds: 10)) }
         #expect(missing?.description.contains("amazon") == true && missing?.description.contains("AWS_REGION") == true, "\(missing!)")
-    }
-}
-
-/// A value shared with a @Sendable closure.
-final class Locked<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }

@@ -12,8 +12,7 @@ struct CloudCredentialsCLITests {
 
     static func signedWorld(_ name: String) throws -> E2EWorld {
         let world = try E2EWorld(name, registry: .tls(users: users))
-        let image = try world.pushImage("private/app")
-        try world.signer("private/app").sign(digest: image.digest, reference: world.ref("private/app"), options: world.keyless())
+        try world.pushSigned("private/app")
         return world
     }
 

@@ -35,8 +35,7 @@ struct CredentialHelperCLITests {
     func helpersAuthenticate() throws {
         let world = try E2EWorld("cred-helpers", registry: .tls(users: ["ci": Self.password]))
         defer { world.stop() }
-        let image = try world.pushImage("private/app")
-        try world.signer("private/app").sign(digest: image.digest, reference: world.ref("private/app"), options: world.keyless())
+        try world.pushSigned("private/app")
         let helper = try Self.helper(in: world, host: world.host)
         let path = helper.dir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let env = ["HOME": world.home.path, "COSIGN_REPOSITORY": "", "PATH": path]
@@ -57,17 +56,7 @@ struct CredentialHelperCLITests {
 
         // The server: the helper is asked once, then its answer is reused.
         try world.write(#"{"credHelpers":{"\#(world.host)":"sgtest"}}"#, to: "home/.docker/config.json")
-        let policies = try world.write("""
-            apiVersion: policy.sigstore.dev/v1beta1
-            kind: ClusterImagePolicy
-            metadata: {name: private}
-            spec:
-              images: [{glob: "\(world.host)/private/**"}]
-              authorities:
-                - keyless:
-                    url: https://fulcio.example
-                    identities: [{issuer: "\(E2EWorld.issuer)", subject: "\(E2EWorld.subject)"}]
-            """, to: "policies/p.yaml").deletingLastPathComponent()
+        let policies = try world.writeKeylessPolicy(glob: "\(world.host)/private/**")
         let cert = try world.issueCertificate(serial: 2402)
         let server = try SealgateServer(arguments: ["--tls-cert", cert.certificate, "--tls-key", cert.key, "--policy", policies.path,
                                                     "--trusted-root", world.trustedRootFile.path, "--registry-ca", world.pki.caCertificate,

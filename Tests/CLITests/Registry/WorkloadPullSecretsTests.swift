@@ -27,8 +27,7 @@ struct WorkloadPullSecretsTests {
     func podPullSecrets() throws {
         let world = try E2EWorld("pull-secrets", registry: .tls(users: ["ci": Self.password]))
         defer { world.stop() }
-        let image = try world.pushImage("private/app")
-        try world.signer("private/app").sign(digest: image.digest, reference: world.ref("private/app"), options: world.keyless())
+        try world.pushSigned("private/app")
         let api = try FakeAPIServer()
         let config = Self.dockerConfig(host: world.host)
         for (namespace, name) in [("shop", "regcred"), ("shop", "sa-cred"), ("other", "othercred")] {
@@ -38,17 +37,7 @@ struct WorkloadPullSecretsTests {
         try api.control("secret", ["namespace": "shop", "name": "wrongcred", "type": "kubernetes.io/dockerconfigjson",
                                    "data": [".dockerconfigjson": Self.dockerConfig(host: world.host, password: "wrong-pw")]])
         try api.put("serviceaccounts", ["metadata": ["name": "builder", "namespace": "shop"], "imagePullSecrets": [["name": "sa-cred"]]])
-        let policies = try world.write("""
-            apiVersion: policy.sigstore.dev/v1beta1
-            kind: ClusterImagePolicy
-            metadata: {name: private}
-            spec:
-              images: [{glob: "\(world.host)/private/**"}]
-              authorities:
-                - keyless:
-                    url: https://fulcio.example
-                    identities: [{issuer: "\(E2EWorld.issuer)", subject: "\(E2EWorld.subject)"}]
-            """, to: "policies/p.yaml").deletingLastPathComponent()
+        let policies = try world.writeKeylessPolicy(glob: "\(world.host)/private/**")
         let audit = world.dir.appendingPathComponent("audit.jsonl").path
         let server = try world.serve(["--policy", policies.path, "--trusted-root", world.trustedRootFile.path, "--registry-ca", world.pki.caCertificate,
                                       "--kubeconfig", try api.writeKubeconfig(in: world.dir), "--log-level", "trace", "--audit-file", audit],
