@@ -55,9 +55,13 @@ struct ClusterWiring {
 
     /// The admitted workload's own pull secrets and its ServiceAccount's, from its namespace (when in `namespaces`,
     /// if given): used first for its images' registry calls.
-    func workloadCredentials(namespaces: [String]) -> PolicyDecider.CredentialLookup {
-        let credentials = WorkloadCredentials(client: client, secrets: secrets, namespaces: namespaces.isEmpty ? nil : Set(namespaces),
-                                              logger: Logger(label: "sealgate.kube"))
+    func workloadCredentials(namespaces: [String]) throws -> PolicyDecider.CredentialLookup {
+        // Its own client with a short timeout: these reads sit inside the API server's admission deadline.
+        let quick = try KubeClient(config: client.config)
+        quick.requestTimeout = 2
+        let logger = Logger(label: "sealgate.kube")
+        let credentials = WorkloadCredentials(client: quick, secrets: SecretCache(client: quick, ttl: 30, defaultNamespace: secrets.defaultNamespace, logger: logger),
+                                              namespaces: namespaces.isEmpty ? nil : Set(namespaces), logger: logger)
         return { workload in credentials.credentials(for: workload) }
     }
 

@@ -135,7 +135,7 @@ struct ServeCommand: ParsableCommand {
         let (decisionEngine, verifier, trust) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
         let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
                                     adjustContext: cluster?.namespaceContext,
-                                    credentials: workloadPullSecrets ? cluster?.workloadCredentials(namespaces: pullSecretNamespaces) : nil)
+                                    credentials: workloadPullSecrets ? try cluster?.workloadCredentials(namespaces: pullSecretNamespaces) : nil)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server

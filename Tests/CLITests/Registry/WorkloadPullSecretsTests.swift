@@ -27,7 +27,7 @@ struct WorkloadPullSecretsTests {
     func podPullSecrets() throws {
         let world = try E2EWorld("pull-secrets", registry: .tls(users: ["ci": Self.password]))
         defer { world.stop() }
-        try world.pushSigned("private/app")
+        let digest = try world.pushSigned("private/app")
         let api = try FakeAPIServer()
         let config = Self.dockerConfig(host: world.host)
         for (namespace, name) in [("shop", "regcred"), ("shop", "sa-cred"), ("other", "othercred")] {
@@ -43,7 +43,7 @@ struct WorkloadPullSecretsTests {
                                       "--kubeconfig", try api.writeKubeconfig(in: world.dir), "--log-level", "trace", "--audit-file", audit],
                                      tls: try world.issueCertificate(serial: 2401))
         defer { server.stop() }
-        let ref = world.ref("private/app", ":v1")
+        let ref = world.ref("private/app", ":v1"), pinned = world.ref("private/app", "@\(digest)")
         func decide(_ review: String) throws -> [String: Any] {
             try world.decide(try AdmissionReviews.write(review, in: world.dir), by: server)
         }
@@ -53,9 +53,12 @@ struct WorkloadPullSecretsTests {
         // The ServiceAccount's imagePullSecrets count as the Pod's.
         let viaAccount = try decide(Self.pod(ref, serviceAccount: "builder"))
         #expect(viaAccount["allowed"] as? Bool == true, "\(E2EWorld.message(viaAccount))")
+        // By digest (no tag to resolve): the verification itself is what a secret-less Pod must not reuse.
+        let pinnedWithSecret = try decide(Self.pod(pinned, pullSecrets: ["regcred"]))
+        #expect(pinnedWithSecret["allowed"] as? Bool == true, "\(E2EWorld.message(pinnedWithSecret))")
 
         // The same Pod without a secret, right after: nothing cached with the secret helps it.
-        for (review, why) in [(Self.pod(ref), "no secret"), (Self.pod(ref, pullSecrets: ["othercred"]), "another namespace's secret name"),
+        for (review, why) in [(Self.pod(ref), "no secret"), (Self.pod(pinned), "no secret, by digest"), (Self.pod(ref, pullSecrets: ["othercred"]), "another namespace's secret name"),
                               (Self.pod(ref, pullSecrets: ["wrongcred"]), "a wrong password"),
                               (Self.pod(ref, namespace: "other", pullSecrets: ["regcred"]), "a secret of the same name in another namespace")] {
             let denied = try decide(review)
