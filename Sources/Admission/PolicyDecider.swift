@@ -72,7 +72,11 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         adjustContext?(request, &context)
         // One deadline for everything behind this answer, taken from the API server's ?timeout=.
         let deadline = Deadline(uptime: started + max(0.1, timeout - settings.deadlineMargin))
-        let pullSecrets = credentials.flatMap { lookup in WorkloadPullSecrets(request).flatMap(lookup) }
+        var pullSecrets: RequestCredentials?
+        if let lookup = credentials, let workload = WorkloadPullSecrets(request) {
+            // The lookup may read Secrets from the API server: a blocking call, kept off the cooperative pool.
+            pullSecrets = await withCheckedContinuation { done in DispatchQueue.global().async { done.resume(returning: lookup(workload)) } }
+        }
         let decisions = await engine.decide(images: images, context: context, deadline: deadline, credentials: pullSecrets)
         let response = mutating
             ? mutateResponse(request, images: images, decisions: decisions)
