@@ -64,7 +64,7 @@ let package = Package(
         ], resources: [.copy("Resources/root.json")]),
         // cosign-compatible image verification: registry attachments checked with SigstoreVerify.
         .target(name: "ImageVerification", dependencies: [
-            "ImageReference", "Registry", "SigstoreVerify", "SigstoreTUF", "TUF", "ImagePolicy",
+            "SealgateCore", "ImageReference", "Registry", "SigstoreVerify", "SigstoreTUF", "TUF", "ImagePolicy",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The decision engine: policy store, verification cache, the per-image pipeline under one deadline.
@@ -94,7 +94,7 @@ let package = Package(
         ]),
         // TUF client (specification 1.0 workflow): trust roots that keep themselves current from a repository.
         .target(name: "TUF", dependencies: [
-            "HTTP1Client",
+            "HTTP1Client", "SealgateCore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
@@ -156,10 +156,11 @@ let package = Package(
         .testTarget(name: "ImageVerificationTests", dependencies: [
             "ImageVerification", "ImagePolicy", "ImageReference", "Registry", "SigstoreVerify", "E2ESupport", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport", "TUF",
         ]),
+        .testTarget(name: "SealgateCoreTests", dependencies: ["SealgateCore", "TestSupport"]),
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference", "TestSupport"]),
         .testTarget(name: "SigstoreVerifyTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         .testTarget(name: "ImagePolicyTests", dependencies: ["ImagePolicy", "SchemaWalkSupport", "TestSupport"]),
-        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "TestSupport"]),
+        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "SealgateCore", "TestSupport"]),
         .testTarget(name: "PolicyTestingTests", dependencies: ["PolicyTesting", "TestSupport"]),
         .testTarget(name: "KubernetesAPITests", dependencies: [
             "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "KubernetesTestSupport", "TestSupport",

@@ -51,12 +51,16 @@ def markdown(summary):
                 "the server's caches flushed (SIGUSR1) before each of %d rounds." % c["rounds"], "",
                 "| cold path | value |", "|---|---:|",
                 "| time to decision, median (max) | %.1f ms (%.1f ms) |" % (c["time_to_decision_ms"]["median"], c["time_to_decision_ms"]["max"]),
-                "| registry round trips per image (tag, signature manifest + blob, attestation manifest + blob) | %.1f |" % c["registry_requests_per_image"],
+                "| registry requests per image, cold (from its access log) | %.1f |" % c["registry_requests_per_image"],
                 "| registry round trips when warm (whole Pod) | %d |" % c["warm_registry_requests"],
                 "| server CPU per image, cold (median) | %.2f ms |" % c["cpu_ms_per_image"],
                 "| raw cost of its %d ECDSA P-256 verifications (`openssl speed`: %.0f verify/s) | %.2f ms |"
                 % (c["signature_checks_per_image"], c["openssl_ecdsap256_verify_per_s"], c["raw_signature_ms_per_image"]),
                 "| warm decision, same Pod (all cached) | %.2f ms |" % c["warm_time_ms"]]
+        if "rtt_ms" in c:
+            out += ["| the same Pod with the registry %.0f ms away (delay proxy): time to decision p50 (p99 = max of %d) | %.1f ms (%.1f ms) |"
+                    % (c["rtt_ms"], c["rounds"], c["rtt_time_to_decision_ms"]["p50"], c["rtt_time_to_decision_ms"]["p99"]),
+                    "| round-trip waves to the registry at that RTT (bursts of requests, median) | %d |" % c["rtt_waves"]]
     micro = summary.get("micro")
     if micro:
         out += ["", "Micro benchmarks (`bench/micro`, release, one thread):", "", "| benchmark | iterations | time per op |", "|---|---:|---:|"]

@@ -20,11 +20,6 @@ public struct AdmissionEndpoint: Sendable {
     public static let maxTimeout = 30.0
 
     private let decider: AdmissionDecider
-    private let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
 
     public init(decider: AdmissionDecider) { self.decider = decider }
 
@@ -34,8 +29,7 @@ public struct AdmissionEndpoint: Sendable {
             reply.headers.append(("allow", "POST"))
             return reply
         }
-        let mediaType = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else {
+        guard let contentType, Self.isJSON(contentType) else {
             return error(415, "content-type must be application/json, got \(contentType.map { "\"\($0)\"" } ?? "none")")
         }
         let review: AdmissionReview
@@ -54,16 +48,25 @@ public struct AdmissionEndpoint: Sendable {
         guard !request.uid.isEmpty else { return error(400, "AdmissionReview request.uid is empty") }
 
         let response = decider.decide(request, mutating: mutating, timeout: Self.timeout(fromQuery: query))
-        let answer = AdmissionReview(apiVersion: review.apiVersion, request: nil, response: response)
-        guard let data = try? encoder.encode(answer) else { return error(500, "cannot encode AdmissionReview response") }
-        return Reply(status: 200, contentType: "application/json", body: Array(data))
+        return Reply(status: 200, contentType: "application/json",
+                     body: AdmissionResponseEncoding.encode(apiVersion: review.apiVersion, response: response))
+    }
+
+    /// `application/json`, any case, optionally followed by parameters (`; charset=utf-8`).
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let trimmed = mediaType.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+        // ASCII case-insensitive: a byte matches itself or, for a lowercase letter, its uppercase form.
+        return trimmed.count == 16 && zip(trimmed, "application/json".utf8).allSatisfy { have, want in
+            have == want || (want >= UInt8(ascii: "a") && want <= UInt8(ascii: "z") && have == want - 0x20)
+        }
     }
 
     /// Parses the API server's `timeout` query parameter (`10s`, `2500ms`, `1m`).
     public static func timeout(fromQuery query: String?) -> Double {
         guard let query else { return defaultTimeout }
-        for pair in query.split(separator: "&") where pair.hasPrefix("timeout=") {
-            if let seconds = parseDuration(String(pair.dropFirst("timeout=".count))) {
+        for pair in query.utf8.split(separator: UInt8(ascii: "&")) where pair.starts(with: "timeout=".utf8) {
+            if let seconds = parseDuration(String(decoding: pair.dropFirst("timeout=".utf8.count), as: UTF8.self)) {
                 return min(max(seconds, 0.1), maxTimeout)
             }
         }
@@ -73,15 +76,15 @@ public struct AdmissionEndpoint: Sendable {
     /// Go duration strings as the API server writes them: sequences of number+unit.
     static func parseDuration(_ text: String) -> Double? {
         let units: [(String, Double)] = [("ms", 0.001), ("us", 1e-6), ("µs", 1e-6), ("ns", 1e-9), ("s", 1), ("m", 60), ("h", 3600)]
-        var rest = Substring(text)
+        var rest = Substring(text).utf8[...]
         var total = 0.0
         guard !rest.isEmpty else { return nil }
         while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number) else { return nil }
+            let number = rest.prefix { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".") }
+            guard !number.isEmpty, let value = Double(String(decoding: number, as: UTF8.self)) else { return nil }
             rest = rest.dropFirst(number.count)
-            guard let unit = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
-            rest = rest.dropFirst(unit.0.count)
+            guard let unit = units.first(where: { rest.starts(with: $0.0.utf8) }) else { return nil }
+            rest = rest.dropFirst(unit.0.utf8.count)
             total += value * unit.1
         }
         return total

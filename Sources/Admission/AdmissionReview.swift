@@ -52,10 +52,21 @@ public struct AdmissionRequest: Codable, Sendable {
     /// CREATE, UPDATE, DELETE or CONNECT.
     public var operation: String
     public var userInfo: JSONValue?
-    public var object: JSONValue?
-    public var oldObject: JSONValue?
     public var dryRun: Bool?
     public var options: JSONValue?
+    /// The admitted object as read from the wire: its bytes until something needs the whole tree.
+    public var lazyObject: LazyJSON?
+    public var lazyOldObject: LazyJSON?
+
+    public var object: JSONValue? {
+        get { lazyObject?.value }
+        set { lazyObject = newValue.map(LazyJSON.init) }
+    }
+
+    public var oldObject: JSONValue? {
+        get { lazyOldObject?.value }
+        set { lazyOldObject = newValue.map(LazyJSON.init) }
+    }
 
     public init(uid: String, kind: GroupVersionKind, resource: GroupVersionResource, subResource: String? = nil, name: String? = nil,
                 namespace: String? = nil, operation: String, userInfo: JSONValue? = nil, object: JSONValue? = nil,
@@ -72,6 +83,37 @@ public struct AdmissionRequest: Codable, Sendable {
         self.oldObject = oldObject
         self.dryRun = dryRun
         self.options = options
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case uid, kind, resource, subResource, name, namespace, operation, userInfo, object, oldObject, dryRun, options
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(uid: try c.decode(String.self, forKey: .uid), kind: try c.decode(GroupVersionKind.self, forKey: .kind),
+                  resource: try c.decode(GroupVersionResource.self, forKey: .resource),
+                  subResource: try c.decodeIfPresent(String.self, forKey: .subResource), name: try c.decodeIfPresent(String.self, forKey: .name),
+                  namespace: try c.decodeIfPresent(String.self, forKey: .namespace), operation: try c.decode(String.self, forKey: .operation),
+                  userInfo: try c.decodeIfPresent(JSONValue.self, forKey: .userInfo), object: try c.decodeIfPresent(JSONValue.self, forKey: .object),
+                  oldObject: try c.decodeIfPresent(JSONValue.self, forKey: .oldObject), dryRun: try c.decodeIfPresent(Bool.self, forKey: .dryRun),
+                  options: try c.decodeIfPresent(JSONValue.self, forKey: .options))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(uid, forKey: .uid)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(resource, forKey: .resource)
+        try c.encodeIfPresent(subResource, forKey: .subResource)
+        try c.encodeIfPresent(name, forKey: .name)
+        try c.encodeIfPresent(namespace, forKey: .namespace)
+        try c.encode(operation, forKey: .operation)
+        try c.encodeIfPresent(userInfo, forKey: .userInfo)
+        try c.encodeIfPresent(object, forKey: .object)
+        try c.encodeIfPresent(oldObject, forKey: .oldObject)
+        try c.encodeIfPresent(dryRun, forKey: .dryRun)
+        try c.encodeIfPresent(options, forKey: .options)
     }
 }
 

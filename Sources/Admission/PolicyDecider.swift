@@ -52,7 +52,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     public func explain(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> (response: AdmissionResponse, images: [ImageDecision]) {
         let started = MonotonicClock.now()
         let webhook = mutating ? "mutate" : "validate"
-        let images = WorkloadImages.imagesToCheck(request, policies: store.current)
+        let summary = WorkloadImages.summary(of: request.lazyObject, kind: request.kind.kind)
+        let images = WorkloadImages.imagesToCheck(request, policies: store.current, standard: summary.images)
         // ImageValidatingPolicies with `images` expressions find images in any kind, so such a request is decided.
         let customImages = store.current.imageValidatingPolicies.contains { !$0.images.isEmpty }
         guard !images.isEmpty || customImages else {
@@ -68,14 +69,14 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             return (AdmissionResponse(uid: request.uid, allowed: false,
                                       status: AdmissionStatus(code: 503, message: "sealgate has no valid policies loaded\(why)", reason: "ServiceUnavailable", status: "Failure")), [])
         }
-        var context = Self.context(for: request)
+        var context = Self.context(for: request, summary: summary)
         adjustContext?(request, &context)
         // One deadline for everything behind this answer, taken from the API server's ?timeout=.
         let deadline = Deadline(uptime: started + max(0.1, timeout - settings.deadlineMargin))
         var pullSecrets: RequestCredentials?
         if let lookup = credentials, let workload = WorkloadPullSecrets(request) {
             // The lookup may read Secrets from the API server: a blocking call, kept off the cooperative pool.
-            pullSecrets = await withCheckedContinuation { done in DispatchQueue.global().async { done.resume(returning: lookup(workload)) } }
+            pullSecrets = await BlockingIO.run { lookup(workload) }
         }
         let decisions = await engine.decide(images: images, context: context, deadline: deadline, credentials: pullSecrets)
         let response = mutating
@@ -164,7 +165,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         guard !verified.isEmpty,
               let json = try? JSONSerialization.data(withJSONObject: verified, options: [.sortedKeys, .withoutEscapingSlashes]) else { return [] }
         let value = String(decoding: json, as: UTF8.self)
-        if request.object?["metadata"]?["annotations"]?.objectValue != nil {
+        if request.lazyObject?.member(at: ["metadata", "annotations"])?.objectValue != nil {
             return [["op": "add", "path": "/metadata/annotations/kyverno.io~1verify-images", "value": value]]
         }
         return [["op": "add", "path": "/metadata/annotations", "value": ["kyverno.io/verify-images": value]]]
@@ -181,17 +182,19 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
 
     // MARK: - Context, metrics, audit
 
-    static func context(for request: AdmissionRequest) -> AdmissionContext {
-        let metadata = request.object?["metadata"]
+    static func context(for request: AdmissionRequest, summary: WorkloadImages.Summary) -> AdmissionContext {
+        let metadata = summary.metadata
         func strings(_ value: JSONValue?) -> [String: String] {
             (value?.objectValue ?? [:]).compactMapValues(\.stringValue)
         }
         var context = AdmissionContext(kind: request.kind.kind, group: request.kind.group, version: request.kind.version,
-                                       resource: request.resource.resource, namespace: request.namespace, name: objectName(request),
+                                       resource: request.resource.resource, namespace: request.namespace,
+                                       name: objectName(request, metadata: metadata),
                                        labels: strings(metadata?["labels"]), annotations: strings(metadata?["annotations"]),
-                                       operation: request.operation, object: request.object)
+                                       operation: request.operation)
+        context.lazyObject = request.lazyObject
         context.user = RequestUser(json: request.userInfo)
-        context.standardImages = Set(WorkloadImages.images(in: request.object, kind: request.kind.kind).map(\.image))
+        context.standardImages = Set(summary.images.map(\.image))
         return context
     }
 
@@ -200,13 +203,15 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         "\(request.kind.kind) \(request.namespace.map { "\($0)/" } ?? "")\(objectName(request))"
     }
 
-    static func objectName(_ request: AdmissionRequest) -> String {
-        request.name ?? request.object?["metadata"]?["name"]?.stringValue ?? request.object?["metadata"]?["generateName"]?.stringValue ?? ""
+    static func objectName(_ request: AdmissionRequest, metadata: JSONValue? = nil) -> String {
+        if let name = request.name { return name }
+        let metadata = metadata ?? request.lazyObject?.member(at: ["metadata"])
+        return metadata?["name"]?.stringValue ?? metadata?["generateName"]?.stringValue ?? ""
     }
 
     private func record(webhook: String, result: String, started: Double) {
-        Counter(label: "sealgate_admission_decisions_total", dimensions: [("webhook", webhook), ("result", result), ("mode", settings.mode.rawValue)]).increment()
-        Metrics.Timer(label: "sealgate_admission_duration_seconds", dimensions: [("webhook", webhook)])
+        MetricHandles.shared.counter("sealgate_admission_decisions_total", [("webhook", webhook), ("result", result), ("mode", settings.mode.rawValue)]).increment()
+        MetricHandles.shared.timer("sealgate_admission_duration_seconds", [("webhook", webhook)])
             .recordNanoseconds(Int64((MonotonicClock.now() - started) * 1e9))
     }
 

@@ -28,9 +28,9 @@ public enum ResourceRequests {
         switch kind {
         case "AdmissionReview":
             guard let request = document["request"] else { throw Failure(description: "\(location): AdmissionReview has no request") }
-            guard let fields = request.objectValue else { throw Failure(description: "\(location): AdmissionReview request is not an object") }
+            guard request.objectValue != nil else { throw Failure(description: "\(location): AdmissionReview request is not an object") }
             do {
-                return [try AdmissionReviewDecoding.request(fields)]
+                return [try AdmissionReviewDecoding.request(request)]
             } catch {
                 throw Failure(description: "\(location): malformed AdmissionReview: \(error)")
             }

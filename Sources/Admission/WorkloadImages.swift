@@ -1,4 +1,5 @@
 import ImagePolicy
+import SealgateCore
 
 /// Finds container images in every workload kind the API server sends.
 public enum WorkloadImages {
@@ -15,34 +16,112 @@ public enum WorkloadImages {
 
     public static func isWorkload(kind: String) -> Bool { podSpecPath(kind: kind) != nil }
 
+    static let containerLists = ["initContainers", "containers", "ephemeralContainers"]
+
     /// Every container image in `object` of `kind`, in spec order (init, regular, ephemeral).
     public static func images(in object: JSONValue?, kind: String) -> [ContainerImage] {
         guard let object, let path = podSpecPath(kind: kind) else { return [] }
         var spec: JSONValue? = object
         for key in path { spec = spec?[key] }
         var found: [ContainerImage] = []
-        for list in ["initContainers", "containers", "ephemeralContainers"] {
+        for list in containerLists {
             for (i, container) in (spec?[list]?.arrayValue ?? []).enumerated() {
                 guard let image = container["image"]?.stringValue else { continue }
-                let pointer = "/" + (path + [list, String(i), "image"]).joined(separator: "/")
-                found.append(ContainerImage(image: image, pointer: pointer, list: list, name: container["name"]?.stringValue ?? ""))
+                found.append(ContainerImage(image: image, pointer: pointer(path, list, i), list: list, name: container["name"]?.stringValue ?? ""))
             }
         }
         return found
     }
 
+    /// What the warm path reads of an admitted object: its container images and its `metadata`.
+    public struct Summary: Sendable {
+        public var images: [ContainerImage] = []
+        public var metadata: JSONValue?
+    }
+
+    /// The same images read straight from the request's bytes, without building the object (the warm path).
+    public static func images(in object: LazyJSON?, kind: String) -> [ContainerImage] {
+        summary(of: object, kind: kind).images
+    }
+
+    /// Images and metadata in one pass over the bytes (or from the tree, once something has built it).
+    public static func summary(of object: LazyJSON?, kind: String) -> Summary {
+        guard let object else { return Summary() }
+        if let tree = object.parsedValue { return Summary(images: images(in: tree, kind: kind), metadata: tree["metadata"]) }
+        let path = podSpecPath(kind: kind)
+        return object.scan(at: []) { s throws -> Summary in
+            var summary = Summary()
+            var lists: [String: [ContainerImage]] = [:]
+            guard try s.peek() == .object else { try s.skipValue(); return summary }
+            try s.readObject { s, key in
+                if key == "metadata" {
+                    summary.metadata = try s.readValue()
+                } else if let path, key == path[0] {
+                    lists = try s.read(at: path.dropFirst()) { s in try containerLists(&s, path: path) } ?? [:]
+                } else {
+                    try s.skipValue()
+                }
+            }
+            summary.images = containerLists.flatMap { lists[$0] ?? [] }
+            return summary
+        } ?? Summary()
+    }
+
+    /// A pod spec's container lists by name (other members skipped).
+    private static func containerLists(_ s: inout JSONScanner, path: [String]) throws -> [String: [ContainerImage]] {
+        var lists: [String: [ContainerImage]] = [:]
+        guard try s.peek() == .object else { try s.skipValue(); return lists }
+        try s.readObject { s, key in
+            guard containerLists.contains(key), try s.peek() == .array else { try s.skipValue(); return }
+            lists[key] = try containers(&s, list: key, path: path)
+        }
+        return lists
+    }
+
+    /// One container list: the `image` and `name` of each element that is an object with a string image.
+    private static func containers(_ s: inout JSONScanner, list: String, path: [String]) throws -> [ContainerImage] {
+        var found: [ContainerImage] = []
+        var index = 0
+        try s.readArray { s in
+            defer { index += 1 }
+            guard try s.peek() == .object else { try s.skipValue(); return }
+            var image: String?, name: String?
+            try s.readObject { s, key in
+                switch key {
+                case "image": image = try stringOrSkip(&s)
+                case "name": name = try stringOrSkip(&s)
+                default: try s.skipValue()
+                }
+            }
+            if let image { found.append(ContainerImage(image: image, pointer: pointer(path, list, index), list: list, name: name ?? "")) }
+        }
+        return found
+    }
+
+    /// A string value, or nil after stepping over any other value (as `stringValue` reads the tree).
+    private static func stringOrSkip(_ s: inout JSONScanner) throws -> String? {
+        guard try s.peek() == .string else { try s.skipValue(); return nil }
+        return try s.readString()
+    }
+
+    private static func pointer(_ path: [String], _ list: String, _ index: Int) -> String {
+        "/" + (path + [list, String(index), "image"]).joined(separator: "/")
+    }
+
     /// The images an admission must check: all of them on CREATE; on UPDATE only those not already
     /// present in the old object (as policy-controller does, so unrelated edits of running workloads pass).
     /// `policies`' Kyverno `imageExtractors` for the kind add the images they find (custom resources too).
-    public static func imagesToCheck(_ request: AdmissionRequest, policies: PolicySet = PolicySet()) -> [ContainerImage] {
+    public static func imagesToCheck(_ request: AdmissionRequest, policies: PolicySet = PolicySet(),
+                                     standard: [ContainerImage]? = nil) -> [ContainerImage] {
         let kind = request.kind.kind
         let custom = extractors(in: policies, kind: kind)
+        let current = { images(in: request.lazyObject, kind: kind, extractors: custom, standard: standard) }
         switch request.operation {
         case "CREATE":
-            return images(in: request.object, kind: kind, extractors: custom)
+            return current()
         case "UPDATE":
-            let old = Set(images(in: request.oldObject, kind: kind, extractors: custom).map(\.image))
-            return images(in: request.object, kind: kind, extractors: custom).filter { !old.contains($0.image) }
+            let old = Set(images(in: request.lazyOldObject, kind: kind, extractors: custom).map(\.image))
+            return current().filter { !old.contains($0.image) }
         default:
             return []
         }
@@ -50,9 +129,10 @@ public enum WorkloadImages {
 
     /// Standard images, then those of each extractor list (an image field already found is not repeated). A list
     /// that fails (Kyverno: rule error) adds nothing here; the rule reports the error when it evaluates.
-    static func images(in object: JSONValue?, kind: String, extractors: [[KyvernoImageExtractor]]) -> [ContainerImage] {
-        var found = images(in: object, kind: kind)
-        guard let object, !extractors.isEmpty else { return found }
+    static func images(in lazy: LazyJSON?, kind: String, extractors: [[KyvernoImageExtractor]],
+                       standard: [ContainerImage]? = nil) -> [ContainerImage] {
+        var found = standard ?? images(in: lazy, kind: kind)
+        guard let object = extractors.isEmpty ? nil : lazy?.value else { return found }
         var pointers = Set(found.map(\.pointer))
         for list in extractors {
             for f in (try? KyvernoImageExtraction.images(list, in: object)) ?? [] where pointers.insert(f.pointer).inserted {

@@ -50,4 +50,12 @@ public struct CELProgram: Sendable {
         let evaluator = Evaluator(variables: variables, functions: functions, options: options)
         return try evaluator.eval(root, nil)
     }
+
+    /// Evaluates with `extra` functions for this evaluation only (taking precedence, as `CELOptions.functions` do),
+    /// so one compiled program serves calls whose functions close over per-request state.
+    public func evaluate(_ variables: [String: CELValue], adding extra: [CELFunction]) throws -> CELValue {
+        var table = functions
+        table.add(extra)
+        return try Evaluator(variables: variables, functions: table, options: options).eval(root, nil)
+    }
 }

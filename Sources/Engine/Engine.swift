@@ -106,7 +106,7 @@ public final class Engine: @unchecked Sendable {
         /// `covered`: an ImageValidatingPolicy already decided about it (and so needed its digest).
         init(_ image: String, context: AdmissionContext, evaluator: PolicyEvaluator, covered: Bool = false) {
             do {
-                let ref = try ImageRef(parsing: image)
+                let ref = try ImageRef.cached(parsing: image)
                 if covered { self = .matched(ref, needsDigest: true); return }
                 self = evaluator.applies(image: ref, context: context)
                     ? .matched(ref, needsDigest: evaluator.needsDigest(image: ref, context: context)) : .unmatched
@@ -180,10 +180,10 @@ public final class Engine: @unchecked Sendable {
         decision.digest = digest.isEmpty ? nil : digest
         let verifyStarted = MonotonicClock.now()
         let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier, decided: decided)
-        Metrics.Timer(label: "sealgate_image_verification_seconds", dimensions: [("result", verdict.decision.rawValue)])
+        MetricHandles.shared.timer("sealgate_image_verification_seconds", [("result", verdict.decision.rawValue)])
             .recordNanoseconds(Int64((MonotonicClock.now() - verifyStarted) * 1e9))
         for policy in verdict.policies {
-            Counter(label: "sealgate_policy_verdicts_total", dimensions: [("policy", policy.policy), ("decision", policy.decision.rawValue),
+            MetricHandles.shared.counter("sealgate_policy_verdicts_total", [("policy", policy.policy), ("decision", policy.decision.rawValue),
                                                                           ("transient", String(policy.transient))]).increment()
         }
         decision.decision = verdict.decision
@@ -215,7 +215,7 @@ public final class Engine: @unchecked Sendable {
             decision.reasons.append(detail)
             decision.checks.append(CheckRecord(image: imageString, policy: "-", authority: "-", check: "digest", result: "fail", transient: false, detail: detail))
         }
-        Counter(label: "sealgate_image_decisions_total", dimensions: [("decision", decision.decision.rawValue), ("transient", String(decision.transient))]).increment()
+        MetricHandles.shared.counter("sealgate_image_decisions_total", [("decision", decision.decision.rawValue), ("transient", String(decision.transient))]).increment()
         return decision
     }
 }

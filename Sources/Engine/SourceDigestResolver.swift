@@ -1,4 +1,5 @@
 import Dispatch
+import SealgateCore
 import ImageReference
 import Registry
 
@@ -13,9 +14,7 @@ public struct SourceDigestResolver: DigestResolver {
 
     public func digest(of image: ImageRef, deadline: Deadline) async throws -> String {
         let source = self.source
-        return try await withCheckedThrowingContinuation { continuation in
-            let work = RequestCredentials.carried { Result { try source.resolve(image, deadline: deadline).digest } }
-            DispatchQueue.global().async { continuation.resume(with: work()) }
-        }
+        // The request's pull secrets follow onto the I/O thread (task-locals do not).
+        return try await BlockingIO.run(RequestCredentials.carried { Result { try source.resolve(image, deadline: deadline).digest } }).get()
     }
 }

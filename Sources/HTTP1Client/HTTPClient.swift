@@ -109,10 +109,14 @@ package final class HTTPClient: @unchecked Sendable {
         return response
     }
 
+    static let maxIdlePerEndpoint = 16
+
     private func release(_ connection: ClientConnection, endpoint: Endpoint) {
         guard connection.reusable else { return }
         lock.lock()
-        if idle[endpoint, default: []].count < 8 { idle[endpoint, default: []].append(connection) }
+        // A cold Pod of several images reads each image's attachments in parallel: keep enough connections that the
+        // next Pod does not pay the connection setup again.
+        if idle[endpoint, default: []].count < Self.maxIdlePerEndpoint { idle[endpoint, default: []].append(connection) }
         lock.unlock()
     }
 }

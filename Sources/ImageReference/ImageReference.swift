@@ -1,3 +1,5 @@
+import Foundation
+
 // ImageReference module: Docker/OCI image reference parsing and normalization.
 //
 // Follows the distribution/reference grammar with Docker's normalization:
@@ -96,4 +98,34 @@ public struct ImageReferenceError: Error, Sendable, Equatable, CustomStringConve
     public let reason: String
 
     public var description: String { "invalid image reference \"\(input)\": \(part.rawValue): \(reason)" }
+}
+
+extension ImageRef {
+    private static let cache = ParseCache()
+
+    /// `init(parsing:)` remembered by input string: admissions name the same few hundred images over and over, and a
+    /// parse costs more than the rest of a warm decision about it. Bounded; errors are remembered too.
+    public static func cached(parsing string: String) throws(ImageReferenceError) -> ImageRef {
+        try cache.parse(string)
+    }
+}
+
+/// A bounded map from reference strings to their parse results (emptied when full: no eviction bookkeeping on the hot path).
+final class ParseCache: @unchecked Sendable {
+    static let capacity = 4096
+    private let lock = NSLock()
+    private var results: [String: Result<ImageRef, ImageReferenceError>] = [:]
+
+    func parse(_ string: String) throws(ImageReferenceError) -> ImageRef {
+        lock.lock()
+        let known = results[string]
+        lock.unlock()
+        if let known { return try known.get() }
+        let result = Result { () throws(ImageReferenceError) -> ImageRef in try ImageReferenceParser.parse(string) }
+        lock.lock()
+        if results.count >= Self.capacity { results.removeAll(keepingCapacity: true) }
+        results[string] = result
+        lock.unlock()
+        return try result.get()
+    }
 }

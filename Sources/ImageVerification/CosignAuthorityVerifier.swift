@@ -4,6 +4,7 @@ import Foundation
 import ImagePolicy
 import ImageReference
 import Registry
+import SealgateCore
 import SigstoreVerify
 
 /// The policy engine's `AuthorityVerifier`, backed by the registry and cosign-compatible verification.
@@ -131,10 +132,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
 
     /// Runs blocking work on a Dispatch worker thread and awaits it without blocking the cooperative pool.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            let carried = RequestCredentials.carried(work)  // the request's pull secrets follow onto the worker
-            DispatchQueue.global().async { continuation.resume(returning: carried()) }
-        }
+        await BlockingIO.run(RequestCredentials.carried(work))  // the request's pull secrets follow onto the I/O thread
     }
 
     // MARK: - Authority → options

@@ -1,6 +1,7 @@
 import Foundation
 import ImageReference
 import Registry
+import SealgateCore
 import SigstoreVerify
 
 /// cosign-compatible verification of an image's signatures and attestations in a registry.
@@ -52,20 +53,41 @@ public struct CosignVerifier: Sendable {
     /// All attestations of that type are checked; `verified` holds those that passed, with their statements.
     public func verifyAttestations(image: ImageRef, digest: String, predicateType: String, options: CosignCheckOptions,
                                    deadline: Deadline) -> ImageVerificationResult {
-        var result = ImageVerificationResult(image: image, digest: digest, predicateType: predicateType)
         let (reg, repo) = location(image, options)
-        if options.signatureFormat != .bundle {
+        let empty = ImageVerificationResult(image: image, digest: digest, predicateType: predicateType)
+        // Both places are always read, so they are read at once: one round-trip wave instead of two.
+        let (tagged, referred) = Self.concurrently({ () -> ImageVerificationResult in
+            var result = empty
+            guard options.signatureFormat != .bundle else { return result }
             checkTagLayers(.attestation, mediaType: MediaType.dsseEnvelope, what: "a DSSE envelope", into: &result,
                            registry: reg, repository: repo, digest: digest, deadline: deadline) { layer, envelope, check in
                 check.envelopeJSON = envelope
                 check.record(try CosignLayerVerifier.verifyAttestation(envelopeJSON: envelope, annotations: layer.annotations ?? [:], digest: digest, options: options))
                 try check.requirePredicate(predicateType)
             }
-        }
-        if options.signatureFormat != .legacy {
+            return result
+        }, { () -> ImageVerificationResult in
+            var result = empty
+            guard options.signatureFormat != .legacy else { return result }
             verifyReferrers(into: &result, registry: reg, repository: repo, digest: digest, options: options, deadline: deadline, predicateType: predicateType)
-        }
+            return result
+        })
+        var result = tagged
+        result.checks += referred.checks
+        if let error = referred.lookupError { result.lookupError = result.lookupError.map { "\($0); \(error)" } ?? error }
+        result.lookupTransient = result.lookupTransient || referred.lookupTransient
         return result
+    }
+
+    /// Runs `a` on a new thread and `b` on this one, and returns both results (the registry client blocks its caller).
+    static func concurrently<A: Sendable, B>(_ a: @escaping @Sendable () -> A, _ b: () -> B) -> (A, B) {
+        let box = OnceBox<A>()
+        let done = DispatchSemaphore(value: 0)
+        // The request's pull secrets follow onto the new thread (task-locals do not).
+        BlockingIO.start(RequestCredentials.carried { box.value = a(); done.signal() })
+        let second = b()
+        done.wait()
+        return (box.value!, second)
     }
 
     /// Checks every layer (up to `maxSignatures`) of the cosign tag-scheme attachment `kind` of `digest`: the layer must
@@ -217,4 +239,9 @@ extension ImageVerificationResult {
         lookupError = lookupError.map { "\($0); \(text)" } ?? text
         if let e = error as? RegistryError, e.isTransient { lookupTransient = true }
     }
+}
+
+/// A value written by one thread before a semaphore signal and read by another after the wait.
+private final class OnceBox<T>: @unchecked Sendable {
+    var value: T?
 }

@@ -1,5 +1,6 @@
 import Admission
 import Foundation
+import SealgateCore
 import Testing
 import TestSupport
 
@@ -78,5 +79,65 @@ struct AdmissionEndpointTests {
     ] as [(String?, Double)])
     func timeoutParsing(query: String?, seconds: Double) {
         #expect(AdmissionEndpoint.timeout(fromQuery: query) == seconds)
+    }
+}
+
+/// The scanner-based review reader and the direct response writer against Foundation's readers and JSONEncoder.
+struct AdmissionWireFormatTests {
+    func fixture(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: TestPaths.fixtures.appendingPathComponent("admission/\(name)")))
+    }
+
+    @Test("object and oldObject are kept as bytes and read back as the tree JSONSerialization builds")
+    func lazyObjects() throws {
+        let body = try fixture("pod-review-v1.json")
+        let request = try #require(try AdmissionReviewDecoding.decode(body).request)
+        #expect(request.lazyObject?.parsedValue == nil, "decoding does not build the object")
+        let foundation = try JSONValue.parse(data: Data(body))["request"]
+        #expect(request.object == foundation?["object"])
+        #expect(request.userInfo == foundation?["userInfo"])
+    }
+
+    @Test("images read from the bytes equal those read from the tree, for hostile shapes too", arguments: [
+        #"{"spec":{"containers":[{"name":"a","image":"x:1"},{"image":7},"s",{"image":"y","name":3}],"initContainers":[{"image":"i"}]}}"#,
+        #"{"spec":{"containers":[{"image":"first"}],"containers":[{"image":"last"}]}}"#,
+        #"{"spec":{"containers":{"image":"not-a-list"}}}"#,
+        #"{"spec":"none"}"#,
+        #"{"spec":{"ephemeralContainers":[{"image":"e","image":"e2"}],"containers":[]}}"#,
+        #"{"metadata":{},"spec":{"containers":[{"image":"a\u0062c"}]}}"#,
+    ])
+    func imagesFromBytes(object: String) throws {
+        let bytes = Array(object.utf8)
+        let lazy = LazyJSON(checked: bytes, range: 0..<bytes.count)
+        let fromBytes = WorkloadImages.images(in: lazy, kind: "Pod")
+        let fromTree = WorkloadImages.images(in: try JSONValue.parse(object), kind: "Pod")
+        #expect(fromBytes.map(\.image) == fromTree.map(\.image))
+        #expect(fromBytes.map(\.pointer) == fromTree.map(\.pointer))
+        #expect(fromBytes.map(\.name) == fromTree.map(\.name))
+    }
+
+    @Test("responses are byte for byte what JSONEncoder writes with sorted keys", arguments: [
+        AdmissionResponse(uid: "u", allowed: true),
+        AdmissionResponse(uid: "u-2", allowed: false, status: AdmissionStatus(code: 403, message: "sealgate denied Pod a/b:\n\"x\" \\ é\t\u{01}\u{1f}/ok", reason: "Forbidden", status: "Failure"),
+                          warnings: ["w1", "w\"2"], auditAnnotations: ["z": "1", "a": "b", "decision": "denied"]),
+        AdmissionResponse(uid: "u", allowed: true, patch: Data(#"[{"op":"replace"}]"#.utf8), patchType: "JSONPatch", warnings: []),
+        AdmissionResponse(uid: "u", allowed: true, status: AdmissionStatus(message: "only a message"), auditAnnotations: [:]),
+    ])
+    func responseBytes(response: AdmissionResponse) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for apiVersion in ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"] {
+            let expected = try encoder.encode(AdmissionReview(apiVersion: apiVersion, response: response))
+            let reply = AdmissionEndpoint(decider: Fixed(response: response)).handle(
+                method: "POST", contentType: "application/json", query: nil,
+                body: Array(#"{"apiVersion":"\#(apiVersion)","kind":"AdmissionReview","request":{"uid":"\#(response.uid)","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE"}}"#.utf8),
+                mutating: false)
+            #expect(String(decoding: reply.body, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        }
+    }
+
+    struct Fixed: AdmissionDecider {
+        let response: AdmissionResponse
+        func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse { response }
     }
 }

@@ -113,6 +113,16 @@ import Testing
         #expect(error("(1).shout()", [:], options)?.message == "no matching overload for 'shout' applied to (int)")
     }
 
+    @Test("functions added per evaluation take precedence and leave the compiled program as it was")
+    func functionsAddedPerEvaluation() throws {
+        var options = CELOptions()
+        options.functions = [CELFunction("answer", arity: 0) { _ in .int(1) }]
+        let program = try CELProgram(compiling: "answer() + 1", options)
+        #expect(try program.evaluate([:], adding: [CELFunction("answer", arity: 0) { _ in .int(41) }]).int == 42)
+        #expect(try program.evaluate([:]).int == 2)
+        #expect(try program.evaluate([:], adding: []).int == 2)
+    }
+
     struct ImageRef: CELOpaqueValue {
         let text: String
         var celType: CELType { CELType("test.ImageRef") }

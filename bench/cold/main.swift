@@ -9,11 +9,13 @@ import SigstoreTestSupport
 import TestSupport
 
 var rounds = 10
+var rttMs = 25.0
 var jsonOut: String?
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.popFirst() {
     switch arg {
     case "--rounds": rounds = Int(args.popFirst() ?? "") ?? rounds
+    case "--rtt-ms": rttMs = Double(args.popFirst() ?? "") ?? rttMs
     case "--json": jsonOut = args.popFirst()
     default: FileHandle.standardError.write(Data("unknown argument \(arg)\n".utf8)); exit(2)
     }
@@ -45,12 +47,20 @@ let repos = (1...images).map { "cold/app-\($0)" }
 for repo in repos {
     try world.pushSigned(repo, attestations: [("https://spdx.dev/Document", TestSigstore.spdxPredicate)])
 }
+// The same registry a round trip away: a delaying proxy (bench/cold/delay_proxy.py) in front of it on another port.
+let proxyPort = try freeLoopbackPort()
+let proxyScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("delay_proxy.py").path
+let proxy = try BackgroundProcess("python3", [proxyScript, String(proxyPort), String(registry.port), String(rttMs)],
+                                  environment: ProcessInfo.processInfo.environment["DELAY_PROXY_LOG"].map { ["DELAY_PROXY_LOG": $0] } ?? [:])
+print("delay proxy log: \(proxy.stderrURL.path)")
+guard proxy.waitForOutput(timeout: 20, { $0.contains("ready") }) else { fail("delay proxy did not start: \(proxy.stderr)") }
+let farHost = "127.0.0.1:\(proxyPort)"
 let policy = try world.write("""
 apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata: {name: cold-sbom}
 spec:
-  images: [{glob: "\(registry.host)/cold/**"}]
+  images: [{glob: "\(registry.host)/cold/**"}, {glob: "\(farHost)/cold/**"}]
   authorities:
     - keyless:
         url: https://fulcio.example
@@ -58,13 +68,14 @@ spec:
       attestations:
         - {name: sbom, predicateType: spdxjson}
 """, to: "policy.yaml")
-let server = try world.serve(["--policy", policy.path] + world.trustFlags + ["--log-level", "notice"], tls: try world.issueCertificate(serial: 7007))
+let server = try world.serve(["--policy", policy.path] + world.trustFlags + ["--insecure-registry", farHost, "--log-level", "notice"], tls: try world.issueCertificate(serial: 7007))
 guard let pid = childPid(of: server.process.process.processIdentifier) else { fail("cannot find the sealgate process") }
 
 let review = try AdmissionReviews.write(AdmissionReviews.pod(repos.map { world.ref($0, ":v1") }, uid: "cold"), in: world.dir)
+let farReview = try AdmissionReviews.write(AdmissionReviews.pod(repos.map { "\(farHost)/\($0):v1" }, uid: "cold-far"), in: world.dir)
 
 /// One admission; returns the time from the request being sent to the whole answer (curl's timers), in seconds.
-func admit() throws -> Double {
+func admit(_ review: String = review) throws -> Double {
     let out = try world.curl(server, "/validate?timeout=10s", ["--http2", "-H", "content-type: application/json", "--data-binary", "@\(review)",
                                                               "-w", "\n%{time_pretransfer} %{time_total}", "-o", "-"])
     let lines = out.split(separator: "\n")
@@ -91,6 +102,29 @@ for _ in 0..<rounds {
 let warmBefore = registry.requests().count
 let warmTime = try admit()
 let warmRequests = registry.requests().count - warmBefore
+
+// At the round trip: connections to the registry are set up by a first admission (as in a running cluster), then
+// each round starts from flushed caches. Waves: how many round trips, one after the other, the decision waited for.
+/// Request times the proxy has seen so far.
+@MainActor func proxiedRequests() -> [Double] {
+    proxy.stdout.split(separator: "\n").compactMap { $0.hasPrefix("request ") ? Double($0.dropFirst(8)) : nil }
+}
+
+/// Bursts of requests: a request more than half a round trip after the previous one waited for an answer.
+@MainActor func waves(_ times: [Double]) -> Int {
+    zip(times.dropFirst(), times).reduce(times.isEmpty ? 0 : 1) { $0 + ($1.0 - $1.1 > rttMs / 2000 ? 1 : 0) }
+}
+
+_ = try admit(farReview)
+var farTimes: [Double] = [], farWaves: [Double] = []
+for _ in 0..<rounds {
+    flush()
+    let before = proxiedRequests().count
+    farTimes.append(try admit(farReview))
+    farWaves.append(Double(waves(Array(proxiedRequests().dropFirst(before)))))
+}
+if ProcessInfo.processInfo.environment["DELAY_PROXY_LOG"] != nil { try? FileManager.default.copyItem(atPath: proxy.stderrURL.path, toPath: "/tmp/delay-proxy.log") }
+proxy.stop()
 server.stop()
 registry.stop()
 
@@ -113,6 +147,9 @@ let result: [String: Any] = [
     "cpu_ms_per_image": median(coldCPU) * 1000 / Double(images),
     "openssl_ecdsap256_verify_per_s": verifyRate, "raw_signature_ms_per_image": rawPerImage * 1000,
     "signature_checks_per_image": checksPerImage,
+    "rtt_ms": rttMs,
+    "rtt_time_to_decision_ms": ["p50": median(farTimes) * 1000, "p99": (farTimes.max() ?? 0) * 1000],
+    "rtt_waves": median(farWaves),
 ]
 print("| cold path (\(images) keyless-signed images with SPDX attestations, \(rounds) rounds) | value |")
 print("|---|---:|")
@@ -122,6 +159,8 @@ print("| registry round trips, warm (whole Pod) | \(warmRequests) |")
 print(String(format: "| server CPU per image, cold (median) | %.2f ms |", median(coldCPU) * 1000 / Double(images)))
 print(String(format: "| raw signature checks per image (%.0f × ECDSA P-256 verify at %.0f/s, openssl speed) | %.2f ms |", checksPerImage, verifyRate, rawPerImage * 1000))
 print(String(format: "| warm decision (all cached) | %.2f ms |", warmTime * 1000))
+print(String(format: "| at %.0f ms RTT: time to decision p50 (p99) | %.1f ms (%.1f ms) |", rttMs, median(farTimes) * 1000, (farTimes.max() ?? 0) * 1000))
+print(String(format: "| at %.0f ms RTT: round-trip waves to the registry (median) | %.0f |", rttMs, median(farWaves)))
 if let jsonOut {
     try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonOut))
 }

@@ -17,8 +17,13 @@ public struct AdmissionContext: Sendable {
     public var namespaceLabels: [String: String]
     /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
     public var operation: String
-    /// The admitted object (for CUE `includeSpec`/`includeObjectMeta` and Kyverno `request.object`).
-    public var object: JSONValue?
+    /// The admitted object (for CUE `includeSpec`/`includeObjectMeta` and Kyverno `request.object`), parsed from
+    /// the request's bytes only when a policy reads it.
+    public var lazyObject: LazyJSON?
+    public var object: JSONValue? {
+        get { lazyObject?.value }
+        set { lazyObject = newValue.map(LazyJSON.init) }
+    }
     /// Who sends the request (AdmissionReview `request.userInfo`); nil when unknown (background scans, `test`
     /// without a userinfo file): Kyverno then ignores `subjects` in `match` (an `exclude` by subject never applies).
     public var user: RequestUser?

@@ -88,10 +88,9 @@ public struct ImageValidatingEvaluator: Sendable {
         return p.matchImageReferences.isEmpty
     }
 
+    /// Compiled once per expression and limits (a policy's expressions run on every admission it matches).
     func run(_ source: String, _ variables: [String: CELValue], functions: [CELFunction] = ImageValidatingFunctions.placeholders) throws -> CELValue {
-        var o = options
-        o.functions = functions
-        return try CELProgram(compiling: source, o).evaluate(variables)
+        try CompiledExpressions.shared.program(source, options).evaluate(variables, adding: functions)
     }
 
     /// Runs the verifications, then the validations, for the covered images (`digests` by image; an image without
@@ -140,5 +139,30 @@ public struct ImageValidatingEvaluator: Sendable {
         if let e = v.messageExpression, case .string(let text)? = try? run(e, variables, functions: functions.all), !text.isEmpty { return text }
         if let m = v.message, !m.isEmpty { return m }
         return "failed expression: \(v.expression)"
+    }
+}
+
+/// CEL programs by source text and limits, bounded (emptied when full: expressions come from loaded policies).
+final class CompiledExpressions: @unchecked Sendable {
+    static let shared = CompiledExpressions()
+    static let capacity = 4096
+    private let lock = NSLock()
+    private var programs: [String: CELProgram] = [:]
+
+    func program(_ source: String, _ options: CELOptions) throws -> CELProgram {
+        let o = options
+        // Embedder functions and types cannot be compared: such programs are compiled each time.
+        guard o.functions.isEmpty, o.types.isEmpty else { return try CELProgram(compiling: source, options) }
+        let key = "\(o.maxSourceSize),\(o.maxDepth),\(o.maxNodes),\(o.costLimit),\(o.maxStringSize),\(o.maxListSize),\(o.container)\u{0}\(source)"
+        lock.lock()
+        let known = programs[key]
+        lock.unlock()
+        if let known { return known }
+        let compiled = try CELProgram(compiling: source, options)
+        lock.lock()
+        if programs.count >= Self.capacity { programs.removeAll(keepingCapacity: true) }
+        programs[key] = compiled
+        lock.unlock()
+        return compiled
     }
 }

@@ -1,0 +1,409 @@
+/// A strict RFC 8259 reader over bytes that visits a document without building it: callers read the members they
+/// need and `skipValue()` the rest (still checked), so a 5 KiB AdmissionReview is decided without a tree of it.
+/// Strict: invalid UTF-8, lone surrogates, bad escapes, leading zeros, trailing garbage and nesting deeper than
+/// `maxDepth` are errors. Duplicate member names are the caller's choice (TUF refuses them; admission keeps the last,
+/// as the API server's Go decoder does).
+public struct JSONScanner {
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let offset: Int
+        public let reason: String
+        public init(offset: Int, reason: String) {
+            self.offset = offset
+            self.reason = reason
+        }
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    }
+
+    public enum Token: Sendable { case object, array, string, number, bool, null }
+
+    public let bytes: [UInt8]
+    public private(set) var offset: Int
+    private let end: Int
+    private let maxDepth: Int
+    private var depth = 0
+
+    /// Scans `bytes[range]` (all of `bytes` by default); checks its UTF-8 once, up front, unless a scanner already did.
+    public init(_ bytes: [UInt8], range: Range<Int>? = nil, maxDepth: Int = 100, checkedUTF8: Bool = false) throws(Failure) {
+        self.bytes = bytes
+        let range = range ?? 0..<bytes.count
+        offset = range.lowerBound
+        end = range.upperBound
+        self.maxDepth = maxDepth
+        if !checkedUTF8, let bad = Self.firstInvalidUTF8(bytes, range) { throw Failure(offset: bad, reason: "invalid UTF-8") }
+    }
+
+    public func fail(_ reason: String) -> Failure { Failure(offset: offset, reason: reason) }
+
+    /// The next value's kind (whitespace skipped).
+    public mutating func peek() throws(Failure) -> Token {
+        skipWhitespace()
+        guard offset < end else { throw fail("unexpected end of input") }
+        switch bytes[offset] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        default: throw fail("unexpected character")
+        }
+    }
+
+    /// After the document: only whitespace may follow.
+    public mutating func finish() throws(Failure) {
+        skipWhitespace()
+        guard offset == end else { throw fail("unexpected data after the document") }
+    }
+
+    // MARK: Containers
+
+    /// Calls `member` with each member name; `member` must consume the value (read or skip it).
+    public mutating func readObject(_ member: (inout JSONScanner, String) throws -> Void) throws {
+        try enter(UInt8(ascii: "{"))
+        skipWhitespace()
+        if offset < end, bytes[offset] == UInt8(ascii: "}") { offset += 1; depth -= 1; return }
+        while true {
+            skipWhitespace()
+            guard offset < end, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+            let key = try readString()
+            skipWhitespace()
+            guard offset < end, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            offset += 1
+            try member(&self, key)
+            skipWhitespace()
+            guard offset < end else { throw fail("unterminated object") }
+            if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+            if bytes[offset] == UInt8(ascii: "}") { offset += 1; depth -= 1; return }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    /// Calls `element` for each element; `element` must consume it.
+    public mutating func readArray(_ element: (inout JSONScanner) throws -> Void) throws {
+        try enter(UInt8(ascii: "["))
+        skipWhitespace()
+        if offset < end, bytes[offset] == UInt8(ascii: "]") { offset += 1; depth -= 1; return }
+        while true {
+            try element(&self)
+            skipWhitespace()
+            guard offset < end else { throw fail("unterminated array") }
+            if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+            if bytes[offset] == UInt8(ascii: "]") { offset += 1; depth -= 1; return }
+            throw fail("expected ',' or ']'")
+        }
+    }
+
+    private mutating func enter(_ opening: UInt8) throws(Failure) {
+        skipWhitespace()
+        guard offset < end, bytes[offset] == opening else {
+            throw fail(opening == UInt8(ascii: "{") ? "expected an object" : "expected an array")
+        }
+        guard depth < maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
+        depth += 1
+        offset += 1
+    }
+
+    /// Checks and steps over one value of any kind; returns the byte range it occupied. One loop with an explicit
+    /// stack instead of recursion and closures, and member names are checked without being made into Strings:
+    /// skipping is most of what the admission path does with a request.
+    @discardableResult
+    public mutating func skipValue() throws(Failure) -> Range<Int> {
+        skipWhitespace()
+        let start = offset
+        var stack: [Bool] = []  // true: inside an object
+        var state = SkipState.value
+        while true {
+            skipWhitespace()
+            guard offset < end else { throw fail("unexpected end of input") }
+            let b = bytes[offset]
+            switch state {
+            case .value:
+                switch b {
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    guard depth + stack.count < maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
+                    stack.append(b == UInt8(ascii: "{"))
+                    offset += 1
+                    state = b == UInt8(ascii: "{") ? .keyOrEnd : .valueOrEnd
+                    continue
+                case UInt8(ascii: "\""): try skipString()
+                case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try readBool()
+                case UInt8(ascii: "n"): try readNull()
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+                default: throw fail("unexpected character")
+                }
+                state = .afterValue
+            case .keyOrEnd, .key:
+                if state == .keyOrEnd, b == UInt8(ascii: "}") { offset += 1; stack.removeLast(); state = .afterValue; break }
+                guard b == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+                try skipString()
+                skipWhitespace()
+                guard offset < end, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                offset += 1
+                state = .value
+                continue
+            case .valueOrEnd:
+                if b == UInt8(ascii: "]") { offset += 1; stack.removeLast(); state = .afterValue; break }
+                state = .value
+                continue
+            case .afterValue:
+                break
+            }
+            // After a complete value: done at the top, else a separator or the end of the enclosing container.
+            guard let inObject = stack.last else { return start..<offset }
+            skipWhitespace()
+            guard offset < end else { throw fail(inObject ? "unterminated object" : "unterminated array") }
+            switch bytes[offset] {
+            case UInt8(ascii: ","): offset += 1; state = inObject ? .key : .value
+            case UInt8(ascii: "}") where inObject, UInt8(ascii: "]") where !inObject:
+                offset += 1
+                stack.removeLast()
+                if stack.isEmpty { return start..<offset }
+                state = .afterValue
+            default: throw fail(inObject ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        }
+    }
+
+    private enum SkipState { case value, keyOrEnd, key, valueOrEnd, afterValue }
+
+    // MARK: Scalars
+
+    public mutating func readBool() throws(Failure) -> Bool {
+        skipWhitespace()
+        if literal("true") { return true }
+        if literal("false") { return false }
+        throw fail("expected a boolean")
+    }
+
+    public mutating func readNull() throws(Failure) {
+        skipWhitespace()
+        guard literal("null") else { throw fail("expected null") }
+    }
+
+    private mutating func literal(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard offset + count <= end else { return false }
+        let matches = text.withUTF8Buffer { lit in (0..<count).allSatisfy { bytes[offset + $0] == lit[$0] } }
+        if matches { offset += count }
+        return matches
+    }
+
+    /// A number's text and whether it is an integer (no fraction, no exponent).
+    public mutating func readNumber() throws(Failure) -> (text: Substring, integral: Bool) {
+        skipWhitespace()
+        let start = offset
+        let integral = try scanNumber()
+        return (Substring(decoding: bytes[start..<offset], as: UTF8.self), integral)
+    }
+
+    /// Steps over a number, checking its grammar and that it fits a Double (integers stay exact for callers that
+    /// want them; no reader may skip what another refuses); returns whether it is an integer.
+    private mutating func scanNumber() throws(Failure) -> Bool {
+        let start = offset
+        var integral = true
+        if offset < end, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+        guard offset < end, isDigit(bytes[offset]) else { throw fail("invalid number") }
+        if bytes[offset] == UInt8(ascii: "0") {
+            offset += 1
+            if offset < end, isDigit(bytes[offset]) { throw fail("leading zero in number") }
+        } else {
+            skipDigits()
+        }
+        if offset < end, bytes[offset] == UInt8(ascii: ".") {
+            integral = false
+            offset += 1
+            guard offset < end, isDigit(bytes[offset]) else { throw fail("invalid fraction") }
+            skipDigits()
+        }
+        if offset < end, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            integral = false
+            offset += 1
+            if offset < end, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+            guard offset < end, isDigit(bytes[offset]) else { throw fail("invalid exponent") }
+            skipDigits()
+        }
+        if !integral || offset - start > 15, !(Double(Substring(decoding: bytes[start..<offset], as: UTF8.self))?.isFinite ?? false) {
+            throw Failure(offset: start, reason: "number out of range")
+        }
+        return integral
+    }
+
+    private mutating func skipDigits() { while offset < end, isDigit(bytes[offset]) { offset += 1 } }
+    private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    public mutating func readString() throws(Failure) -> String {
+        skipWhitespace()
+        guard offset < end, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        let start = offset + 1
+        if try scanPlainString() { return String(decoding: bytes[start..<(offset - 1)], as: UTF8.self) }
+        // Escapes: decode from the start (the plain scan stopped at the first backslash).
+        offset = start
+        var out: [UInt8] = []
+        while true {
+            guard offset < end else { throw fail("unterminated string") }
+            let b = bytes[offset]
+            if b == UInt8(ascii: "\"") { offset += 1; break }
+            if b < 0x20 { throw fail("control character in string") }
+            if b != UInt8(ascii: "\\") { out.append(b); offset += 1; continue }
+            try unescape(into: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private mutating func skipString() throws(Failure) {
+        guard try !scanPlainString() else { return }
+        var sink: [UInt8] = []
+        while true {
+            guard offset < end else { throw fail("unterminated string") }
+            let b = bytes[offset]
+            if b == UInt8(ascii: "\"") { offset += 1; return }
+            if b < 0x20 { throw fail("control character in string") }
+            if b != UInt8(ascii: "\\") { offset += 1; continue }
+            sink.removeAll(keepingCapacity: true)
+            try unescape(into: &sink)
+        }
+    }
+
+    /// From an opening quote: steps to just past the closing quote and returns true when the string has no escape;
+    /// otherwise stops at the first backslash and returns false.
+    private mutating func scanPlainString() throws(Failure) -> Bool {
+        offset += 1
+        let (stop, found) = bytes.withUnsafeBufferPointer { buffer -> (Int, UInt8?) in
+            var i = offset
+            while i < end {
+                let b = buffer[i]
+                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return (i, b) }
+                i += 1
+            }
+            return (i, nil)
+        }
+        offset = stop
+        switch found {
+        case UInt8(ascii: "\""): offset += 1; return true
+        case UInt8(ascii: "\\"): return false
+        case nil: throw fail("unterminated string")
+        default: throw fail("control character in string")
+        }
+    }
+
+    /// At a backslash: appends the escaped character's UTF-8.
+    private mutating func unescape(into out: inout [UInt8]) throws(Failure) {
+        offset += 1
+        guard offset < end else { throw fail("unterminated escape") }
+        let e = bytes[offset]
+        offset += 1
+        switch e {
+        case UInt8(ascii: "\""): out.append(0x22)
+        case UInt8(ascii: "\\"): out.append(0x5C)
+        case UInt8(ascii: "/"): out.append(0x2F)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try hex4()
+            if (0xD800...0xDBFF).contains(scalar) {
+                guard offset + 2 <= end, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else {
+                    throw fail("lone high surrogate")
+                }
+                offset += 2
+                let low = try hex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw fail("invalid low surrogate") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                throw fail("lone low surrogate")
+            }
+            out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+        default: throw fail("invalid escape")
+        }
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        guard offset + 4 <= end else { throw fail("truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[offset]
+            let d: UInt8
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - UInt8(ascii: "A") + 10
+            default: throw fail("invalid \\u escape")
+            }
+            v = v << 4 | UInt32(d)
+            offset += 1
+        }
+        return v
+    }
+
+    private mutating func skipWhitespace() {
+        guard offset < end else { return }
+        let b = bytes[offset]
+        guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+        offset = bytes.withUnsafeBufferPointer { buffer in
+            var i = offset + 1
+            while i < end, buffer[i] == 0x20 || buffer[i] == 0x0A || buffer[i] == 0x0D || buffer[i] == 0x09 { i += 1 }
+            return i
+        }
+    }
+
+    /// Offset of the first byte that is not well-formed UTF-8, or nil. Pure ASCII is checked byte by byte; anything
+    /// else goes through the standard library's validation (and its parser, only to locate a bad sequence).
+    private static func firstInvalidUTF8(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
+        // Eight bytes at a time: a document is mostly ASCII.
+        let firstHigh: Int? = bytes.withUnsafeBytes { raw in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+                i += 8
+            }
+            while i < range.upperBound { if raw[i] >= 0x80 { return i }; i += 1 }
+            return nil
+        }
+        guard let firstHigh else { return nil }
+        if String(validating: bytes[firstHigh..<range.upperBound], as: UTF8.self) != nil { return nil }
+        var parser = Unicode.UTF8.ForwardParser()
+        var input = bytes[firstHigh..<range.upperBound].makeIterator()
+        var at = firstHigh
+        while true {
+            switch parser.parseScalar(from: &input) {
+            case .valid(let scalar): at += scalar.count
+            case .error: return at
+            case .emptyInput: return nil
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    /// Parses JSON bytes with `JSONScanner` (strict; a repeated member name keeps the last value).
+    public static func parse(bytes: [UInt8], range: Range<Int>? = nil) throws -> JSONValue {
+        var scanner = try JSONScanner(bytes, range: range, maxDepth: 512)
+        let value = try scanner.readValue()
+        try scanner.finish()
+        return value
+    }
+}
+
+extension JSONScanner {
+    /// The next value as a `JSONValue` tree.
+    public mutating func readValue() throws -> JSONValue {
+        switch try peek() {
+        case .object:
+            var o: [String: JSONValue] = [:]
+            try readObject { s, key in o[key] = try s.readValue() }
+            return .object(o)
+        case .array:
+            var a: [JSONValue] = []
+            try readArray { s in a.append(try s.readValue()) }
+            return .array(a)
+        case .string: return .string(try readString())
+        case .number:
+            let (text, _) = try readNumber()
+            return .number(Double(text)!)
+        case .bool: return .bool(try readBool())
+        case .null: try readNull(); return .null
+        }
+    }
+}

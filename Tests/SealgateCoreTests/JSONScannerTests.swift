@@ -1,0 +1,92 @@
+import Foundation
+import SealgateCore
+import Testing
+import TestSupport
+
+/// The strict scanner: what it refuses, that skipping accepts exactly what building accepts (LazyJSON relies on it),
+/// and that its trees equal Foundation's on real documents.
+struct JSONScannerTests {
+    static let refused = [
+        #"{"a":1"#, #"{"a" 1}"#, #"{a:1}"#, #"["\ud800"]"#, #"["\udc00x"]"#, "[1] x", "[01]", "[1.]", "[.5]", "[+1]", "[NaN]",
+        "[Infinity]", "{\"a\":1,}", "[1,]", "'a'", "[\"\u{01}\"]", #"["\x"]"#, #"["\u12"]"#, "[1e400]", "[-]", "[tru]", "",
+        String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+    ]
+
+    @Test("malformed documents are refused by building and by skipping alike", arguments: refused)
+    func refusesMalformed(text: String) {
+        #expect(throws: JSONScanner.Failure.self) { _ = try JSONValue.parse(bytes: Array(text.utf8)) }
+        #expect(throws: JSONScanner.Failure.self) {
+            var s = try JSONScanner(Array(text.utf8), maxDepth: 512)
+            try s.skipValue()
+            try s.finish()
+        }
+    }
+
+    @Test("invalid UTF-8 is refused with its offset")
+    func invalidUTF8() {
+        let bytes: [UInt8] = [0x5B, 0x22, 0x61, 0xC3, 0x28, 0x22, 0x5D]
+        #expect { _ = try JSONScanner(bytes) } throws: { ($0 as? JSONScanner.Failure)?.offset == 3 }
+    }
+
+    @Test("escapes, surrogate pairs, numbers and nesting read as Foundation reads them")
+    func readsLikeFoundation() throws {
+        let text = #" {"z":"\u00e9\ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t","a":[-5, 1e2, 0.25, 12345678901234567890, true, false, null],"o":{"":{}}} "#
+        #expect(try JSONValue.parse(bytes: Array(text.utf8)) == (try JSONValue.parse(text)))
+    }
+
+    @Test("every JSON file of the fixtures and ../shared/testdata parses to the tree JSONSerialization gives")
+    func filesMatchFoundation() throws {
+        var files: [URL] = []
+        for root in [TestPaths.fixtures, TestPaths.sharedTestdata] {
+            let paths = try FileManager.default.subpathsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".json") }
+            files += paths.map { root.appendingPathComponent($0) }
+        }
+        #expect(files.count > 150, "../shared/testdata must be beside the clone")
+        var compared = 0
+        for file in files {
+            let data = try Data(contentsOf: file)
+            guard let foundation = try? JSONValue.parse(data: data) else { continue }  // deliberately broken inputs
+            #expect(try JSONValue.parse(bytes: Array(data)) == foundation, "\(file.path)")
+            compared += 1
+        }
+        #expect(compared > 150)
+    }
+
+    @Test("on 3,000 mutations of a real review, skipping succeeds exactly when building does")
+    func skipAgreesWithBuild() throws {
+        let original = Array(try Data(contentsOf: TestPaths.fixtures.appendingPathComponent("admission/pod-review-v1.json")))
+        var rng = SeededRandom(state: 7)
+        let alphabet = Array(#"{}[]",:\u0"e.-1 tfn"#.utf8) + [0xC3, 0x80, 0xFF]
+        for round in 0..<3000 {
+            var bytes = original
+            for _ in 0..<(1 + Int(rng.next() % 3)) {
+                let at = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 3 {
+                case 0: bytes[at] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: at)
+                }
+            }
+            let built = (try? JSONValue.parse(bytes: bytes)) != nil
+            let skipped: Bool = {
+                guard var s = try? JSONScanner(bytes, maxDepth: 512) else { return false }
+                return (try? s.skipValue()) != nil && (try? s.finish()) != nil
+            }()
+            #expect(built == skipped, "round \(round)")
+        }
+    }
+
+    @Test("LazyJSON reads members from the bytes as the tree has them, a repeated name keeping the last")
+    func lazyMembers() throws {
+        let text = #"{"metadata":{"name":"a","labels":{"x":"1"}},"spec":5,"metadata":{"name":"b"}}"#
+        let bytes = Array(text.utf8)
+        let lazy = LazyJSON(checked: bytes, range: 0..<bytes.count)
+        #expect(lazy.member(at: ["metadata", "name"]) == "b")
+        #expect(lazy.member(at: ["metadata", "labels"]) == nil)
+        #expect(lazy.member(at: ["spec", "containers"]) == nil)
+        #expect(lazy.parsedValue == nil, "members are read without building the tree")
+        #expect(lazy.value["metadata"]?["name"] == "b")
+        #expect(lazy.member(at: ["metadata", "name"]) == "b", "and from the tree once it exists")
+    }
+}
+
