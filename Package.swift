@@ -40,6 +40,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // Cloud registries' token exchanges (ECR over STS and SigV4, Artifact Registry/GCR, ACR, GHCR) as Registry providers.
+        .target(name: "RegistryCredentials", dependencies: [
+            "Registry", "HTTP1Client", "SealgateCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "SigstoreVerify", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -70,7 +75,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "Admission", dependencies: [
-            "SealgateCore", "Engine", "ImagePolicy", "ImageReference",
+            "SealgateCore", "Engine", "ImagePolicy", "ImageReference", "Registry",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -102,7 +107,7 @@ let package = Package(
         // Common Expression Language: parser, macros, evaluator with cost limits, standard library and extensions.
         .target(name: "CEL"),
         .executableTarget(name: "sealgate", dependencies: [
-            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF", "BackgroundScan",
+            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "RegistryCredentials", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF", "BackgroundScan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -152,6 +157,8 @@ let package = Package(
         .testTarget(name: "HTTP2ServerTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HardeningTests", dependencies: ["HTTP2Server", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "RegistryTestSupport", "TestSupport"]),
+        // Cloud credential providers against loopback stand-ins of STS/ECR, the GCE metadata server and Google STS, AAD and ACR.
+        .testTarget(name: "RegistryCredentialsTests", dependencies: ["RegistryCredentials", "Registry", "ImageReference", "SealgateCore", "TestSupport"]),
         .testTarget(name: "ImageVerificationTests", dependencies: [
             "ImageVerification", "ImagePolicy", "ImageReference", "Registry", "SigstoreVerify", "E2ESupport", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport", "TUF",
         ]),

@@ -4,6 +4,7 @@ import ImagePolicy
 import ImageReference
 import Logging
 import Metrics
+import Registry
 
 /// Answers admission requests: extracts the images, hands them to the `Engine` with the request's context and
 /// the API server's deadline, and turns the decisions into the response (deny message, warnings, JSON patch),
@@ -20,11 +21,17 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     public typealias ContextAdjustment = @Sendable (AdmissionRequest, inout AdmissionContext) -> Void
     private let adjustContext: ContextAdjustment?
 
-    public init(engine: Engine, logger: Logger, audit: AuditLog? = nil, adjustContext: ContextAdjustment? = nil) {
+    /// The registry credentials a workload's pull secrets give (serve with --kube: read from its namespace).
+    public typealias CredentialLookup = @Sendable (WorkloadPullSecrets) -> RequestCredentials?
+    private let credentials: CredentialLookup?
+
+    public init(engine: Engine, logger: Logger, audit: AuditLog? = nil, adjustContext: ContextAdjustment? = nil,
+                credentials: CredentialLookup? = nil) {
         self.engine = engine
         self.logger = logger
         self.audit = audit
         self.adjustContext = adjustContext
+        self.credentials = credentials
     }
 
     public convenience init(store: PolicyStore, resolver: any DigestResolver, verifier: any AuthorityVerifier, settings: AdmissionSettings,
@@ -66,7 +73,12 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         adjustContext?(request, &context)
         // One deadline for everything behind this answer, taken from the API server's ?timeout=.
         let deadline = Deadline(uptime: started + max(0.1, timeout - settings.deadlineMargin))
-        let decisions = await engine.decide(images: images, context: context, deadline: deadline)
+        var pullSecrets: RequestCredentials?
+        if let lookup = credentials, let workload = WorkloadPullSecrets(request) {
+            // The lookup may read Secrets from the API server: a blocking call, kept off the cooperative pool.
+            pullSecrets = await BlockingIO.run { lookup(workload) }
+        }
+        let decisions = await engine.decide(images: images, context: context, deadline: deadline, credentials: pullSecrets)
         let response = mutating
             ? mutateResponse(request, images: images, decisions: decisions)
             : validateResponse(request, decisions: decisions)

@@ -3,6 +3,7 @@ import Foundation
 import ImagePolicy
 import ImageReference
 import Metrics
+import Registry
 
 /// The decision engine's one front door: what each image of a request gets under the current policies, decided
 /// by a deadline. `serve`, `explain`, `test` and `apply` all decide through it; Admission only turns requests into
@@ -25,11 +26,12 @@ public final class Engine: @unchecked Sendable {
 
     /// Each distinct image once, all concurrently. The deadline reaches the resolver as an argument and the
     /// verifier (and its registry calls) as `Deadline.current`; what has not finished by then fails, or warns
-    /// with `failOpen`.
-    public func decide(images: [ContainerImage], context: AdmissionContext, deadline: Deadline) async -> [ImageDecision] {
+    /// with `failOpen`. `credentials` (the request's pull secrets) reach the registry calls as `RequestCredentials.current`.
+    public func decide(images: [ContainerImage], context: AdmissionContext, deadline: Deadline,
+                       credentials: RequestCredentials? = nil) async -> [ImageDecision] {
         let policies = store.current
         let evaluator = PolicyEvaluator(policies: policies)
-        return await Deadline.$current.withValue(deadline) {
+        return await RequestCredentials.$current.withValue(credentials) { await Deadline.$current.withValue(deadline) {
             var requestLevel = ImageValidatingStage.Result()
             if !policies.imageValidatingPolicies.isEmpty {
                 let stage = ImageValidatingStage(evaluator: ImageValidatingEvaluator(verifier: verifier), resolver: resolver)
@@ -47,7 +49,7 @@ public final class Engine: @unchecked Sendable {
             let listed = Set(images.map(\.image))
             let found = requestLevel.verdicts.keys.filter { !listed.contains($0) }.sorted().map { ContainerImage(image: $0, pointer: "", list: "images", name: $0) }
             return await evaluateAll(images + found, context: context, evaluator: evaluator, requestLevel: requestLevel, deadline: deadline)
-        }
+        } }
     }
 
     /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails. `requestLevel`:

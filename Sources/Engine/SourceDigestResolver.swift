@@ -14,6 +14,7 @@ public struct SourceDigestResolver: DigestResolver {
 
     public func digest(of image: ImageRef, deadline: Deadline) async throws -> String {
         let source = self.source
-        return try await BlockingIO.run { try source.resolve(image, deadline: deadline).digest }
+        // The request's pull secrets follow onto the I/O thread (task-locals do not).
+        return try await BlockingIO.run(RequestCredentials.carried { Result { try source.resolve(image, deadline: deadline).digest } }).get()
     }
 }

@@ -2,12 +2,14 @@ import Foundation
 import ImagePolicy
 import ImageReference
 import Metrics
+import Registry
 
 /// Remembers verifier answers so one image deployed a thousand times is verified once.
 ///
 /// Keyed by everything an answer depends on: repository and digest (never a tag), the authority by
 /// value (keys, identities, tlog/CT settings — a policy edit changes it), the predicate type, and the
-/// content hash of the trust material (trust root, secrets' keys). Passes live `positiveTTL`, capped by
+/// content hash of the trust material (trust root, secrets' keys), and the identity of the request's pull secrets
+/// (a request without them must not reuse what was read with them). Passes live `positiveTTL`, capped by
 /// the material's expiry; permanent failures `negativeTTL` (absorbs storms of a bad image); transient
 /// failures are never kept. Concurrent identical lookups share one verification. A hit returns the
 /// stored outcome itself, so decisions, messages and attestation data are the same as on a miss.
@@ -26,6 +28,7 @@ public final class VerificationCache: AuthorityVerifier, @unchecked Sendable {
         var authority: SignatureAuthority?
         var predicateType: String
         var material: String
+        var credentials: String = RequestCredentials.current?.identity ?? ""
     }
 
     private struct Entry {

@@ -132,7 +132,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
 
     /// Runs blocking work on a Dispatch worker thread and awaits it without blocking the cooperative pool.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await BlockingIO.run(work)
+        await BlockingIO.run(RequestCredentials.carried(work))  // the request's pull secrets follow onto the I/O thread
     }
 
     // MARK: - Authority → options

@@ -83,7 +83,8 @@ public struct CosignVerifier: Sendable {
     static func concurrently<A: Sendable, B>(_ a: @escaping @Sendable () -> A, _ b: () -> B) -> (A, B) {
         let box = OnceBox<A>()
         let done = DispatchSemaphore(value: 0)
-        BlockingIO.start { box.value = a(); done.signal() }
+        // The request's pull secrets follow onto the new thread (task-locals do not).
+        BlockingIO.start(RequestCredentials.carried { box.value = a(); done.signal() })
         let second = b()
         done.wait()
         return (box.value!, second)

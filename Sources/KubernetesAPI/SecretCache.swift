@@ -16,6 +16,7 @@ public final class SecretCache: @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var entries: [String: (secret: Secret?, expires: Date)] = [:]
+    static let maxEntries = 4096
     /// Namespace used when a policy names a secret without one (policy-controller uses its own namespace).
     public let defaultNamespace: String
 
@@ -44,6 +45,9 @@ public final class SecretCache: @unchecked Sendable {
             return nil
         }
         lock.lock()
+        // Bounded: workloads' pull secrets are read from every namespace.
+        if entries.count >= Self.maxEntries { entries = entries.filter { $0.value.expires > Date() } }
+        if entries.count >= Self.maxEntries { entries.removeAll() }
         entries[key] = (secret, Date().addingTimeInterval(ttl))
         lock.unlock()
         return secret

@@ -21,7 +21,7 @@ final class Authenticator: @unchecked Sendable {
     /// The Authorization header to send before any challenge, if one is known.
     func cachedAuthorization(registry: String, scope: String, credential: Credential?) -> String? {
         lock.lock(); defer { lock.unlock() }
-        if let token = tokens["\(registry) \(scope)"], token.expires > Deadline.now() { return "Bearer \(token.value)" }
+        if let token = tokens[Self.tokenKey(registry, scope, credential)], token.expires > Deadline.now() { return "Bearer \(token.value)" }
         if basicRegistries.contains(registry), let credential { return basic(credential) }
         return nil
     }
@@ -30,11 +30,19 @@ final class Authenticator: @unchecked Sendable {
         lock.lock(); basicRegistries.insert(registry); lock.unlock()
     }
 
-    func store(token: String, expiresIn: Double, registry: String, scope: String) {
+    func store(token: String, expiresIn: Double, registry: String, scope: String, credential: Credential?) {
         lock.lock()
+        // Bounded: each pull secret has its own tokens, so expired ones go before the map grows past its limit.
+        if tokens.count >= 4096 { tokens = tokens.filter { $0.value.expires > Deadline.now() } }
+        if tokens.count >= 4096 { tokens.removeAll() }
         // Leave a margin so a token never expires between our check and the registry's.
-        tokens["\(registry) \(scope)"] = Token(value: token, expires: Deadline.now() + max(0, expiresIn - 10))
+        tokens[Self.tokenKey(registry, scope, credential)] = Token(value: token, expires: Deadline.now() + max(0, expiresIn - 10))
         lock.unlock()
+    }
+
+    /// A token answers for the credential that obtained it: anonymous tokens and each credential's apart.
+    private static func tokenKey(_ registry: String, _ scope: String, _ credential: Credential?) -> String {
+        "\(registry) \(scope) \(credential?.fingerprint ?? "anonymous")"
     }
 
     func basic(_ credential: Credential) -> String {

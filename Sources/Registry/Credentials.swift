@@ -11,9 +11,15 @@ public struct Credential: Sendable, Equatable {
     }
 }
 
-/// Registry credentials from Docker `config.json` and Kubernetes pull Secrets, looked up by host.
+/// Registry credentials from Docker `config.json` and Kubernetes pull Secrets, looked up by host; with
+/// `credHelpers`/`credsStore`, through Docker credential helpers (CredentialHelper.swift).
 public struct CredentialStore: Sendable {
     private var byRegistry: [String: Credential] = [:]
+    /// `credHelpers`: helper name by normalized registry host.
+    private var helperByRegistry: [String: String] = [:]
+    /// `credsStore`: the helper for every registry without its own.
+    private var defaultHelper: String?
+    private var helpers: CredentialHelpers?
 
     public init() {}
 
@@ -21,10 +27,15 @@ public struct CredentialStore: Sendable {
         public let description: String
     }
 
-    /// Docker's `config.json` (`{"auths": {...}}`), which is also `.dockerconfigjson` Secret data.
-    public mutating func addDockerConfig(_ data: Data, source: String) throws {
+    /// Docker's `config.json` (`{"auths": {...}}`), which is also `.dockerconfigjson` Secret data. `credHelpers` and
+    /// `credsStore` are read only with `helpers` (the CLI's and server's own file, never a Secret's data).
+    public mutating func addDockerConfig(_ data: Data, source: String, helpers: CredentialHelpers? = nil) throws {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw FormatError(description: "\(source): not a JSON object")
+        }
+        if let helpers {
+            try addHelpers(object, source: source)
+            if defaultHelper != nil || !helperByRegistry.isEmpty { self.helpers = helpers }
         }
         guard let auths = object["auths"] as? [String: Any] else {
             if object["auths"] != nil { throw FormatError(description: "\(source): \"auths\" is not an object") }
@@ -52,8 +63,33 @@ public struct CredentialStore: Sendable {
         var store = CredentialStore()
         let dir = environment["DOCKER_CONFIG"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")
         let path = dir + "/config.json"
-        if let data = FileManager.default.contents(atPath: path) { try store.addDockerConfig(data, source: path) }
+        if let data = FileManager.default.contents(atPath: path) {
+            try store.addDockerConfig(data, source: path, helpers: CredentialHelpers(path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"))
+        }
         return store
+    }
+
+    /// What Docker would use for `registry`: its `credHelpers` helper, else the `credsStore` helper (falling back to
+    /// `auths` when that has nothing), else `auths`. Throws when a helper fails (the error names it).
+    public func lookup(for registry: String) throws -> Credential? {
+        let host = Self.normalize(registry)
+        if let helpers {
+            if let name = helperByRegistry[host] { return try helpers.get(helper: name, registry: host) }
+            if let name = defaultHelper, let found = try helpers.get(helper: name, registry: host) { return found }
+        }
+        return byRegistry[host]
+    }
+
+    /// Adds `other`'s entries for registries this store has none for (earlier pull secrets win, as with the kubelet).
+    public mutating func merge(_ other: CredentialStore) {
+        byRegistry.merge(other.byRegistry) { mine, _ in mine }
+    }
+
+    /// A hash of every entry, naming these credentials in cache keys ("" when there are none).
+    public var fingerprint: String {
+        guard !byRegistry.isEmpty else { return "" }
+        let joined = byRegistry.keys.sorted().map { "\($0)=\(byRegistry[$0]!.fingerprint)" }.joined(separator: ",")
+        return Credential(username: "store", password: joined).fingerprint
     }
 
     public mutating func set(_ credential: Credential, for registry: String) {
@@ -64,7 +100,22 @@ public struct CredentialStore: Sendable {
         byRegistry[Self.normalize(registry)]
     }
 
-    public var isEmpty: Bool { byRegistry.isEmpty }
+    public var isEmpty: Bool { byRegistry.isEmpty && helperByRegistry.isEmpty && defaultHelper == nil }
+
+    private mutating func addHelpers(_ object: [String: Any], source: String) throws {
+        if let store = object["credsStore"] {
+            guard let name = store as? String else { throw FormatError(description: "\(source): \"credsStore\" is not a string") }
+            if !name.isEmpty { defaultHelper = name }
+        }
+        guard let map = object["credHelpers"] else { return }
+        guard let entries = map as? [String: Any] else { throw FormatError(description: "\(source): \"credHelpers\" is not an object") }
+        for (registry, value) in entries {
+            guard let name = value as? String, !name.isEmpty else {
+                throw FormatError(description: "\(source): credHelpers[\"\(registry)\"] is not a helper name")
+            }
+            helperByRegistry[Self.normalize(registry)] = name
+        }
+    }
 
     private mutating func addAuths(_ auths: [String: Any], source: String) throws {
         for (key, value) in auths {

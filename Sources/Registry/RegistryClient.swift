@@ -11,6 +11,8 @@ public struct RegistryConfiguration: Sendable {
     public var credentials = CredentialStore()
     /// Consulted when `credentials` has nothing for a registry (e.g. pull Secrets named by cluster policies).
     public var credentialFallback: (@Sendable (_ registry: String) -> Credential?)?
+    /// Consulted last, for the registries each serves: cloud token exchanges (RegistryCredentials).
+    public var providers: [any RegistryCredentialProvider] = []
     /// How long a tag's digest is trusted before asking again (tags move).
     public var tagTTL: Double = 30
     /// How long a digest's signature/attestation listing is reused (new signatures can be attached).
@@ -74,7 +76,7 @@ public final class RegistryClient: @unchecked Sendable {
             return Descriptor(mediaType: "", digest: digest, size: 0)
         }
         let tag = ref.effectiveTag ?? "latest"
-        let key = "\(ref.name):\(tag)"
+        let key = cacheScope(ref.registry) + "\(ref.name):\(tag)"
         if let hit = tags.get(key) { return hit }
         return try tagFlight.run(key) {
             if let hit = tags.get(key) { return hit }
@@ -87,12 +89,13 @@ public final class RegistryClient: @unchecked Sendable {
     /// A manifest or index by digest (verified against the digest) or by tag.
     public func manifest(registry: String, repository: String, reference: String, deadline: Deadline) throws -> Manifest {
         let isDigest = reference.hasPrefix("sha256:")
-        let key = "\(registry)/\(repository)@\(reference)"
+        let scope = cacheScope(registry)
+        let key = scope + "\(registry)/\(repository)@\(reference)"
         if isDigest, let hit = manifests.get(key) { return hit }
         return try manifestFlight.run(key) {
             if isDigest, let hit = manifests.get(key) { return hit }
             let manifest = try getManifest(registry: registry, repository: repository, reference: reference, deadline: deadline)
-            manifests.set("\(registry)/\(repository)@\(manifest.digest)", manifest, ttl: .infinity, cost: manifest.bytes.count)
+            manifests.set(scope + "\(registry)/\(repository)@\(manifest.digest)", manifest, ttl: .infinity, cost: manifest.bytes.count)
             return manifest
         }
     }
@@ -115,7 +118,7 @@ public final class RegistryClient: @unchecked Sendable {
     public func blob(registry: String, repository: String, digest: String, maxBytes: Int? = nil, deadline: Deadline) throws -> [UInt8] {
         let limit = maxBytes ?? configuration.maxBlobBytes
         // Keyed by repository as well: a digest readable in one repository says nothing of access to another.
-        let key = "\(registry)/\(repository)@\(digest)"
+        let key = cacheScope(registry) + "\(registry)/\(repository)@\(digest)"
         if let hit = blobs.get(key), hit.count <= limit { return hit }
         let body = try blobFlight.run(key) {
             if let hit = blobs.get(key) { return hit }
@@ -152,7 +155,7 @@ public final class RegistryClient: @unchecked Sendable {
     public func cosignAttachment(_ attachment: Attachment, registry: String, repository: String, digest: String,
                                  deadline: Deadline) throws -> Manifest? {
         let tag = Self.cosignTag(for: digest, attachment)
-        let key = "tag \(registry)/\(repository):\(tag)"
+        let key = cacheScope(registry) + "tag \(registry)/\(repository):\(tag)"
         return try cachedAttachments(key) {
             do {
                 return [try getManifest(registry: registry, repository: repository, reference: tag, deadline: deadline)]
@@ -166,7 +169,7 @@ public final class RegistryClient: @unchecked Sendable {
     /// tag schema (`sha256-<hex>` index) on registries without it. Optionally filtered by artifactType.
     public func referrers(registry: String, repository: String, digest: String, artifactType: String? = nil,
                           deadline: Deadline) throws -> [Manifest] {
-        let key = "referrers \(registry)/\(repository)@\(digest) \(artifactType ?? "*")"
+        let key = cacheScope(registry) + "referrers \(registry)/\(repository)@\(digest) \(artifactType ?? "*")"
         return try cachedAttachments(key) {
             let descriptors = try referrerDescriptors(registry: registry, repository: repository, digest: digest,
                                                       artifactType: artifactType, deadline: deadline)
@@ -301,6 +304,35 @@ public final class RegistryClient: @unchecked Sendable {
         }
     }
 
+    // MARK: - Credentials
+
+    /// Whose access a cached answer reflects: the request's own credential for `registry` ("" for sealgate's own).
+    /// Part of every cache key, so a request without a pull secret never reads what one with it fetched.
+    private func cacheScope(_ registry: String) -> String {
+        RequestCredentials.current?.credential(for: registry).map { "\($0.identity)|" } ?? ""
+    }
+
+    /// The request's pull secrets first, then `config.json` (and its helpers), the policies' pull secrets, providers.
+    private func credential(for registry: String, operation: String, deadline: Deadline) throws -> Credential? {
+        if let own = RequestCredentials.current?.credential(for: registry) { return own.credential }
+        do {
+            if let configured = try configuration.credentials.lookup(for: registry) { return configured }
+        } catch {
+            throw RegistryError(.unauthorized, registry: registry, operation: operation, detail: "\(error)")
+        }
+        if let fallback = configuration.credentialFallback?(registry) { return fallback }
+        for provider in configuration.providers where provider.serves(registry: registry) {
+            do {
+                if let minted = try provider.credential(for: registry, deadline: deadline) { return minted }
+            } catch let error as RegistryError {
+                throw error
+            } catch {
+                throw RegistryError(.unauthorized, registry: registry, operation: operation, detail: "\(provider.name) credentials: \(error)")
+            }
+        }
+        return nil
+    }
+
     // MARK: - Transport, auth, retries
 
     private func request(registry: String, repository: String, method: String, path: String, accept: String?,
@@ -308,7 +340,7 @@ public final class RegistryClient: @unchecked Sendable {
                          push: Bool = false, deadline: Deadline) throws -> HTTPResponse {
         var endpoint = self.endpoint(for: registry)
         let scope = "repository:\(repository):\(push ? "pull,push" : "pull")"
-        let credential = configuration.credentials.credential(for: registry) ?? configuration.credentialFallback?(registry)
+        let credential = try self.credential(for: registry, operation: operation, deadline: deadline)
         var target = path
         var authorization = auth.cachedAuthorization(registry: registry, scope: scope, credential: credential)
         var authenticated = false
@@ -404,7 +436,7 @@ public final class RegistryClient: @unchecked Sendable {
               let token = decoded.token ?? decoded.access_token, !token.isEmpty else {
             throw RegistryError(.malformed, registry: registry, operation: operation, detail: "token response has no token")
         }
-        auth.store(token: token, expiresIn: decoded.expires_in ?? 60, registry: registry, scope: scope)
+        auth.store(token: token, expiresIn: decoded.expires_in ?? 60, registry: registry, scope: scope, credential: credential)
         return token
     }
 

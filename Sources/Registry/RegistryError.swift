@@ -23,8 +23,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
     /// Worth retrying later: the same request may succeed (never cache these as verdicts).
     public var isTransient: Bool {
         switch kind {
-        case .timeout, .unreachable, .rateLimited, .serverError, .tls, .unauthorized: true
-        case .notFound, .malformed, .digestMismatch, .tooLarge, .invalidReference, .unsupported: false
+        case .timeout, .unreachable, .rateLimited, .serverError, .tls: true
+        // A refusal of the credentials sent (or of none) answers the same on retry until they change.
+        case .unauthorized, .notFound, .malformed, .digestMismatch, .tooLarge, .invalidReference, .unsupported: false
         }
     }
 

@@ -53,6 +53,18 @@ struct ClusterWiring {
         return { registry in provider.credential(for: registry) }
     }
 
+    /// The admitted workload's own pull secrets and its ServiceAccount's, from its namespace (when in `namespaces`,
+    /// if given): used first for its images' registry calls.
+    func workloadCredentials(namespaces: [String]) throws -> PolicyDecider.CredentialLookup {
+        // Its own client with a short timeout: these reads sit inside the API server's admission deadline.
+        let quick = try KubeClient(config: client.config)
+        quick.requestTimeout = 2
+        let logger = Logger(label: "sealgate.kube")
+        let credentials = WorkloadCredentials(client: quick, secrets: SecretCache(client: quick, ttl: 30, defaultNamespace: secrets.defaultNamespace, logger: logger),
+                                              namespaces: namespaces.isEmpty ? nil : Set(namespaces), logger: logger)
+        return { workload in credentials.credentials(for: workload) }
+    }
+
     /// The admitted object's namespace labels into the policy context (Kyverno `namespaceSelector`).
     var namespaceContext: PolicyDecider.ContextAdjustment {
         let namespaces = self.namespaces

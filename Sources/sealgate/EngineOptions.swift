@@ -111,9 +111,9 @@ struct VerificationOptions: ParsableArguments {
 
     @OptionGroup var registry: RegistryOptions
 
-    /// The offline layout, or the network registry.
-    func makeSource() throws -> any ImageSource {
-        guard let offline else { return try registry.makeClient() }
+    /// The offline layout, or the network registry (`policies` select cloud credential providers).
+    func makeSource(policies: (@Sendable () -> PolicySet)? = nil) throws -> any ImageSource {
+        guard let offline else { return try RegistryClient(configuration: try registry.configuration(policies: policies)) }
         do { return try OCILayout(directory: offline) } catch let e as RegistryError { throw ValidationError("--offline: \(e.detail)") }
     }
 
@@ -122,7 +122,7 @@ struct VerificationOptions: ParsableArguments {
         let quiet = Logger(label: "sealgate", factory: { _ in SwiftLogNoOpLogHandler() })
         let store = PolicyStore(paths: policyPaths, logger: quiet)
         if let error = store.reload() { throw ValidationError(error) }
-        let (engine, _, _) = try makeEngine(store: store, source: try makeSource(), settings: settings, cache: cache)
+        let (engine, _, _) = try makeEngine(store: store, source: try makeSource { store.current }, settings: settings, cache: cache)
         return PolicyDecider(engine: engine, logger: quiet, adjustContext: adjustContext)
     }
 

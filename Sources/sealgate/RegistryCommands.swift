@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import ImagePolicy
 import ImageReference
 import Registry
+import RegistryCredentials
 
 /// Registry flags shared by every command that reads images.
 struct RegistryOptions: ParsableArguments {
@@ -14,13 +16,42 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("registry-timeout"), help: "Seconds the registry calls of one verification may take (serve: also bounded by the API server's timeout).")
     var timeout = env("REGISTRY_TIMEOUT").flatMap(Double.init) ?? 30
 
+    @Option(name: .customLong("cloud-credentials"), help: "Use this cloud's registry credentials (amazon, google, azure, github; repeatable) even without its environment (IRSA, workload identity, a token) being detected. Kyverno imageRegistryCredentials.providers in loaded policies select them too.")
+    var cloudCredentials: [String] = env("CLOUD_CREDENTIALS").map { $0.split(separator: ",").map(String.init) } ?? []
+
+    @Option(name: .customLong("registry-provider"), help: "HOST=NAME: registry host served by a cloud provider besides its own hosts (a private endpoint or mirror; repeatable).")
+    var registryProviders: [String] = env("REGISTRY_PROVIDERS").map { $0.split(separator: ",").map(String.init) } ?? []
+
     func makeClient() throws -> RegistryClient {
+        try RegistryClient(configuration: try configuration())
+    }
+
+    /// Flags, `config.json` (with its credential helpers) and the cloud providers; `policies`: the loaded policy set,
+    /// whose `providers` fields select providers as it changes.
+    func configuration(policies: (@Sendable () -> PolicySet)? = nil) throws -> RegistryConfiguration {
         var config = RegistryConfiguration()
         config.insecureRegistries = Set(insecureRegistries)
         config.extraCAFile = registryCA
         config.credentials = try CredentialStore.fromDockerConfigFile()
-        return try RegistryClient(configuration: config)
+        let named = Set(cloudCredentials)
+        if let unknown = named.subtracting(CloudProviders.names).first {
+            throw ValidationError("--cloud-credentials \(unknown): must be one of \(CloudProviders.names.joined(separator: ", "))")
+        }
+        do {
+            config.providers = try CloudProviders.make(hosts: try CloudProviders.hostMap(registryProviders), extraCAFile: registryCA) {
+                named.union(policies.map { cloudProviderNames(in: $0()) } ?? [])
+            }
+        } catch let error as CloudCredentialError {
+            throw ValidationError("\(error)")
+        }
+        return config
     }
+}
+
+/// The cloud providers the policies' `imageRegistryCredentials.providers` / `credentials.providers` name.
+func cloudProviderNames(in set: PolicySet) -> Set<String> {
+    Set(set.kyvernoPolicies.flatMap { $0.rules.flatMap { $0.verifyImages.flatMap(\.registryProviders) } }
+        + set.imageValidatingPolicies.flatMap(\.credentialProviders))
 }
 
 func parseImage(_ text: String) throws -> ImageRef {

@@ -81,6 +81,12 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var scan: BackgroundScanOptions
 
+    @Flag(inversion: .prefixedNo, help: "With --kube/--kubeconfig: authenticate each workload's registry reads with its own imagePullSecrets and its ServiceAccount's, read from its namespace.")
+    var workloadPullSecrets = true
+
+    @Option(name: .customLong("pull-secret-namespace"), help: "With --kube/--kubeconfig: read workloads' imagePullSecrets (and their ServiceAccounts') only in these namespaces (repeatable; default: every namespace). Match the chart's pullSecrets.namespaces.")
+    var pullSecretNamespaces: [String] = env("PULL_SECRET_NAMESPACES").map { $0.split(separator: ",").map(String.init) } ?? []
+
     func run() throws {
         let logger = try makeLogger()
         let (host, port) = try parseAddress(address)
@@ -121,11 +127,8 @@ struct ServeCommand: ParsableCommand {
         let cluster = try ClusterWiring.connect(inCluster: kube, kubeconfig: kubeconfig, secretNamespace: secretNamespace,
                                                 watchPolicies: watchPolicies, store: store, logger: logger)
 
-        var registryConfig = RegistryConfiguration()
-        registryConfig.insecureRegistries = Set(engine.registry.insecureRegistries)
-        registryConfig.extraCAFile = engine.registry.registryCA
+        var registryConfig = try engine.registry.configuration { store.current }
         registryConfig.tagTTL = tagCacheTTL
-        registryConfig.credentials = try CredentialStore.fromDockerConfigFile()
         registryConfig.credentialFallback = cluster?.pullCredentials(store: store)
         let registryClient = try RegistryClient(configuration: registryConfig)
 
@@ -134,7 +137,8 @@ struct ServeCommand: ParsableCommand {
         let (decisionEngine, verifier, trust) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
         let priority = scan.priority()
         let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
-                                    adjustContext: priority.map { $0.marking(cluster?.namespaceContext) } ?? cluster?.namespaceContext)
+                                    adjustContext: priority.map { $0.marking(cluster?.namespaceContext) } ?? cluster?.namespaceContext,
+                                    credentials: workloadPullSecrets ? try cluster?.workloadCredentials(namespaces: pullSecretNamespaces) : nil)
         let scanner = try scan.start(cluster: cluster, engine: decisionEngine, priority: priority, timeout: engine.registry.timeout, logger: logger)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }

@@ -238,12 +238,14 @@ import TestSupport
     @Test func credentialsSecretsReachEveryAttestor() throws {
         let r = load(Self.policy(validations: Self.signed, extra: "  credentials: {secrets: [{name: regcred}]}"))
         #expect(r.policies.imageValidatingPolicies.first?.attestors.first?.authority.pullSecrets == ["regcred"], "\(errorText(r))")
+        let clouds = load(Self.policy(validations: Self.signed, extra: "  credentials: {providers: [default, google]}"))
+        #expect(clouds.policies.imageValidatingPolicies.first?.credentialProviders == ["google"], "\(errorText(clouds))")
     }
 
     @Test(arguments: [
         ("  auditAnnotations: [{key: a, valueExpression: \"'x'\"}]", "spec.auditAnnotations: not supported yet"),
         ("  evaluation: {mode: JSON}", "spec.evaluation.mode: evaluation mode JSON is not supported"),
-        ("  credentials: {providers: [amazon]}", "spec.credentials.providers: cloud credential providers (amazon) are not supported yet"),
+        ("  credentials: {providers: [aws]}", "spec.credentials.providers[0]: invalid value \"aws\""),
         ("  failurePolicy: Sometimes", "spec.failurePolicy: Unsupported value: \"Sometimes\""),
         ("  matchConditions: [{name: bad, expression: \"object.(\"}]", "spec.matchConditions[0].expression: compilation failed: syntax error"),
     ])

@@ -78,6 +78,8 @@ public struct ImageValidatingPolicy: Sendable {
     public var admissionEnabled = true
     /// `credentials.secrets`: pull Secrets for the registry reads of this policy.
     public var pullSecrets: [String] = []
+    /// `credentials.providers`: cloud credential providers (`amazon`, `azure`, `google`, `github`) its registry reads may use.
+    public var credentialProviders: [String] = []
 
     /// `Kind/name` as reasons and reports name it.
     public var reference: String { namespace.map { "\(kind)/\($0)/\(name)" } ?? "\(kind)/\(name)" }

@@ -55,9 +55,7 @@ enum ImageValidatingPolicyParser {
         }
         if let c = spec.object("credentials") {
             p.pullSecrets = (c.objects("secrets") ?? []).compactMap { s in defer { s.finish() }; return s.string("name") }
-            if let providers = c.strings("providers"), !providers.isEmpty {
-                d.error(c.at("providers"), "cloud credential providers (\(providers.joined(separator: ", "))) are not supported yet: use credentials.secrets")
-            }
+            p.credentialProviders = KyvernoPolicyParser.parseCredentialProviders(c)
             if c.bool("allowInsecureRegistry") == true {
                 d.error(c.at("allowInsecureRegistry"), "not supported: plain-HTTP registries are configured with --insecure-registry")
             }

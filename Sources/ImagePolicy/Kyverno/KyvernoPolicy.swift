@@ -59,6 +59,8 @@ public struct KyvernoImageVerification: Sendable {
     public var useCache: Bool
     /// `imageRegistryCredentials.secrets`: pull Secrets (in sealgate's namespace) used as registry credentials.
     public var registrySecrets: [String] = []
+    /// `imageRegistryCredentials.providers` other than `default`: cloud credential providers its registry reads may use.
+    public var registryProviders: [String] = []
     /// 1.13+ `validate`: deny conditions evaluated after attestations, with each named
     /// attestation's predicate in the context under its name.
     public var validate: KyvernoValidate?

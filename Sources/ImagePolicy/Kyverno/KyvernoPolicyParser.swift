@@ -265,7 +265,7 @@ enum KyvernoPolicyParser {
             d.error(v.at("mutateDigest"), "mutateDigest must be set to false when imageExtractors use jmesPath")
         }
         refuseUnsupportedValues(v, isV1: isV1)
-        let registrySecrets = v.object("imageRegistryCredentials").map(parseRegistryCredentials) ?? []
+        let registryCredentials = v.object("imageRegistryCredentials").map(parseRegistryCredentials) ?? ([], [])
         var validate: KyvernoValidate?
         if let val = v.object("validate") {
             let message = val.string("message")
@@ -319,7 +319,7 @@ enum KyvernoPolicyParser {
                                                     attestors: attestors, attestations: attestations, repository: repository,
                                                     mutateDigest: mutateDigest, verifyDigest: verifyDigest, required: required, useCache: useCache,
                                                     validate: validate)
-        verification.registrySecrets = registrySecrets
+        (verification.registrySecrets, verification.registryProviders) = registryCredentials
         return verification
     }
 }

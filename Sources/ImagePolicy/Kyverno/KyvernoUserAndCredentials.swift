@@ -26,27 +26,32 @@ extension KyvernoPolicyParser {
     }
 
     /// `secrets` become registry credentials (pull Secrets in sealgate's namespace, like Kyverno reads them from its
-    /// own). `allowInsecureRegistry: true` and cloud `providers` have no per-rule equivalent here: refused.
-    static func parseRegistryCredentials(_ c: FieldReader) -> [String] {
+    /// own); `providers` select cloud credential providers. `allowInsecureRegistry: true` has no per-rule equivalent: refused.
+    static func parseRegistryCredentials(_ c: FieldReader) -> (secrets: [String], providers: [String]) {
         let d = c.diags
         if c.bool("allowInsecureRegistry") == true {
             d.error(c.at("allowInsecureRegistry"), "allowInsecureRegistry is not supported per rule: sealgate reaches a registry over plain HTTP only when serve/test/apply name it with --insecure-registry HOST:PORT")
         }
-        for (i, p) in (c.strings("providers") ?? []).enumerated() {
-            let at = FieldPath.index(c.at("providers"), i)
-            switch p {
-            case "default": continue  // the Docker config.json keychain, which sealgate always uses
-            case "amazon", "azure", "google", "github":
-                d.error(at, "credential provider \"\(p)\" is not supported: sealgate has no cloud credential helpers; use a pull Secret in secrets, or Docker config.json (provider default)")
-            default:
-                d.error(at, "invalid value \"\(p)\": must be one of default, amazon, azure, google, github")
-            }
-        }
+        let providers = parseCredentialProviders(c)
         let secrets = c.strings("secrets") ?? []
         for (i, s) in secrets.enumerated() where s.isEmpty {
             d.error(FieldPath.index(c.at("secrets"), i), "empty secret name")
         }
         c.finish()
-        return secrets
+        return (secrets, providers)
+    }
+
+    /// `providers`: `default` (Docker's config.json, which sealgate always uses) or a cloud's (`amazon`, `azure`, `google`,
+    /// `github`), which enables that provider for the hosts of its registries. Returns the cloud ones.
+    static func parseCredentialProviders(_ c: FieldReader) -> [String] {
+        var out: [String] = []
+        for (i, p) in (c.strings("providers") ?? []).enumerated() {
+            switch p {
+            case "default": continue
+            case "amazon", "azure", "google", "github": out.append(p)
+            default: c.diags.error(FieldPath.index(c.at("providers"), i), "invalid value \"\(p)\": must be one of default, amazon, azure, google, github")
+            }
+        }
+        return out
     }
 }

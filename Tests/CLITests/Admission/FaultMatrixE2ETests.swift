@@ -143,5 +143,30 @@ struct FaultMatrixE2ETests {
         for secret in ["wonderland", basic, "tok-123", "Bearer tok", "Basic "] {
             #expect(!logs.contains(secret), "secret '\(secret)' in the logs")
         }
+
+        // The same password from a Docker credential helper (credHelpers), and a helper that fails printing it.
+        let helpers = world.dir.appendingPathComponent("secret-helpers")
+        try FileManager.default.createDirectory(at: helpers, withIntermediateDirectories: true)
+        for (name, body) in [("alice", #"printf '{"Username":"alice","Secret":"wonderland"}'"#), ("broken", "echo wonderland; exit 2")] {
+            let path = helpers.appendingPathComponent("docker-credential-\(name)").path
+            try "#!/bin/sh\nread url || true\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        }
+        for helper in ["alice", "broken"] {
+            try world.write(#"{"credHelpers":{"\#(host)":"\#(helper)"}}"#, to: "home/.docker/config.json")
+            let cert = try world.issueCertificate(serial: helper == "alice" ? 6009 : 6010)
+            let viaHelper = try SealgateServer(arguments: ["--tls-cert", cert.certificate, "--tls-key", cert.key, "--policy", policies.path,
+                                                           "--insecure-registry", host, "--log-level", "trace", "--audit-file", audit],
+                                               environment: ["HOME": world.home.path, "PATH": helpers.path + ":/usr/bin:/bin"], directory: world.dir.path)
+            let answer = try #require(try decide(viaHelper, "\(host)/bearer/img:v1").responses.first)
+            #expect(answer["allowed"] as? Bool == false)
+            if helper == "broken" { #expect(message(answer).contains("docker-credential-broken"), "\(message(answer))") }
+            else { #expect(!message(answer).contains("unauthorized"), "the helper's credentials were not used: \(message(answer))") }
+            viaHelper.stop()
+            let text = viaHelper.process.stderr + viaHelper.process.stdout + ((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "") + message(answer)
+            for secret in ["wonderland", basic, "tok-123", "Bearer tok", "Basic "] {
+                #expect(!text.contains(secret), "secret '\(secret)' in the logs or the answer (helper \(helper))")
+            }
+        }
     }
 }

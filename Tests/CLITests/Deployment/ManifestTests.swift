@@ -95,15 +95,18 @@ import TestSupport
         let clusterRole = report.one("ClusterRole")
         var granted: [String: Set<String>] = [:]
         for rule in clusterRole?.object["rules"] as? [[String: Any]] ?? [] {
-            // Read-only, except creating Events that report invalid policies.
-            let allowed: Set<String> = strings(rule["resources"]) == ["events"] ? ["create"] : ["get", "list", "watch"]
+            // Read-only, except creating Events that report invalid policies; workloads' pull secrets: get only.
+            let allowed: Set<String> = strings(rule["resources"]) == ["events"] ? ["create"]
+                : strings(rule["resources"]) == ["secrets", "serviceaccounts"] ? ["get"] : ["get", "list", "watch"]
             #expect(Set(strings(rule["verbs"])).isSubset(of: allowed), "ClusterRole may only read (and create events)")
             for g in strings(rule["apiGroups"]) { for r in strings(rule["resources"]) { granted["\(r).\(g)"] = Set(strings(rule["verbs"])) } }
         }
         #expect(Set(granted.keys) == ["clusterimagepolicies.policy.sigstore.dev", "trustroots.policy.sigstore.dev",
                                       "clusterpolicies.kyverno.io", "policies.kyverno.io", "imagevalidatingpolicies.policies.kyverno.io",
-                                      "namespacedimagevalidatingpolicies.policies.kyverno.io", "events.", "namespaces."])
-        #expect(granted.filter { $0.key != "events." }.values.allSatisfy { $0 == ["get", "list", "watch"] })
+                                      "namespacedimagevalidatingpolicies.policies.kyverno.io", "events.", "namespaces.",
+                                      "secrets.", "serviceaccounts."])
+        #expect(granted.filter { !["events.", "secrets.", "serviceaccounts."].contains($0.key) }.values.allSatisfy { $0 == ["get", "list", "watch"] })
+        #expect(granted["secrets."] == ["get"] && granted["serviceaccounts."] == ["get"], "workloads' pull secrets are read, never listed")
         #expect(granted["events."] == ["create"])
         // Secrets: get only, through a namespaced Role.
         let role = report.one("Role")

@@ -10,6 +10,7 @@ Speaks, for any /apis/GROUP/VERSION/PLURAL collection (cluster-wide) and core Se
   GET  /api/v1/PLURAL (core, e.g. namespaces; the control resource name is the plural alone) list and watch as above
   GET  /api/v1/namespaces/NAME                 one Namespace put as resource "namespaces"; 404 Status when absent
   GET  /api/v1/namespaces/NS/secrets/NAME      404 Status when absent
+  GET  /api/v1/namespaces/NS/PLURAL/NAME       one namespaced core object put as resource PLURAL (serviceaccounts); 404 when absent
   POST /api/v1/namespaces/NS/events            recorded, 201
 Namespaced objects (core /api/v1/namespaces/NS/PLURAL[/NAME], /apis/G/V/namespaces/NS/PLURAL[/NAME]) and named
 cluster-scoped ones (/apis/G/V/PLURAL/NAME), as the apiserver's REST handlers answer them:
