@@ -57,7 +57,7 @@ struct ImageValidatingStage: Sendable {
         await withTaskGroup(of: (String, String?).self) { group in
             for image in images {
                 group.addTask {
-                    guard let ref = try? ImageRef(parsing: image) else { return (image, nil) }
+                    guard let ref = try? ImageRef.cached(parsing: image) else { return (image, nil) }
                     if let digest = ref.digest { return (image, digest) }
                     return (image, try? await resolver.digest(of: ref, deadline: deadline))
                 }
