@@ -18,6 +18,9 @@ public final class BackgroundScanner: @unchecked Sendable {
     private let priority: AdmissionPriority
     private let interval: Double
     private let logger: Logger
+    /// The content hash of the trust roots in use (TUF-refreshed ones change without a policy change): a new value
+    /// re-evaluates everything, since verdicts resting on the old roots no longer hold.
+    private let trustFingerprint: @Sendable () -> String
     private let metrics = ScanMetrics()
     private let condition = NSCondition()
     private var stopped = false
@@ -29,11 +32,14 @@ public final class BackgroundScanner: @unchecked Sendable {
     private var leading = false
     private var lastFull = -Double.infinity
     private var lastGeneration = -1
+    private var lastTrust: String?
     private var reportsStale = false
 
     public init(inventory: WorkloadInventory, elector: LeaderElector, evaluator: WorkloadEvaluator, reconciler: ReportReconciler,
-                store: PolicyStore, budget: ScanBudget, priority: AdmissionPriority, interval: Double, logger: Logger) {
+                store: PolicyStore, budget: ScanBudget, priority: AdmissionPriority, interval: Double,
+                trustFingerprint: @escaping @Sendable () -> String = { "" }, logger: Logger) {
         self.inventory = inventory
+        self.trustFingerprint = trustFingerprint
         self.elector = elector
         self.evaluator = evaluator
         self.reconciler = reconciler
@@ -103,45 +109,56 @@ public final class BackgroundScanner: @unchecked Sendable {
             }
             guard inventory.isSynced, store.currentStatus.loaded else { continue }
             let generation = store.generation
-            let full = generation != lastGeneration || MonotonicClock.now() - lastFull >= interval
+            let trust = trustFingerprint()
+            let full = generation != lastGeneration || trust != lastTrust || MonotonicClock.now() - lastFull >= interval
             condition.lock()
             var keys = dirty
             dirty = []
             condition.unlock()
             if full {
                 lastGeneration = generation
+                lastTrust = trust
                 lastFull = MonotonicClock.now()
                 let present = Set(inventory.snapshot.keys)
-                for key in results.keys where !present.contains(key) { results[key] = nil }
+                for key in results.keys where !present.contains(key) {
+                    results[key] = nil
+                    reportsStale = true
+                }
                 keys = present.union(keys)
             }
-            if !keys.isEmpty {
-                scan(keys, full: full)
-                reportsStale = true
-            }
+            if !keys.isEmpty, scan(keys, full: full) { reportsStale = true }
             if reportsStale { writeReports() }
         }
     }
 
-    /// Evaluates `keys` (absent ones lose their results); what is left undone (stop, lost lease) stays dirty.
-    private func scan(_ keys: Set<WorkloadKey>, full: Bool) {
+    /// Evaluates `keys` (absent ones lose their results); what is left undone (stop, lost lease, a registry backing
+    /// off) stays dirty. True when some result may have changed.
+    @discardableResult
+    private func scan(_ keys: Set<WorkloadKey>, full: Bool) -> Bool {
         let begun = MonotonicClock.now()
         var seen = Set<String>()
         var retry: Set<WorkloadKey> = []
         var evaluated = 0
-        let ordered = keys.sorted()
+        var removed = false
+        // Workloads without results first: when a backing-off registry is tried again, the one that waited longest goes.
+        let ordered = keys.sorted { (results[$0] == nil ? 0 : 1, $0) < (results[$1] == nil ? 0 : 1, $1) }
         for (i, key) in ordered.enumerated() {
             guard !isStopped, elector.isLeader else {
                 changed(Array(ordered[i...]))
-                return
+                return true
             }
             guard let object = inventory.object(key) else {
-                results[key] = nil
+                removed = results.removeValue(forKey: key) != nil || removed
+                continue
+            }
+            let images = evaluator.images(of: object)
+            let registries = WorkloadEvaluator.registries(of: images)
+            if budget.isPaused(registries) {
+                retry.insert(key)  // its last results stay until the registry's backoff is over
                 continue
             }
             priority.waitForQuiet()
-            let images = evaluator.images(of: object)
-            guard budget.acquire(images.subtracting(seen).count) else { return }
+            guard budget.acquire(images.subtracting(seen).count) else { return true }
             seen.formUnion(images)
             let evaluator = self.evaluator
             let outcome: Result<WorkloadEvaluator.Evaluation, Error> = runBlocking {
@@ -151,14 +168,14 @@ public final class BackgroundScanner: @unchecked Sendable {
             switch outcome {
             case .success(let evaluation):
                 results[key] = evaluation.outcomes
-                if evaluation.transient {
-                    retry.insert(key)
-                    let pause = budget.backOff()
+                let troubled = WorkloadEvaluator.registries(of: evaluation.transientImages)
+                if !troubled.isEmpty { retry.insert(key) }
+                for registry in troubled {
+                    let pause = budget.backOff(registry)
                     metrics.backoffs.increment()
-                    logger.info("registry trouble while scanning; backing off", metadata: ["workload": "\(key)", "seconds": "\(pause)"])
-                } else {
-                    budget.succeeded()
+                    logger.info("registry trouble while scanning; backing off", metadata: ["workload": "\(key)", "registry": "\(registry)", "seconds": "\(pause)"])
                 }
+                for registry in registries.subtracting(troubled) { budget.succeeded(registry) }
             case .failure(let error):
                 results[key] = nil
                 logger.warning("workload not evaluated: \(error)")
@@ -169,8 +186,10 @@ public final class BackgroundScanner: @unchecked Sendable {
         if full { metrics.duration.recordNanoseconds(Int64((MonotonicClock.now() - begun) * 1e9)) }
         metrics.results(results.values.flatMap { $0 })
         if !retry.isEmpty { changed(Array(retry)) }
+        guard evaluated > 0 else { return removed }  // only workloads waiting out a backoff: nothing to say
         logger.info("background scan pass", metadata: ["workloads": "\(evaluated)", "images": "\(seen.count)", "full": "\(full)",
                                                        "seconds": "\(String(format: "%.2f", MonotonicClock.now() - begun))"])
+        return true
     }
 
     private func writeReports() {

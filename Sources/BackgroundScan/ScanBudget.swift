@@ -2,8 +2,9 @@ import Foundation
 import SealgateCore
 
 /// How fast the scan may send work to registries: a token bucket of images per second (an image not yet evaluated
-/// in this pass costs one token; cached ones cost nothing), and exponential backoff after registry trouble
-/// (429, 5xx, timeouts: the engine reports them as transient).
+/// in this pass costs one token; cached ones cost nothing), and exponential backoff per registry after trouble
+/// there (429, 5xx, timeouts: the engine reports them as transient), so one failing registry does not hold up the
+/// workloads of the others.
 public final class ScanBudget: @unchecked Sendable {
     public let imagesPerSecond: Double
     public let burst: Double
@@ -12,8 +13,7 @@ public final class ScanBudget: @unchecked Sendable {
     private let condition = NSCondition()
     private var tokens: Double
     private var refilled = MonotonicClock.now()
-    private var backoff = 0.0
-    private var pausedUntil = 0.0
+    private var backoff: [String: (seconds: Double, until: Double)] = [:]
     private var cancelled = false
 
     public init(imagesPerSecond: Double, burst: Double? = nil, initialBackoff: Double = 1, maxBackoff: Double = 60) {
@@ -24,50 +24,48 @@ public final class ScanBudget: @unchecked Sendable {
         tokens = self.burst
     }
 
-    /// Waits until `cost` tokens are available and no backoff is in force; false when cancelled.
+    /// Waits until `cost` tokens are available; false when cancelled.
     public func acquire(_ cost: Int) -> Bool {
-        guard cost > 0 else { return waitOutBackoff() }
         condition.lock(); defer { condition.unlock() }
+        guard cost > 0 else { return !cancelled }
         while !cancelled {
             let now = MonotonicClock.now()
             tokens = min(burst, tokens + (now - refilled) * imagesPerSecond)
             refilled = now
-            if now >= pausedUntil && tokens >= Double(min(cost, Int(burst))) {
+            if tokens >= Double(min(cost, Int(burst))) {
                 tokens -= Double(cost)  // a cost above the burst goes into debt, paid back before the next
                 return true
             }
-            let forTokens = (Double(min(cost, Int(burst))) - tokens) / imagesPerSecond
-            let wait = max(pausedUntil - now, forTokens, 0.005)
+            let wait = max((Double(min(cost, Int(burst))) - tokens) / imagesPerSecond, 0.005)
             _ = condition.wait(until: Date().addingTimeInterval(wait))
         }
         return false
     }
 
-    private func waitOutBackoff() -> Bool {
+    /// True while any of `registries` is backing off: its workloads wait for a later pass.
+    public func isPaused(_ registries: Set<String>) -> Bool {
         condition.lock(); defer { condition.unlock() }
-        while !cancelled && MonotonicClock.now() < pausedUntil {
-            _ = condition.wait(until: Date().addingTimeInterval(pausedUntil - MonotonicClock.now()))
-        }
-        return !cancelled
+        let now = MonotonicClock.now()
+        return registries.contains { (backoff[$0]?.until ?? 0) > now }
     }
 
-    /// Registry trouble: pause, twice as long as last time (up to the bound). Returns the pause in seconds.
+    /// Trouble at `registry`: pause it, twice as long as last time (up to the bound). Returns the pause in seconds.
     @discardableResult
-    public func backOff() -> Double {
+    public func backOff(_ registry: String) -> Double {
         condition.lock(); defer { condition.unlock() }
-        backoff = backoff == 0 ? initialBackoff : min(backoff * 2, maxBackoff)
-        pausedUntil = MonotonicClock.now() + backoff
-        return backoff
+        let seconds = backoff[registry].map { min($0.seconds * 2, maxBackoff) } ?? initialBackoff
+        backoff[registry] = (seconds, MonotonicClock.now() + seconds)
+        return seconds
     }
 
-    /// A clean evaluation: the next trouble starts from the initial backoff again.
-    public func succeeded() {
-        condition.lock(); backoff = 0; condition.unlock()
+    /// A clean evaluation at `registry`: its next trouble starts from the initial backoff again.
+    public func succeeded(_ registry: String) {
+        condition.lock(); backoff[registry] = nil; condition.unlock()
     }
 
-    public var currentBackoff: Double {
+    public func currentBackoff(_ registry: String) -> Double {
         condition.lock(); defer { condition.unlock() }
-        return backoff
+        return backoff[registry]?.seconds ?? 0
     }
 
     public func cancel() {

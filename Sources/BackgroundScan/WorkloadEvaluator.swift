@@ -1,6 +1,7 @@
 import Admission
 import Engine
 import Foundation
+import ImageReference
 import ImagePolicy
 import PolicyTesting
 import SealgateCore
@@ -13,7 +14,9 @@ public struct WorkloadEvaluator: Sendable {
         /// Distinct images the workload runs.
         public var images: Set<String>
         /// Some result is transient (registry trouble, deadline): worth a retry after backing off.
-        public var transient: Bool
+        public var transient: Bool { !transientImages.isEmpty }
+        /// The images whose results are transient (all of them when a result not tied to one image is).
+        public var transientImages: Set<String>
     }
 
     let engine: Engine
@@ -34,6 +37,11 @@ public struct WorkloadEvaluator: Sendable {
         return Set(WorkloadImages.imagesToCheck(request, policies: engine.store.current).map(\.image))
     }
 
+    /// The registries `images` are pulled from (an unparsable reference counts as its own "registry").
+    public static func registries(of images: Set<String>) -> Set<String> {
+        Set(images.map { (try? ImageRef.cached(parsing: $0))?.registry ?? $0 })
+    }
+
     /// Throws when the object is not a resource (no kind or apiVersion); the message names it.
     public func evaluate(_ object: JSONValue, key: WorkloadKey) async throws -> Evaluation {
         let request: AdmissionRequest
@@ -42,14 +50,16 @@ public struct WorkloadEvaluator: Sendable {
         }
         let images = WorkloadImages.imagesToCheck(request, policies: engine.store.current)
         let id = ResourceID(object: object)
-        guard !images.isEmpty else { return Evaluation(outcomes: [], images: [], transient: false) }
+        guard !images.isEmpty else { return Evaluation(outcomes: [], images: [], transientImages: []) }
         var context = PolicyDecider.context(for: request)
         adjustContext?(request, &context)
         let deadline = Deadline.after(seconds: max(0.1, timeout - engine.settings.deadlineMargin))
         let decisions = await engine.decide(images: images, context: context, deadline: deadline)
         let outcomes = RuleOutcomes.outcomes(resource: id, images: decisions, auditWarn: auditWarn)
-        return Evaluation(outcomes: outcomes, images: Set(images.map(\.image)),
-                          transient: decisions.contains { $0.transient } || outcomes.contains { $0.isTransient })
+        let all = Set(images.map(\.image))
+        let transient = outcomes.contains { $0.isTransient } && !decisions.contains { $0.transient }
+            ? all : Set(decisions.filter(\.transient).map(\.image))
+        return Evaluation(outcomes: outcomes, images: all, transientImages: transient)
     }
 }
 

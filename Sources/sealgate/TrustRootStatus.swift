@@ -28,6 +28,15 @@ struct TrustRootStatus: Sendable {
         }.joined(separator: "; ")
     }
 
+    /// The content hashes of the TUF-backed roots as last verified (starting a refresh where one is due, never
+    /// blocking): the background scan re-evaluates when it changes.
+    var fingerprint: String {
+        roots.map { name, root in
+            root.refreshIfDue()
+            return "\(name)=\(root.status.snapshot?.root.fingerprint ?? "")"
+        }.joined(separator: ",")
+    }
+
     /// `sealgate_trust_root_age_seconds{trust_root}` (seconds since the root's TUF metadata last verified; -1 before
     /// any) and `sealgate_trust_root_refresh_failing{trust_root}` (1 while the last refresh failed), set at scrape.
     func updateMetrics() {

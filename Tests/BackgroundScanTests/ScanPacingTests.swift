@@ -23,21 +23,26 @@ struct ScanPacingTests {
         #expect(MonotonicClock.now() - free < 0.1)
     }
 
-    @Test("registry trouble doubles the pause up to its bound; a clean evaluation resets it; cancel ends a wait")
+    @Test("trouble at a registry pauses that registry only, doubling up to the bound; a clean evaluation resets it")
     func backoff() {
         let budget = ScanBudget(imagesPerSecond: 1000, initialBackoff: 0.2, maxBackoff: 0.5)
-        #expect(budget.backOff() == 0.2)
+        #expect(budget.backOff("a.example") == 0.2)
+        #expect(budget.isPaused(["a.example"]) && budget.isPaused(["b.example", "a.example"]))
+        #expect(!budget.isPaused(["b.example"]), "another registry goes on")
         let started = MonotonicClock.now()
-        #expect(budget.acquire(1))
-        #expect(MonotonicClock.now() - started >= 0.18, "the next image waits out the pause")
-        #expect(budget.backOff() == 0.4 && budget.backOff() == 0.5 && budget.backOff() == 0.5)
-        budget.succeeded()
-        #expect(budget.backOff() == 0.2)
-        let cancelled = ScanBudget(imagesPerSecond: 1000, initialBackoff: 30, maxBackoff: 30)
-        cancelled.backOff()
+        #expect(budget.acquire(1), "tokens are not held up by a paused registry")
+        #expect(MonotonicClock.now() - started < 0.1)
+        Thread.sleep(forTimeInterval: 0.25)
+        #expect(!budget.isPaused(["a.example"]), "the pause is over")
+        #expect(budget.backOff("a.example") == 0.4 && budget.backOff("a.example") == 0.5 && budget.backOff("a.example") == 0.5)
+        #expect(budget.currentBackoff("b.example") == 0)
+        budget.succeeded("a.example")
+        #expect(!budget.isPaused(["a.example"]) && budget.backOff("a.example") == 0.2)
+        let cancelled = ScanBudget(imagesPerSecond: 0.01, burst: 1)
+        #expect(cancelled.acquire(1))
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { cancelled.cancel() }
         let waiting = MonotonicClock.now()
-        #expect(!cancelled.acquire(1))
+        #expect(!cancelled.acquire(1), "cancel ends a wait for tokens")
         #expect(MonotonicClock.now() - waiting < 5)
     }
 

@@ -128,6 +128,17 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     public func signal(_ number: Int32) { if process.isRunning { kill(process.processIdentifier, number) } }
 
+    /// SIGKILLs the program itself, not reaper.py in front of it (which cannot forward SIGKILL): a crash with no
+    /// chance to clean up. Returns once the reaper has seen it exit; false if there was no child to kill.
+    @discardableResult
+    public func killProgram() -> Bool {
+        let reaper = process.processIdentifier
+        guard let children = try? String(contentsOfFile: "/proc/\(reaper)/task/\(reaper)/children", encoding: .utf8),
+              let child = children.split(separator: " ").first.flatMap({ Int32($0) }) else { return false }
+        kill(child, SIGKILL)
+        return waitForExit(timeout: 5) != nil
+    }
+
     /// Waits for exit; returns the status, or nil if still running at the deadline.
     public func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)

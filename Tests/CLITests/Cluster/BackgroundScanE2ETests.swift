@@ -135,7 +135,7 @@ struct BackgroundScanE2ETests {
         #expect(Date().timeIntervalSince(edited) < 6 + 4)
     }
 
-    @Test("two replicas: exactly one writes; stopping it moves the writing to the other within the lease duration, never interleaved")
+    @Test("replicas: exactly one writes; stopping it (SIGTERM) or killing it (SIGKILL) moves the writing to another within the lease duration, never interleaved")
     func twoReplicas() async throws {
         let world = try World(signed: 2, unsigned: 1, wrong: 1)
         let e2e = world.e2e
@@ -172,35 +172,107 @@ struct BackgroundScanE2ETests {
         #expect(try api.objects("leases.coordination.k8s.io").first?["spec"]?["holderIdentity"] == "b")
         let metrics = try e2e.curl(b, "/metrics")
         #expect(Self.metric(metrics, #"sealgate_background_scan_lease_holder{identity="b"}"#) == 1)
+
+        // A crash: b is SIGKILLed and cannot release the lease, so c takes over once it has seen the lease go
+        // unrenewed for the lease duration (client-go's rule), i.e. within the duration plus one retry period.
+        let beforeC = try managers().count
+        let c = try world.serve(api, identity: "c", extra: lease)
+        defer { c.stop() }
+        try await Task.sleep(nanoseconds: 1_500_000_000)   // c has read the lease held by b at least twice
+        let beforeKill = try managers().count
+        #expect(!(try managers()[beforeC...]).contains("sealgate-c"), "c does not write while b holds the lease")
+        let killed = Date()
+        #expect(b.process.killProgram(), "b was killed")
+        try api.delete("pods", namespace: "ns3", name: "pod-3")
+        #expect(try await eventually(timeout: 8) { try managers().last == "sealgate-c" }, "\(c.process.stderr.suffix(2000))")
+        let takeover = Date().timeIntervalSince(killed)
+        #expect(takeover > 2 && takeover < 4 + 0.5 * 1.2 + 1.5, "taken over \(takeover) s after the kill: not before the lease expired, soon after")
+        #expect(try Self.reportResults(api).count == 17)
+        let afterKill = try managers()[beforeKill...]
+        #expect(afterKill.allSatisfy { $0 == "sealgate-c" }, "only c writes after the kill: \(afterKill)")
+        let leaseSpec = try api.objects("leases.coordination.k8s.io").first?["spec"]
+        #expect(leaseSpec?["holderIdentity"] == "c")
+        #expect(leaseSpec?["leaseTransitions"]?.numberValue == 2, "a → b → c")
     }
 
-    @Test("registry down: transient error results and backoff; after recovery the real results replace them")
+    @Test("a trust root rotated over TUF re-evaluates running workloads at once: no policy change, long before the re-scan period")
+    func trustRootRotationRescans() async throws {
+        let world = try TUFTrustRootTests.World(signers: 2)
+        defer { world.world.stop() }
+        let mirror = try TUFTrustRootTests.Mirror()
+        defer { mirror.stop() }
+        try mirror.publish(trustedRoot: world.signers[0].trustedRootJSON())
+        let policies = try TUFTrustRootTests.policies(mirror: mirror.url, root: mirror.initialRootBase64)
+        let api = try FakeAPIServer()
+        for n in 0..<2 {
+            try api.put("pods", ["apiVersion": "v1", "kind": "Pod",
+                                 "metadata": ["name": .string("signer-\(n)"), "namespace": "ns0", "uid": .string("uid-signer-\(n)")],
+                                 "spec": ["containers": [["name": "app", "image": .string(world.world.ref("acme/attested-\(n)", ":v1"))]]]])
+        }
+        let server = try world.serve(policies: policies, cache: try makeTemporaryDirectory("tuf-cache"),
+                                     extra: ["--tuf-refresh", "1", "--kubeconfig", try api.writeKubeconfig(in: world.dir), "--background-scan",
+                                             "--replica-identity", "solo", "--background-scan-interval", "3600"])
+        defer { server.stop() }
+        func results() throws -> [String] {
+            try Self.reportResults(api).sorted { $0.key < $1.key }.map { "\($0.key.split(separator: " ")[0]) \($0.value.split(separator: " ")[0])" }
+        }
+        // The repository trusts signer 0: its image passes, signer 1's fails.
+        #expect(try await eventually(timeout: 30) { try results() == ["ns0/signer-0 pass", "ns0/signer-1 fail"] },
+                "\((try? results()) ?? []) \(server.process.stderr.suffix(2000))")
+        // Rotation to signer 1 only: the next TUF refresh changes the trust material, and the scan follows it.
+        try mirror.publish(trustedRoot: world.signers[1].trustedRootJSON())
+        #expect(try await eventually(timeout: 20) { try results() == ["ns0/signer-0 fail", "ns0/signer-1 pass"] },
+                "\((try? results()) ?? []) \(server.process.stderr.suffix(2000))")
+    }
+
+    @Test("registry down, 429 and 500: transient error results and backoff; after recovery the real results replace them")
     func registryTroubleBacksOff() async throws {
         let world = try World(signed: 1, unsigned: 1, wrong: 0)
         let e2e = world.e2e
         defer { e2e.stop() }
+        // Two more registries, one answering 429 (Retry-After) and one 500, under their own policy. Each backs off
+        // on its own; the recovered registry's workloads are not held up by them.
+        let limited = try FaultyRegistry(), failing = try FaultyRegistry()
+        defer { limited.stop(); failing.stop() }
+        for (name, registry) in [("scan-limited", limited), ("scan-failing", failing)] {
+            _ = try e2e.write(E2EWorld.keylessPolicy(name: name, glob: "\(registry.host)/**", subjectRegExp: "^https://github.com/sealgate/.*"),
+                              to: "policies/\(name).yaml")
+        }
         let api = try FakeAPIServer()
         for i in 0..<2 { try api.put("pods", world.pod(i)) }
-        e2e.registry.stop()
-        let server = try world.serve(api, identity: "solo")
-        defer { server.stop() }
-        func transientFlags() throws -> [String] {
-            try api.objects(Self.reports).flatMap { $0["results"]?.arrayValue ?? [] }.compactMap { $0["properties"]?["transient"]?.stringValue }
+        for (name, image) in [("faulty-429", "\(limited.host)/ratelimit/app:v1"), ("faulty-500", "\(failing.host)/error500/app:v1")] {
+            try api.put("pods", ["apiVersion": "v1", "kind": "Pod",
+                                 "metadata": ["name": .string(name), "namespace": "ns0", "uid": .string("uid-\(name)")],
+                                 "spec": ["containers": [["name": "app", "image": .string(image)]]]])
         }
-        #expect(try await eventually(timeout: 30) { try Self.reportResults(api).count == 2 }, "\(server.process.stderr.suffix(2000))")
-        let down = try Self.reportResults(api)
-        let downFlags = try transientFlags()
-        #expect(down.values.allSatisfy { $0.hasPrefix("error") } && downFlags == ["true", "true"], "\(down)")
+        e2e.registry.stop()
+        let server = try world.serve(api, identity: "solo", extra: ["--insecure-registry", limited.host, "--insecure-registry", failing.host])
+        defer { server.stop() }
+        /// (namespace/name) -> (result, transient flag) over every report.
+        func outcomes() throws -> [String: String] {
+            var out: [String: String] = [:]
+            for r in try api.objects(Self.reports).flatMap({ $0["results"]?.arrayValue ?? [] }) {
+                let res = r["resources"]?.arrayValue?.first
+                out["\(res?["namespace"]?.stringValue ?? "")/\(res?["name"]?.stringValue ?? "")"] =
+                    "\(r["result"]?.stringValue ?? "") transient=\(r["properties"]?["transient"]?.stringValue ?? "")"
+            }
+            return out
+        }
+        #expect(try await eventually(timeout: 30) { try outcomes().count == 4 }, "\(server.process.stderr.suffix(2000))")
+        let down = try outcomes()
+        #expect(down.values.allSatisfy { $0 == "error transient=true" }, "\(down)")
+        let messages = try Self.reportResults(api)
+        #expect(messages.first { $0.key.hasPrefix("ns0/faulty-429") }?.value.contains("429") == true, "\(messages)")
+        #expect(messages.first { $0.key.hasPrefix("ns0/faulty-500") }?.value.contains("500") == true, "\(messages)")
         let metrics = try e2e.curl(server, "/metrics")
-        #expect((Self.metric(metrics, "sealgate_background_scan_backoffs_total") ?? 0) >= 1, "\(metrics.split(separator: "\n").filter { $0.contains("backoff") })")
+        #expect((Self.metric(metrics, "sealgate_background_scan_backoffs_total") ?? 0) >= 3, "\(metrics.split(separator: "\n").filter { $0.contains("backoff") })")
         try e2e.registry.restart()
         let recovered = try await eventually(timeout: 30) {
-            let results = Set(try Self.reportResults(api).values.map { String($0.prefix(4)) })
-            let flags = try transientFlags()
-            return results == ["pass", "fail"] && flags == ["false", "false"]
+            let now = try outcomes()
+            return Set([now["ns0/pod-0"], now["ns1/pod-1"]]) == ["pass transient=false", "fail transient=false"]
+                && now["ns0/faulty-429"] == "error transient=true" && now["ns0/faulty-500"] == "error transient=true"
         }
-        let after = try Self.reportResults(api)
-        #expect(recovered, "\(after)")
+        #expect(recovered, "\((try? outcomes()) ?? [:])")
     }
 
     @Test("--background-scan without a cluster connection is a usage error")
