@@ -21,6 +21,8 @@ public final class BackgroundScanner: @unchecked Sendable {
     /// The content hash of the trust roots in use (TUF-refreshed ones change without a policy change): a new value
     /// re-evaluates everything, since verdicts resting on the old roots no longer hold.
     private let trustFingerprint: @Sendable () -> String
+    /// How often the tags of running images are resolved again (the tag cache's TTL: sooner would be answered from it).
+    private let tagCheckInterval: Double
     private let metrics = ScanMetrics()
     private let condition = NSCondition()
     private var stopped = false
@@ -33,12 +35,15 @@ public final class BackgroundScanner: @unchecked Sendable {
     private var lastFull = -Double.infinity
     private var lastGeneration = -1
     private var lastTrust: String?
+    private var digests: [WorkloadKey: [String: String]] = [:]
+    private var lastTagCheck = MonotonicClock.now()
     private var reportsStale = false
 
     public init(inventory: WorkloadInventory, elector: LeaderElector, evaluator: WorkloadEvaluator, reconciler: ReportReconciler,
-                store: PolicyStore, budget: ScanBudget, priority: AdmissionPriority, interval: Double,
+                store: PolicyStore, budget: ScanBudget, priority: AdmissionPriority, interval: Double, tagCheckInterval: Double = 30,
                 trustFingerprint: @escaping @Sendable () -> String = { "" }, logger: Logger) {
         self.inventory = inventory
+        self.tagCheckInterval = max(1, tagCheckInterval)
         self.trustFingerprint = trustFingerprint
         self.elector = elector
         self.evaluator = evaluator
@@ -122,11 +127,16 @@ public final class BackgroundScanner: @unchecked Sendable {
                 let present = Set(inventory.snapshot.keys)
                 for key in results.keys where !present.contains(key) {
                     results[key] = nil
+                    digests[key] = nil
                     reportsStale = true
                 }
                 keys = present.union(keys)
             }
             if !keys.isEmpty, scan(keys, full: full) { reportsStale = true }
+            if MonotonicClock.now() - lastTagCheck >= tagCheckInterval {
+                lastTagCheck = MonotonicClock.now()
+                checkTags()
+            }
             if reportsStale { writeReports() }
         }
     }
@@ -149,6 +159,7 @@ public final class BackgroundScanner: @unchecked Sendable {
             }
             guard let object = inventory.object(key) else {
                 removed = results.removeValue(forKey: key) != nil || removed
+                digests[key] = nil
                 continue
             }
             let images = evaluator.images(of: object)
@@ -168,6 +179,7 @@ public final class BackgroundScanner: @unchecked Sendable {
             switch outcome {
             case .success(let evaluation):
                 results[key] = evaluation.outcomes
+                digests[key] = evaluation.digests
                 let troubled = WorkloadEvaluator.registries(of: evaluation.transientImages)
                 if !troubled.isEmpty { retry.insert(key) }
                 for registry in troubled {
@@ -190,6 +202,26 @@ public final class BackgroundScanner: @unchecked Sendable {
         logger.info("background scan pass", metadata: ["workloads": "\(evaluated)", "images": "\(seen.count)", "full": "\(full)",
                                                        "seconds": "\(String(format: "%.2f", MonotonicClock.now() - begun))"])
         return true
+    }
+
+    /// Resolves each running tagged image again; the workloads of a tag that now names another digest are
+    /// re-evaluated at once (a signature check on the old digest says nothing about the new one).
+    private func checkTags() {
+        var users: [String: (digest: String, keys: [WorkloadKey])] = [:]
+        for (key, images) in digests {
+            for (image, digest) in images { users[image, default: (digest, [])].keys.append(key) }
+        }
+        var moved: [WorkloadKey] = []
+        for (image, use) in users.sorted(by: { $0.key < $1.key }) {
+            guard !isStopped, elector.isLeader else { return }
+            guard !budget.isPaused(WorkloadEvaluator.registries(of: [image])), budget.acquire(1) else { continue }
+            let evaluator = self.evaluator
+            let now: String? = runBlocking { try? await evaluator.currentDigest(of: image) }
+            guard let now, now != use.digest else { continue }  // unreachable now: the next pass says so
+            logger.info("tag moved; re-evaluating its workloads", metadata: ["image": "\(image)", "was": "\(use.digest)", "now": "\(now)"])
+            moved += use.keys
+        }
+        if !moved.isEmpty { changed(moved) }
     }
 
     private func writeReports() {

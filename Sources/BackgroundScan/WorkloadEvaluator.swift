@@ -17,6 +17,8 @@ public struct WorkloadEvaluator: Sendable {
         public var transient: Bool { !transientImages.isEmpty }
         /// The images whose results are transient (all of them when a result not tied to one image is).
         public var transientImages: Set<String>
+        /// Tagged images and the digest each was decided on: a tag that moves later is re-evaluated.
+        public var digests: [String: String] = [:]
     }
 
     let engine: Engine
@@ -42,6 +44,11 @@ public struct WorkloadEvaluator: Sendable {
         Set(images.map { (try? ImageRef.cached(parsing: $0))?.registry ?? $0 })
     }
 
+    /// The digest `image`'s tag names now (through the tag cache, so at most one registry request per tag TTL).
+    public func currentDigest(of image: String) async throws -> String {
+        try await engine.currentDigest(of: image, deadline: Deadline.after(seconds: timeout))
+    }
+
     /// Throws when the object is not a resource (no kind or apiVersion); the message names it.
     public func evaluate(_ object: JSONValue, key: WorkloadKey) async throws -> Evaluation {
         let request: AdmissionRequest
@@ -59,7 +66,11 @@ public struct WorkloadEvaluator: Sendable {
         let all = Set(images.map(\.image))
         let transient = outcomes.contains { $0.isTransient } && !decisions.contains { $0.transient }
             ? all : Set(decisions.filter(\.transient).map(\.image))
-        return Evaluation(outcomes: outcomes, images: all, transientImages: transient)
+        var digests: [String: String] = [:]
+        for decision in decisions where !decision.image.contains("@") {
+            if let digest = decision.digest { digests[decision.image] = digest }
+        }
+        return Evaluation(outcomes: outcomes, images: all, transientImages: transient, digests: digests)
     }
 }
 

@@ -24,6 +24,14 @@ public final class Engine: @unchecked Sendable {
         self.settings = settings
     }
 
+    /// The digest `image` names now: its own when pinned, else the tag resolved through the registry (and its tag
+    /// cache). The background scan asks, to notice tags that moved.
+    public func currentDigest(of image: String, deadline: Deadline) async throws -> String {
+        let ref = try ImageRef.cached(parsing: image)
+        if let digest = ref.digest { return digest }
+        return try await resolver.digest(of: ref, deadline: deadline)
+    }
+
     /// Each distinct image once, all concurrently. The deadline reaches the resolver as an argument and the
     /// verifier (and its registry calls) as `Deadline.current`; what has not finished by then fails, or warns
     /// with `failOpen`. `credentials` (the request's pull secrets) reach the registry calls as `RequestCredentials.current`.

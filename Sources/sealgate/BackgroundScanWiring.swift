@@ -48,7 +48,8 @@ struct BackgroundScanOptions: ParsableArguments {
     func priority() -> AdmissionPriority? { backgroundScan ? AdmissionPriority() : nil }
 
     /// Starts the scanner when `--background-scan` is given; it needs the cluster connection.
-    func start(cluster: ClusterWiring?, engine: Engine, trust: TrustRootStatus, priority: AdmissionPriority?, timeout: Double, logger: Logger) throws -> BackgroundScanner? {
+    func start(cluster: ClusterWiring?, engine: Engine, trust: TrustRootStatus, priority: AdmissionPriority?, timeout: Double, tagTTL: Double,
+               logger: Logger) throws -> BackgroundScanner? {
         guard backgroundScan, let priority else { return nil }
         guard let cluster else { throw ValidationError("--background-scan needs --kube (in-cluster) or --kubeconfig PATH") }
         let scanLogger = Logger(label: "sealgate.scan")
@@ -66,7 +67,7 @@ struct BackgroundScanOptions: ParsableArguments {
             evaluator: WorkloadEvaluator(engine: engine, adjustContext: cluster.namespaceContext, timeout: timeout),
             reconciler: ReportReconciler(client: cluster.client, fieldManager: "sealgate-\(identity)", logger: scanLogger),
             store: engine.store, budget: ScanBudget(imagesPerSecond: backgroundScanRate), priority: priority,
-            interval: backgroundScanInterval, trustFingerprint: { trust.fingerprint }, logger: scanLogger)
+            interval: backgroundScanInterval, tagCheckInterval: tagTTL, trustFingerprint: { trust.fingerprint }, logger: scanLogger)
         scanner.start()
         logger.info("background scan started", metadata: ["identity": "\(identity)", "lease": "\(leaseNamespace)/\(leaseObject)",
                                                           "interval": "\(backgroundScanInterval)", "namespaces": "\(backgroundScanNamespaces ?? "all")"])

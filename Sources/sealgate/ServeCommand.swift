@@ -139,7 +139,8 @@ struct ServeCommand: ParsableCommand {
         let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
                                     adjustContext: priority.map { $0.marking(cluster?.namespaceContext) } ?? cluster?.namespaceContext,
                                     credentials: workloadPullSecrets ? try cluster?.workloadCredentials(namespaces: pullSecretNamespaces) : nil)
-        let scanner = try scan.start(cluster: cluster, engine: decisionEngine, trust: trust, priority: priority, timeout: engine.registry.timeout, logger: logger)
+        let scanner = try scan.start(cluster: cluster, engine: decisionEngine, trust: trust, priority: priority, timeout: engine.registry.timeout,
+                                     tagTTL: tagCacheTTL, logger: logger)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server

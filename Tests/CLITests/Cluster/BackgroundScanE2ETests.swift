@@ -195,6 +195,22 @@ struct BackgroundScanE2ETests {
         #expect(leaseSpec?["leaseTransitions"]?.numberValue == 2, "a → b → c")
     }
 
+    @Test("a tag moved to an unsigned image is re-evaluated within the tag cache TTL, long before the re-scan period")
+    func movedTagRescans() async throws {
+        let world = try World(signed: 1, unsigned: 0, wrong: 0)
+        let e2e = world.e2e
+        defer { e2e.stop() }
+        let api = try FakeAPIServer()
+        try api.put("pods", world.pod(0))
+        let server = try world.serve(api, identity: "solo", extra: ["--tag-cache-ttl", "1", "--background-scan-interval", "3600"])
+        defer { server.stop() }
+        func result() throws -> String? { try Self.reportResults(api).first?.value.split(separator: " ").first.map(String.init) }
+        #expect(try await eventually(timeout: 30) { try result() == "pass" }, "\(server.process.stderr.suffix(2000))")
+        let moved = try e2e.pushImage("scan/img0")   // same tag, new manifest, no signature
+        #expect(try await eventually(timeout: 15) { try result() == "fail" }, "\(server.process.stderr.suffix(2000))")
+        #expect(server.process.stderr.contains("tag moved") && server.process.stderr.contains(moved.digest), "\(server.process.stderr.suffix(2000))")
+    }
+
     @Test("a trust root rotated over TUF re-evaluates running workloads at once: no policy change, long before the re-scan period")
     func trustRootRotationRescans() async throws {
         let world = try TUFTrustRootTests.World(signers: 2)
