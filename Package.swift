@@ -94,7 +94,7 @@ let package = Package(
         ]),
         // In-cluster audit: workloads from list/watch through the admission engine into PolicyReports, one writer by Lease.
         .target(name: "BackgroundScan", dependencies: [
-            "SealgateCore", "Engine", "Admission", "ImagePolicy", "ImageReference", "KubernetesAPI", "PolicyTesting",
+            "SealgateCore", "Engine", "Admission", "ImagePolicy", "ImageReference", "Registry", "KubernetesAPI", "PolicyTesting",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),

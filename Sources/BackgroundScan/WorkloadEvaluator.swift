@@ -1,6 +1,7 @@
 import Admission
 import Engine
 import Foundation
+import Registry
 import ImageReference
 import ImagePolicy
 import PolicyTesting
@@ -25,10 +26,14 @@ public struct WorkloadEvaluator: Sendable {
     let adjustContext: PolicyDecider.ContextAdjustment?
     let timeout: Double
     let auditWarn: Bool
+    /// The registry credentials of a workload's pull secrets, as admission reads them (serve with --kube).
+    let credentials: PolicyDecider.CredentialLookup?
 
-    public init(engine: Engine, adjustContext: PolicyDecider.ContextAdjustment?, timeout: Double = 30, auditWarn: Bool = false) {
+    public init(engine: Engine, adjustContext: PolicyDecider.ContextAdjustment?, credentials: PolicyDecider.CredentialLookup? = nil,
+                timeout: Double = 30, auditWarn: Bool = false) {
         self.engine = engine
         self.adjustContext = adjustContext
+        self.credentials = credentials
         self.timeout = timeout
         self.auditWarn = auditWarn
     }
@@ -61,7 +66,11 @@ public struct WorkloadEvaluator: Sendable {
         var context = PolicyDecider.context(for: request)
         adjustContext?(request, &context)
         let deadline = Deadline.after(seconds: max(0.1, timeout - engine.settings.deadlineMargin))
-        let decisions = await engine.decide(images: images, context: context, deadline: deadline)
+        var pullSecrets: RequestCredentials?
+        if let credentials, let workload = WorkloadPullSecrets(request) {
+            pullSecrets = await BlockingIO.run { credentials(workload) }  // may read Secrets from the API server
+        }
+        let decisions = await engine.decide(images: images, context: context, deadline: deadline, credentials: pullSecrets)
         let outcomes = RuleOutcomes.outcomes(resource: id, images: decisions, auditWarn: auditWarn)
         let all = Set(images.map(\.image))
         let transient = outcomes.contains { $0.isTransient } && !decisions.contains { $0.transient }

@@ -49,7 +49,7 @@ struct BackgroundScanOptions: ParsableArguments {
 
     /// Starts the scanner when `--background-scan` is given; it needs the cluster connection.
     func start(cluster: ClusterWiring?, engine: Engine, trust: TrustRootStatus, priority: AdmissionPriority?, timeout: Double, tagTTL: Double,
-               logger: Logger) throws -> BackgroundScanner? {
+               credentials: PolicyDecider.CredentialLookup?, logger: Logger) throws -> BackgroundScanner? {
         guard backgroundScan, let priority else { return nil }
         guard let cluster else { throw ValidationError("--background-scan needs --kube (in-cluster) or --kubeconfig PATH") }
         let scanLogger = Logger(label: "sealgate.scan")
@@ -64,7 +64,7 @@ struct BackgroundScanOptions: ParsableArguments {
         let scanner = BackgroundScanner(
             inventory: WorkloadInventory(client: cluster.client, namespaces: namespaces, logger: scanLogger),
             elector: LeaderElector(client: cluster.client, namespace: leaseNamespace, name: leaseObject, identity: identity, timing: timing, logger: scanLogger),
-            evaluator: WorkloadEvaluator(engine: engine, adjustContext: cluster.namespaceContext, timeout: timeout),
+            evaluator: WorkloadEvaluator(engine: engine, adjustContext: cluster.namespaceContext, credentials: credentials, timeout: timeout),
             reconciler: ReportReconciler(client: cluster.client, fieldManager: "sealgate-\(identity)", logger: scanLogger),
             store: engine.store, budget: ScanBudget(imagesPerSecond: backgroundScanRate), priority: priority,
             interval: backgroundScanInterval, tagCheckInterval: tagTTL, trustFingerprint: { trust.fingerprint }, logger: scanLogger)

@@ -136,11 +136,12 @@ struct ServeCommand: ParsableCommand {
         // it such authorities fail closed with a message saying the secret is unavailable.
         let (decisionEngine, verifier, trust) = try engine.makeEngine(store: store, source: registryClient, secrets: cluster?.secretLookup)
         let priority = scan.priority()
+        let credentials = workloadPullSecrets ? try cluster?.workloadCredentials(namespaces: pullSecretNamespaces) : nil
         let decider = PolicyDecider(engine: decisionEngine, logger: logger, audit: try auditFile.map { try AuditLog(path: $0) },
                                     adjustContext: priority.map { $0.marking(cluster?.namespaceContext) } ?? cluster?.namespaceContext,
-                                    credentials: workloadPullSecrets ? try cluster?.workloadCredentials(namespaces: pullSecretNamespaces) : nil)
+                                    credentials: credentials)
         let scanner = try scan.start(cluster: cluster, engine: decisionEngine, trust: trust, priority: priority, timeout: engine.registry.timeout,
-                                     tagTTL: tagCacheTTL, logger: logger)
+                                     tagTTL: tagCacheTTL, credentials: credentials, logger: logger)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
         let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
         app.server = server

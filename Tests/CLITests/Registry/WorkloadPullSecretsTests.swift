@@ -23,6 +23,37 @@ struct WorkloadPullSecretsTests {
         return AdmissionReviews.review(AdmissionReviews.object(namespace: namespace, spec: spec + "}"), namespace: namespace)
     }
 
+    @Test("the background scan evaluates a running Pod with its own pull secrets, as admission does; a Pod without them is reported unauthorized")
+    func backgroundScanUsesPullSecrets() async throws {
+        let world = try E2EWorld("pull-secrets-scan", registry: .tls(users: ["ci": Self.password]))
+        defer { world.stop() }
+        _ = try world.pushSigned("private/app")
+        let api = try FakeAPIServer()
+        try api.control("secret", ["namespace": "shop", "name": "regcred", "type": "kubernetes.io/dockerconfigjson",
+                                   "data": [".dockerconfigjson": Self.dockerConfig(host: world.host)]])
+        for (name, secrets) in [("with-secret", [["name": "regcred"]]), ("without", [])] as [(String, [JSONValue])] {
+            try api.put("pods", ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "namespace": "shop", "uid": .string("uid-\(name)")],
+                                 "spec": ["imagePullSecrets": .array(secrets),
+                                          "containers": [["name": "app", "image": .string(world.ref("private/app", ":v1"))]]]])
+        }
+        let policies = try world.writeKeylessPolicy(glob: "\(world.host)/private/**")
+        let server = try world.serve(["--policy", policies.path, "--trusted-root", world.trustedRootFile.path, "--registry-ca", world.pki.caCertificate,
+                                      "--kubeconfig", try api.writeKubeconfig(in: world.dir), "--background-scan", "--replica-identity", "solo"],
+                                     tls: try world.issueCertificate(serial: 2402))
+        defer { server.stop() }
+        func results() throws -> [String: String] {
+            var out: [String: String] = [:]
+            for r in try api.objects("policyreports.wgpolicyk8s.io").flatMap({ $0["results"]?.arrayValue ?? [] }) {
+                out[r["resources"]?.arrayValue?.first?["name"]?.stringValue ?? ""] = "\(r["result"]?.stringValue ?? "") \(r["message"]?.stringValue ?? "")"
+            }
+            return out
+        }
+        #expect(try await eventually(timeout: 30) { try results().count == 2 }, "\(server.process.stderr.suffix(2000))")
+        let scanned = try results()
+        #expect(scanned["with-secret"]?.hasPrefix("pass") == true, "\(scanned)")
+        #expect(scanned["without"]?.hasPrefix("fail") == true && scanned["without"]?.contains("unauthorized") == true, "\(scanned)")
+    }
+
     @Test("a Pod's imagePullSecrets and its ServiceAccount's authenticate its registry calls; without them it is denied unauthorized (not transient); another namespace's Secret is never used; no credential reaches the logs or the audit")
     func podPullSecrets() throws {
         let world = try E2EWorld("pull-secrets", registry: .tls(users: ["ci": Self.password]))
