@@ -69,13 +69,19 @@ public final class NotaryService: @unchecked Sendable {
     public func notary(_ arguments: [String]) throws -> String {
         let r = try Subprocess.run("notary", ["-s", url, "-d", trustDirectory, "--tlscacert", caFile] + arguments,
                                    environment: Self.passphrases, timeout: 60)
-        guard r.status == 0 else { throw LocalRegistry.Unavailable(description: "notary \(arguments.joined(separator: " ")) failed: \(r.stdout) \(r.stderr)") }
+        guard r.status == 0 else {
+            throw LocalRegistry.Unavailable(description: "notary \(arguments.joined(separator: " ")) failed: \(r.stdout) \(r.stderr)\nserver: \(server?.stderr.suffix(2000) ?? "")\nsigner: \(signer?.stderr.suffix(2000) ?? "")")
+        }
         return r.stdout
     }
 
     /// `notary init` for `gun` (root, targets and snapshot keys made by the CLI; timestamp by the server).
     public func initialize(gun: String) throws {
-        try notary(["init", gun])
+        // The server answers its health check before its signer connection is up; init is retried for that (≤ 20 s).
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            do { try notary(["init", gun]); break } catch where Date() < deadline { usleep(300_000) }
+        }
         try notary(["publish", gun])
     }
 
@@ -90,7 +96,7 @@ public final class NotaryService: @unchecked Sendable {
     public func addDelegation(gun: String, role: String) throws {
         let base = directory.appendingPathComponent(role.replacingOccurrences(of: "/", with: "_")).path
         try TestPKI.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", base + ".key",
-                             "-out", base + ".crt", "-days", "2", "-subj", "/CN=\(role)"])
+                             "-out", base + ".crt", "-days", "2", "-subj", "/CN=\(role.replacingOccurrences(of: "/", with: "-"))"])
         try notary(["delegation", "add", gun, role, base + ".crt", "--all-paths"])
         try notary(["key", "import", base + ".key", "--role", role])
         try notary(["publish", gun])
