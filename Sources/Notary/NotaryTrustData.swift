@@ -15,7 +15,7 @@ import X509
 ///    hashes the snapshot names, signed by a threshold of the delegator's keys for that role, not expired;
 ///    a delegation's targets count only under the path prefixes it was delegated.
 ///
-/// Versions are checked against the highest seen for the same server and repository (`NotaryVersions`): a lower
+/// Versions are checked against the highest seen for the same repository (`NotaryVersions`): a lower
 /// one is a rollback. Any failure throws `NotaryError.metadata` naming the role and the problem.
 public struct NotaryTrustData: Sendable {
     public let gun: String
@@ -126,12 +126,13 @@ public struct NotaryTrustData: Sendable {
                 queue.append((d.name, targets.delegationKeys, d.keys, paths))
             }
         }
-        try versions.accept(server: serverName, gun: gun, seen)
+        // The repository is known by its GUN and the root key that vouches for it (not by the server's address).
+        try versions.accept(repository: "\(gun) \(pinnedIDs.sorted().joined(separator: ","))", seen)
         return NotaryTrustData(gun: gun, rootVersion: root.common.version, signedTargets: signed, expires: expires)
     }
 }
 
-/// The highest version of each role seen per server and repository, kept for the process's life: trust data
+/// The highest version of each role seen per repository (GUN and pinned root key), kept for the process's life: trust data
 /// whose versions go backwards is a rollback (a replayed older, still-signed state) and is refused.
 public final class NotaryVersions: @unchecked Sendable {
     private let lock = NSLock()
@@ -139,8 +140,7 @@ public final class NotaryVersions: @unchecked Sendable {
 
     public init() {}
 
-    func accept(server: String, gun: String, _ versions: [String: Int]) throws {
-        let key = "\(server) \(gun)"
+    func accept(repository key: String, _ versions: [String: Int]) throws {
         lock.lock(); defer { lock.unlock() }
         let known = highest[key] ?? [:]
         for (role, v) in versions.sorted(by: { $0.key < $1.key }) {
