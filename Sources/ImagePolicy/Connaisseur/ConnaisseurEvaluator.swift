@@ -25,12 +25,12 @@ enum ConnaisseurEvaluator {
             let reason = VerdictReason(policy: c.name, check: "policy", detail: "no rule's pattern matches \(ConnaisseurPattern.imageName(image))", passed: false)
             return verdict(c, rule: nil, decision: .fail, reasons: [reason], transient: false, pins: false)
         }
-        let ruleLabel = "policy[\(rule.index)] (\(rule.pattern))"
-        let check = "validator \(validator.name)"
+        // The rule goes into the check's name: a verdict's `rule` means a Kyverno rule to the rest of the engine.
+        let check = "policy[\(rule.index)] (\(rule.pattern)) validator \(validator.name)"
         switch validator.kind {
         case .staticApproval(let approve):
             let reason = VerdictReason(policy: c.name, check: check, detail: approve ? "static approve" : "static deny", passed: approve, kind: .static)
-            return verdict(c, rule: ruleLabel, decision: approve ? .pass : .fail, reasons: [reason], transient: false, pins: rule.mutate)
+            return verdict(c, rule: nil, decision: approve ? .pass : .fail, reasons: [reason], transient: false, pins: rule.mutate)
         case .cosign, .notary:
             let authorities = self.authorities(validator, rule)
             var reasons: [VerdictReason] = []
@@ -44,7 +44,7 @@ enum ConnaisseurEvaluator {
             }
             let (ok, summary) = enough(rule, validator, passed: passed, of: authorities.map(\.0))
             if let summary { reasons.append(VerdictReason(policy: c.name, check: check, detail: summary, passed: ok)) }
-            return verdict(c, rule: ruleLabel, decision: ok ? .pass : .fail, reasons: reasons, transient: !ok && transient, pins: rule.mutate)
+            return verdict(c, rule: nil, decision: ok ? .pass : .fail, reasons: reasons, transient: !ok && transient, pins: rule.mutate)
         }
     }
 
