@@ -65,8 +65,9 @@ enum ConnaisseurParser {
             }
             v.ignore("host", "auth", "cert")
         case "notaryv1":
-            let host = v.string("host") ?? ""
-            if host.isEmpty { d.error(v.at("host"), "missing field(s): \(v.at("host"))") }
+            // Connaisseur's own chart leaves it out for Docker Hub: notary.docker.io is its default.
+            let host = v.string("host") ?? "notary.docker.io"
+            if host.isEmpty { d.error(v.at("host"), "must not be empty") }
             let roots = trustRoots(v, cosign: false)
             order = roots.map(\.0)
             let cert = v.string("cert")
