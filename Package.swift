@@ -64,7 +64,7 @@ let package = Package(
         ], resources: [.copy("Resources/root.json")]),
         // cosign-compatible image verification: registry attachments checked with SigstoreVerify.
         .target(name: "ImageVerification", dependencies: [
-            "SealgateCore", "ImageReference", "Registry", "SigstoreVerify", "SigstoreTUF", "TUF", "ImagePolicy",
+            "SealgateCore", "ImageReference", "Registry", "SigstoreVerify", "SigstoreTUF", "TUF", "ImagePolicy", "Notary",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The decision engine: policy store, verification cache, the per-image pipeline under one deadline.
@@ -104,10 +104,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // Docker Content Trust (Notary v1): trust data verified with the TUF pieces from a pinned root key, tag → signed digest.
+        .target(name: "Notary", dependencies: [
+            "TUF", "HTTP1Client", "Registry", "SealgateCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         // Common Expression Language: parser, macros, evaluator with cost limits, standard library and extensions.
         .target(name: "CEL"),
         .executableTarget(name: "sealgate", dependencies: [
-            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "RegistryCredentials", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF", "BackgroundScan",
+            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "RegistryCredentials", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF", "BackgroundScan", "Notary",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -181,6 +188,8 @@ let package = Package(
         // CEL: the cel-spec conformance files (../shared/testdata/cel-spec), cost limits, the `sealgate cel` CLI.
         .testTarget(name: "CELTests", dependencies: ["CEL", "TestSupport"]),
         .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        // Notary v1 client: real notary-server/notary-signer (Debian notary) and hostile copies of their metadata.
+        .testTarget(name: "NotaryTests", dependencies: ["Notary", "TestSupport", "SealgateCore"]),
         // Sigstore trusted roots over TUF: hostile serialized repositories (the end-to-end path is in CLITests/Admission).
         .testTarget(name: "SigstoreTUFTests", dependencies: ["SigstoreTUF", "TestSupport"]),
 

@@ -8,19 +8,22 @@ public struct PolicySet: Sendable {
     public var trustRoots: [TrustRoot] = []
     /// Kyverno ImageValidatingPolicy / NamespacedImageValidatingPolicy (CEL), decided per request.
     public var imageValidatingPolicies: [ImageValidatingPolicy] = []
+    /// Connaisseur configurations (`application.validators` and `application.policy`).
+    public var connaisseurConfigs: [ConnaisseurConfig] = []
     public init(clusterImagePolicies: [ClusterImagePolicy] = [], kyvernoPolicies: [KyvernoPolicy] = [], trustRoots: [TrustRoot] = []) {
         self.clusterImagePolicies = clusterImagePolicies
         self.kyvernoPolicies = kyvernoPolicies
         self.trustRoots = trustRoots
     }
     /// Policies that decide (TrustRoots do not).
-    public var policyCount: Int { clusterImagePolicies.count + kyvernoPolicies.count + imageValidatingPolicies.count }
-    public var isEmpty: Bool { clusterImagePolicies.isEmpty && kyvernoPolicies.isEmpty && imageValidatingPolicies.isEmpty }
+    public var policyCount: Int { clusterImagePolicies.count + kyvernoPolicies.count + imageValidatingPolicies.count + connaisseurConfigs.count }
+    public var isEmpty: Bool { clusterImagePolicies.isEmpty && kyvernoPolicies.isEmpty && imageValidatingPolicies.isEmpty && connaisseurConfigs.isEmpty }
     public mutating func merge(_ other: PolicySet) {
         clusterImagePolicies += other.clusterImagePolicies
         kyvernoPolicies += other.kyvernoPolicies
         trustRoots += other.trustRoots
         imageValidatingPolicies += other.imageValidatingPolicies
+        connaisseurConfigs += other.connaisseurConfigs
     }
 }
 
@@ -128,6 +131,10 @@ public enum PolicyLoader {
 
     static func loadDocument(_ doc: JSONValue, source: DocumentSource, diags: Diagnostics, into set: inout PolicySet) {
         guard let root = FieldReader.make(doc, path: "", diags: diags) else { return }
+        if ConnaisseurParser.recognises(doc) {
+            if let c = ConnaisseurParser.parse(root, source: source) { set.connaisseurConfigs.append(c) }
+            return
+        }
         let apiVersion = root.string("apiVersion") ?? ""
         let kind = root.string("kind") ?? ""
         if apiVersion.isEmpty { diags.error("apiVersion", "missing field(s): apiVersion") }

@@ -33,6 +33,8 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     public let secrets: SecretLookup
     /// Where `trustRootRef` names are looked up (the cluster's TrustRoot objects); none by default.
     public var trustRoots: TrustRootLookup = { _ in nil }
+    /// Docker Content Trust authorities (Connaisseur `notaryv1` validators).
+    public var notary = NotaryAuthorityVerifier()
 
     public init(registry: RegistryClient, trustedRoot: TrustedRoot, timeout: Double = 10,
                 clock: @escaping @Sendable () -> Date = { Date() },
@@ -52,6 +54,10 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
     }
 
     public func verifySignature(image: ImageRef, digest: String, authority: SignatureAuthority) async -> AuthorityOutcome {
+        if case .notary(let trust) = authority.trust {
+            let deadline = callDeadline
+            return await Self.offPool { [notary] in notary.verify(image: image, digest: digest, trust: trust, label: authority.label, deadline: deadline) }
+        }
         let options: CosignCheckOptions
         do { options = try self.options(for: authority) } catch {
             return .fail("\(authority.label): \(error)", step: .configuration)
@@ -152,6 +158,8 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
             signer = .publicKey(try Self.key(pem, what: "key in secret \(name)"))
         case .kms(let uri):
             throw CosignVerificationError.configuration("KMS not supported (\(uri))")
+        case .notary:
+            throw CosignVerificationError.configuration("a notary authority has no cosign signatures")
         case .certificates(let cert, let chain):
             if let cert {
                 guard let der = Encoding.pem(cert, label: "CERTIFICATE").first?.der else {

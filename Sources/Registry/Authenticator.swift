@@ -2,10 +2,11 @@ import Foundation
 
 /// Answers registry auth challenges: Basic, and the Bearer token flow (realm/service/scope) with
 /// tokens cached until shortly before they expire, so warm calls need no extra round trip.
-final class Authenticator: @unchecked Sendable {
-    struct Challenge: Equatable {
-        var scheme: String
-        var parameters: [String: String]
+public final class Authenticator: @unchecked Sendable {
+    /// A parsed `WWW-Authenticate` header (also read by the Notary client, whose servers answer like registries).
+    public struct Challenge: Equatable, Sendable {
+        public var scheme: String
+        public var parameters: [String: String]
     }
 
     private struct Token {
@@ -50,7 +51,7 @@ final class Authenticator: @unchecked Sendable {
     }
 
     /// Parses `WWW-Authenticate: Bearer realm="https://…",service="…",scope="…"`.
-    static func parseChallenge(_ header: String) -> Challenge? {
+    public static func parseChallenge(_ header: String) -> Challenge? {
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         guard let space = trimmed.firstIndex(of: " ") else {
             return trimmed.isEmpty ? nil : Challenge(scheme: trimmed.lowercased(), parameters: [:])

@@ -36,14 +36,7 @@ public struct Envelope: Sendable {
     /// Specification §5: at least `threshold` of the role's authorized keys must have signed. Keys are counted
     /// once each by their material, so a key listed under two IDs does not vote twice.
     public func verify(role: String, keys: [String: PublicKey], authorized: RoleKeys) throws {
-        let allowed = Set(authorized.keyIDs)
-        var counted = Set<String>()
-        for s in signatures where allowed.contains(s.keyID) {
-            guard let key = keys[s.keyID], let sig = Hex.decode(s.hexSignature) else { continue }
-            if key.verify(signature: sig, message: signedBytes) { counted.insert(key.identity) }
-        }
-        guard counted.count >= authorized.threshold else {
-            throw TUFError.signatureThreshold(role: role, valid: counted.count, threshold: authorized.threshold)
-        }
+        let decoded = signatures.compactMap { s in Hex.decode(s.hexSignature).map { (keyID: s.keyID, signature: $0) } }
+        try SignatureThreshold.check(role: role, signatures: decoded, message: signedBytes, keys: keys, authorized: authorized)
     }
 }

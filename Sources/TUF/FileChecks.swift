@@ -3,7 +3,7 @@ import Foundation
 
 /// Length and hash checks for metadata named by a parent role and for target files. Hashes are compared only
 /// after the length, so an over-long file is named as such; an algorithm we cannot compute fails closed.
-enum FileChecks {
+public enum FileChecks {
     static func digest(_ algorithm: String, _ data: Data) -> String? {
         switch algorithm {
         case "sha256": Hex.encode(SHA256.hash(data: data))
@@ -13,7 +13,7 @@ enum FileChecks {
         }
     }
 
-    static func check(_ name: String, _ data: Data, length: Int?, hashes: [HashEntry]?) throws {
+    public static func check(_ name: String, _ data: Data, length: Int?, hashes: [HashEntry]?) throws {
         if let length, data.count != length { throw TUFError.lengthMismatch(name: name, expected: length, got: data.count) }
         for h in hashes ?? [] {
             guard let actual = digest(h.algorithm, data) else {

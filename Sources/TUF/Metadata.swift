@@ -7,6 +7,10 @@ import Foundation
 public struct HashEntry: Equatable, Sendable {
     public let algorithm: String
     public let digest: String
+    public init(algorithm: String, digest: String) {
+        self.algorithm = algorithm
+        self.digest = digest
+    }
 }
 
 /// METAFILES entry: what a parent role says about a metadata file (timestamp → snapshot, snapshot → targets).
@@ -29,6 +33,10 @@ public struct TargetFile: Equatable, Sendable {
 public struct RoleKeys: Equatable, Sendable {
     public let keyIDs: [String]
     public let threshold: Int
+    public init(keyIDs: [String], threshold: Int) {
+        self.keyIDs = keyIDs
+        self.threshold = threshold
+    }
 }
 
 public struct DelegatedRole: Sendable {

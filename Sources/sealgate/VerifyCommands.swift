@@ -180,7 +180,7 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify cosign signatures of container images (exit 0 verified, 1 not, 2 usage error).",
-        discussion: "Usage: \(usage)",
+        discussion: "Usage: \(usage)\nDocker Content Trust: \(VerifyNotaryOptions.usage)",
         helpNames: []
     )
 
@@ -198,6 +198,10 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        if VerifyNotaryOptions.isNotary(arguments) {
+            try parseCommandOptions(VerifyNotaryOptions.self, arguments, usage: VerifyNotaryOptions.usage).run()
+            return
+        }
         let o = try parseCommandOptions(Options.self, arguments, usage: Self.usage)
         try runPerImage(o.images, authority: o.authority) { verifier, options, ref, digest, deadline in
             verifier.verifySignatures(image: ref, digest: digest, options: options, deadline: deadline)

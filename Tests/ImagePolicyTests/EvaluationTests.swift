@@ -25,6 +25,7 @@ final class FakeVerifier: AuthorityVerifier, @unchecked Sendable {
         case .publicKey(let pem): return String(pem.prefix(40))
         case .kms(let uri): return uri
         case .certificates: return "cert"
+        case .notary(let n): return "notary:\(n.server)"
         }
     }
 

@@ -13,12 +13,13 @@ public struct TestPKI: Sendable {
                           "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
     }
 
-    /// Issues a leaf for localhost/127.0.0.1 with the given serial; returns (cert, key) paths.
+    /// Issues a leaf for localhost/127.0.0.1 with the given serial; returns (cert, key) paths. `clientAuth`: usable
+    /// as a TLS client certificate too (notary-server presents one to notary-signer).
     @discardableResult
-    public func issueServerCertificate(name: String, serial: UInt64) throws -> (certificate: String, key: String) {
+    public func issueServerCertificate(name: String, serial: UInt64, clientAuth: Bool = false) throws -> (certificate: String, key: String) {
         let base = directory.appendingPathComponent(name).path
         let ext = base + ".ext"
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n"
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\(clientAuth ? ",clientAuth" : "")\nbasicConstraints=CA:FALSE\n"
             .write(toFile: ext, atomically: true, encoding: .utf8)
         try Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", base + ".key",
                           "-out", base + ".csr", "-subj", "/CN=localhost"])
@@ -42,7 +43,7 @@ public struct TestPKI: Sendable {
         return UInt64(hex, radix: 16)
     }
 
-    static func openssl(_ arguments: [String]) throws {
+    public static func openssl(_ arguments: [String]) throws {
         let result = try Subprocess.run("openssl", arguments, timeout: 60)
         guard result.status == 0 else {
             throw NSError(domain: "TestPKI", code: Int(result.status), userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.joined(separator: " ")) failed: \(result.stderr)"])

@@ -66,6 +66,8 @@ public enum TrustSource: Sendable, Hashable {
     case keyless(KeylessTrust)
     /// Kyverno `certificates`: a signing certificate and/or chain.
     case certificates(cert: String?, chain: String?)
+    /// Docker Content Trust: trust data on a Notary v1 server (Connaisseur `notaryv1` validators).
+    case notary(NotaryTrust)
 }
 
 public struct KeylessTrust: Sendable, Hashable {

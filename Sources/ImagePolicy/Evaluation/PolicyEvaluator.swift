@@ -35,6 +35,9 @@ public struct PolicyEvaluator: Sendable {
                 }
             }
         }
+        for c in policies.connaisseurConfigs where ConnaisseurEvaluator.applies(c, context: context) {
+            verdicts.append(await ConnaisseurEvaluator.evaluate(c, image: image, digest: digest, verifier: verifier))
+        }
         verdicts += decided
         let decision = verdicts.map(\.decision).max() ?? .skip
         var pinned: String?
@@ -51,6 +54,8 @@ public struct PolicyEvaluator: Sendable {
         if policies.clusterImagePolicies.contains(where: { ClusterImagePolicyEvaluator.applies($0, image: image, context: context) }) {
             return true
         }
+        // A Connaisseur configuration covers every image: one no rule matches is denied.
+        if policies.connaisseurConfigs.contains(where: { ConnaisseurEvaluator.applies($0, context: context) }) { return true }
         return kyvernoRuleCovers(image, context: context)
     }
 
@@ -61,6 +66,9 @@ public struct PolicyEvaluator: Sendable {
             for authority in p.authorities {
                 guard case .staticAction = authority.kind, authority.attestations.isEmpty else { return true }
             }
+        }
+        for c in policies.connaisseurConfigs where ConnaisseurEvaluator.applies(c, context: context) && ConnaisseurEvaluator.needsDigest(c, image: image) {
+            return true
         }
         return kyvernoRuleCovers(image, context: context)
     }
