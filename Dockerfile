@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # sealgate container image.
-#   docker build -t ghcr.io/sealgate/sealgate:dev .
+#   docker build -t ghcr.io/sealgate/sealgate:dev --build-arg SEALGATE_COMMIT="$(git rev-parse HEAD)" .
 #
 # Stage 1 builds a release binary with the Swift runtime linked statically
 # (--static-swift-stdlib), so the runtime stage needs only the C libraries the
@@ -21,6 +21,10 @@ WORKDIR /src
 COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
+# Plugins/BuildStamp stamps the binary with its git commit; the build context has no .git, so pass it:
+#   docker build --build-arg SEALGATE_COMMIT="$(git rev-parse HEAD)" ...   (sealgate version then names it; else "unknown")
+COPY Plugins ./Plugins
+ARG SEALGATE_COMMIT=unknown
 # SwiftPM checks that every target declared in Package.swift has its folder,
 # test targets included, so the Tests tree is needed even though only the
 # `sealgate` product is built.

@@ -24,6 +24,11 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Writes the git commit, build time and compiler version into BuildInfo before every build.
+        .plugin(name: "BuildStamp", capability: .buildTool()),
+        // What this binary is: version, commit, build date, Swift, and the OpenSSL and nghttp2 it runs with.
+        .target(name: "BuildInfo", dependencies: ["COpenSSL", "CNghttp2"], plugins: ["BuildStamp"]),
+
         .target(name: "HTTP2Server", dependencies: [
             "COpenSSL", "CNghttp2", "CLinux",
             .product(name: "Logging", package: "swift-log"),
@@ -114,7 +119,7 @@ let package = Package(
         // Common Expression Language: parser, macros, evaluator with cost limits, standard library and extensions.
         .target(name: "CEL"),
         .executableTarget(name: "sealgate", dependencies: [
-            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "RegistryCredentials", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF", "BackgroundScan", "Notary",
+            "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "RegistryCredentials", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF", "BackgroundScan", "Notary", "BuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

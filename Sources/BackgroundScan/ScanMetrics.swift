@@ -3,11 +3,22 @@ import PolicyTesting
 
 /// The background scan's metrics: pass duration, workloads and images scanned, current results by outcome,
 /// report writes, and which replica holds the lease.
-struct ScanMetrics {
+public struct ScanMetrics {
     let duration = Metrics.Timer(label: "sealgate_background_scan_duration_seconds")
     let workloads = Counter(label: "sealgate_background_scan_workloads_scanned_total")
     let images = Counter(label: "sealgate_background_scan_images_scanned_total")
     let backoffs = Counter(label: "sealgate_background_scan_backoffs_total")
+
+    /// Every family with the label sets known up front, at 0, so `/metrics` shows the scan's metrics from start-up
+    /// (also when serve runs without `--background-scan`: nothing scanned is 0). The lease holder's identity is known
+    /// only once a scan runs.
+    public static func register() {
+        let metrics = ScanMetrics()
+        metrics.results([])
+        for verb in Self.verbs { _ = Counter(label: "sealgate_background_scan_report_writes_total", dimensions: [("verb", verb)]) }
+    }
+
+    static let verbs = ["create", "update", "delete"]
 
     func results(_ outcomes: [RuleOutcome]) {
         for result in RuleResult.allCases {
@@ -17,7 +28,7 @@ struct ScanMetrics {
     }
 
     func writes(_ w: ReportReconciler.Writes) {
-        for (verb, n) in [("create", w.created), ("update", w.updated), ("delete", w.deleted)] where n > 0 {
+        for (verb, n) in zip(Self.verbs, [w.created, w.updated, w.deleted]) where n > 0 {
             Counter(label: "sealgate_background_scan_report_writes_total", dimensions: [("verb", verb)]).increment(by: n)
         }
     }

@@ -227,3 +227,15 @@ public final class Engine: @unchecked Sendable {
         return decision
     }
 }
+
+extension Engine {
+    /// Every label set of the image families, at 0, so `/metrics` shows them before the first decision (serve).
+    public static func registerMetrics() {
+        for decision in Decision.allCases {
+            _ = MetricHandles.shared.timer("sealgate_image_verification_seconds", [("result", decision.rawValue)])
+            for transient in [false, true] {
+                _ = MetricHandles.shared.counter("sealgate_image_decisions_total", [("decision", decision.rawValue), ("transient", String(transient))])
+            }
+        }
+    }
+}

@@ -14,7 +14,17 @@ final class ServerMetrics {
     private(set) var inFlightCount = 0
     private(set) var connectionCount = 0
 
-    init(knownPaths: Set<String>) { self.knownPaths = knownPaths }
+    /// Every `kind` of `sealgate_http_errors_total`.
+    static let errorKinds = ["tls", "protocol", "timeout", "overload", "too_large", "headers_too_large", "bad_request", "max_connections"]
+
+    /// Label sets known up front start at 0, so `/metrics` shows them before the first request.
+    init(knownPaths: Set<String>) {
+        self.knownPaths = knownPaths
+        for kind in Self.errorKinds { errorCounters[kind] = Counter(label: "sealgate_http_errors_total", dimensions: [("kind", kind)]) }
+        for path in knownPaths.union(["other"]) {
+            durationTimers[path] = Metrics.Timer(label: "sealgate_http_request_duration_seconds", dimensions: [("path", path)])
+        }
+    }
 
     func pathLabel(_ path: String) -> String { knownPaths.contains(path) ? path : "other" }
 
@@ -48,7 +58,7 @@ final class ServerMetrics {
     func connectionClosed() { connectionCount -= 1; connections.record(connectionCount) }
     func handshake(ok: Bool) { (ok ? handshakesOK : handshakesFailed).increment() }
 
-    /// kind: tls, protocol, timeout, overload, too_large, ...
+    /// kind: one of `errorKinds`.
     func error(_ kind: String) {
         let counter = errorCounters[kind] ?? {
             let c = Counter(label: "sealgate_http_errors_total", dimensions: [("kind", kind)])

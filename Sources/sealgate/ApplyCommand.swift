@@ -14,7 +14,8 @@ struct ApplyCommand: ParsableCommand {
         Files may be manifests (multi-document YAML), Lists or AdmissionReviews. Namespace objects among them give \
         their labels to Kyverno namespaceSelector (as kyverno apply --cluster reads them), overridden by --values-file.
         -o policyreport prints wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport \
-        for cluster-scoped resources.
+        for cluster-scoped resources. -o html prints one self-contained HTML page: counts, by namespace and by policy, \
+        a sortable table of findings and the check tree of every image that would be denied.
         Exit status: 0 when nothing would be denied (always with --audit), 1 when something would be, 2 on usage or input errors.
         """)
 
@@ -41,12 +42,15 @@ struct ApplyCommand: ParsableCommand {
     @Flag(help: "Report failures of Audit (and warn-mode) policies as warn rather than fail.")
     var auditWarn = false
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: "table, json, yaml or policyreport.")
+    @Option(name: [.customShort("o"), .customLong("output")], help: "table, json, yaml, policyreport or html.")
     var output = "table"
 
+    @Flag(help: "No progress line on stderr (shown only when stderr is a terminal).")
+    var quiet = false
+
     func validate() throws {
-        guard ["table", "json", "yaml", "policyreport"].contains(output) else {
-            throw ValidationError("--output must be table, json, yaml or policyreport")
+        guard ["table", "json", "yaml", "policyreport", "html"].contains(output) else {
+            throw ValidationError("--output must be table, json, yaml, policyreport or html")
         }
     }
 
@@ -69,12 +73,19 @@ struct ApplyCommand: ParsableCommand {
         // --audit changes only the exit status: "would be denied" still reflects --mode.
         let decider = try engine.verification.makeDecider(policyPaths: try engine.policyPaths(), settings: try engine.settings(),
                                                           adjustContext: setting.adjust)
-        let evaluated = evaluate(requests, decider: decider, timeout: engine.registry.timeout, patch: false, auditWarn: auditWarn)
+        let progress = ProgressLine(total: requests.count, noun: "resources", quiet: quiet)
+        let evaluated = evaluate(requests, decider: decider, timeout: engine.registry.timeout, patch: false, auditWarn: auditWarn, progress: progress)
+        progress.clear()
         let outcomes = evaluated.flatMap(\.outcomes)
         switch output {
         case "json": print(try Render.json(try Render.foundation(outcomes)))
         case "yaml": print(try Render.yaml([try Render.foundation(outcomes)]), terminator: "")
         case "policyreport": print(try Render.yaml(PolicyReports.build(outcomes)), terminator: "")
+        case "html":
+            let resources = evaluated.map { e in
+                HTMLReport.Resource(resource: e.resource, subject: PolicyDecider.subject(e.request), allowed: e.allowed, images: e.images, outcomes: e.outcomes)
+            }
+            print(HTMLReport(resources: resources, mode: engine.mode.rawValue).render())
         default: print(Self.table(evaluated))
         }
         let denied = evaluated.filter { !$0.allowed }

@@ -2,6 +2,7 @@ import Admission
 import ArgumentParser
 import Foundation
 import ImagePolicy
+import PolicyTesting
 
 /// `sealgate explain`: the webhook's decision for a manifest or AdmissionReview, with every check behind it.
 struct ExplainCommand: ParsableCommand {
@@ -19,14 +20,14 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     @Option(name: [.customShort("o"), .customLong("output")],
-            help: "text, json, or review: the AdmissionReview response serve sends for each input (/validate; /mutate with --mutate).")
+            help: "text, json, review (the AdmissionReview response serve sends for each input: /validate; /mutate with --mutate), or html (one self-contained report page).")
     var output = "text"
 
     @Flag(help: "Also show the mutating webhook's patch (with -o review: answer as /mutate).")
     var mutate = false
 
     func validate() throws {
-        guard ["text", "json", "review"].contains(output) else { throw ValidationError("--output must be text, json or review") }
+        guard ["text", "json", "review", "html"].contains(output) else { throw ValidationError("--output must be text, json, review or html") }
     }
 
     func run() throws {
@@ -57,6 +58,13 @@ struct ExplainCommand: ParsableCommand {
         }
         if output == "json" {
             print(try Self.json(results, mode: engine.mode.rawValue))
+        } else if output == "html" {
+            let resources = results.map { r in
+                let id = ResourceID(object: r.request.object)
+                return HTMLReport.Resource(resource: id, subject: r.subject, allowed: r.response.allowed, images: r.images,
+                                           outcomes: RuleOutcomes.outcomes(resource: id, images: r.images))
+            }
+            print(HTMLReport(resources: resources, mode: engine.mode.rawValue).render())
         } else {
             for r in results { print(Self.tree(r, mode: engine.mode.rawValue)) }
         }
@@ -78,29 +86,33 @@ struct ExplainCommand: ParsableCommand {
             : "DENIED"
         var lines = ["\(r.subject): \(verdict)"]
         if r.images.isEmpty { lines.append("  (no images to check)") }
-        for image in r.images {
-            let digest = image.digest.map { " @ \($0)" } ?? ""
-            lines.append("  image \(image.image)\(digest): \(image.decision.rawValue)\(image.transient ? " (transient)" : "")")
-            var lastPolicy: String?
-            for check in image.checks {
-                let policy = check.policy == "-" ? "admission" : check.policy + (check.rule.map { " rule \($0)" } ?? "")
-                if policy != lastPolicy {
-                    lines.append("    \(policy)")
-                    lastPolicy = policy
-                }
-                let mark = check.result == "pass" ? "✔" : "✘"
-                let location = check.authority == "-" ? "" : "\(check.authority) "
-                let step = check.step.map { "failed at \($0): " } ?? ""
-                lines.append("      \(mark) \(location)[\(check.check)] \(step)\(check.detail)\(check.transient ? " — transient, retry" : "")")
-            }
-            if let pinned = image.pinned { lines.append("    → pinned as \(pinned)") }
-        }
+        for image in r.images { lines += imageTree(image).map { "  " + $0 } }
         if let message = r.response.status?.message, !r.response.allowed {
             lines.append("  message: " + message.replacingOccurrences(of: "\n", with: "\n    "))
         }
         for warning in r.response.warnings ?? [] { lines.append("  warning: \(warning)") }
         if let patch = r.patch { lines.append("  patch: \(String(decoding: patch, as: UTF8.self))") }
         return lines.joined(separator: "\n")
+    }
+
+    /// One image: its digest and decision, then per policy each check with ✔/✘ (the HTML report shows the same).
+    static func imageTree(_ image: ImageDecision) -> [String] {
+        let digest = image.digest.map { " @ \($0)" } ?? ""
+        var lines = ["image \(image.image)\(digest): \(image.decision.rawValue)\(image.transient ? " (transient)" : "")"]
+        var lastPolicy: String?
+        for check in image.checks {
+            let policy = check.policy == "-" ? "admission" : check.policy + (check.rule.map { " rule \($0)" } ?? "")
+            if policy != lastPolicy {
+                lines.append("  \(policy)")
+                lastPolicy = policy
+            }
+            let mark = check.result == "pass" ? "✔" : "✘"
+            let location = check.authority == "-" ? "" : "\(check.authority) "
+            let step = check.step.map { "failed at \($0): " } ?? ""
+            lines.append("    \(mark) \(location)[\(check.check)] \(step)\(check.detail)\(check.transient ? " — transient, retry" : "")")
+        }
+        if let pinned = image.pinned { lines.append("  → pinned as \(pinned)") }
+        return lines
     }
 
     /// Each request as an AdmissionReview through serve's own endpoint code: the answer serve would give, byte for byte.

@@ -19,6 +19,9 @@ struct SaveCommand: ParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @Flag(help: "No progress line on stderr (shown only when stderr is a terminal).")
+    var quiet = false
+
     func run() throws {
         try usageErrors("save") {
             guard arguments.count >= 2, let dir = arguments.last else { throw ValidationError("usage: sealgate save IMAGE... DIR") }
@@ -27,15 +30,20 @@ struct SaveCommand: ParsableCommand {
             let layout: OCILayout
             do { layout = try OCILayout.create(directory: dir) } catch let e as RegistryError { throw ValidationError(e.detail) }
             var failed = false
+            let progress = ProgressLine(total: images.count, noun: "images", quiet: quiet)
             for image in images {
+                defer { progress.advance() }
                 do {
                     let digest = try layout.save(image, from: client, deadline: .after(seconds: registry.timeout))
+                    progress.clear()
                     print("\(image.original): saved \(digest)")
                 } catch {
+                    progress.clear()
                     FileHandle.standardError.write(Data("sealgate save: \(image.original): \(error)\n".utf8))
                     failed = true
                 }
             }
+            progress.clear()
             do { try layout.writeIndex() } catch let e as RegistryError { throw ValidationError(e.detail) }
             if failed { throw ExitCode(1) }
         }

@@ -116,6 +116,7 @@ struct ServeCommand: ParsableCommand {
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricFamilies.register(mode: engine.mode)
 
         guard engine.verification.offline == nil else { throw ValidationError("--offline is for explain, test and apply; serve reads registries") }
         let policies = engine.policies

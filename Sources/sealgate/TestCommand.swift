@@ -34,6 +34,9 @@ struct TestCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "table, json or junit.")
     var output = "table"
 
+    @Flag(help: "No progress line on stderr (shown only when stderr is a terminal).")
+    var quiet = false
+
     func validate() throws {
         guard ["table", "json", "junit"].contains(output) else { throw ValidationError("--output must be table, json or junit") }
     }
@@ -52,12 +55,14 @@ struct TestCommand: ParsableCommand {
             files += found
         }
         var all: [TestRow] = []
+        let progress = ProgressLine(total: files.count, noun: "test files", quiet: quiet)
         for file in files {
             let test: KyvernoTest
             do { test = try KyvernoTest.load(file: file) } catch { throw ValidationError("\(error)") }
             let rows = try run(test)
             all += rows
             if output == "table" {
+                progress.clear()
                 print("Loading test ( \(file) ) ...")
                 print("  Applying \(test.policies.count) policy file(s) to \(test.resources.count) resource file(s) ...")
                 print("  Checking results ...")
@@ -65,7 +70,9 @@ struct TestCommand: ParsableCommand {
                 if !shown.isEmpty { print(Table.testRows(shown, detailed: detailedResults)) }
                 print("")
             }
+            progress.advance()
         }
+        progress.clear()
         let failed = all.filter { !$0.passed }
         switch output {
         case "json": print(try Render.json(try Render.foundation(failOnly ? failed : all)))
@@ -107,6 +114,7 @@ struct EvaluatedResource: Sendable {
     var request: AdmissionRequest
     var resource: ResourceID
     var allowed: Bool
+    var images: [ImageDecision]
     var outcomes: [RuleOutcome]
     var patch: Data?
 }
@@ -124,15 +132,17 @@ func readResources(_ file: String) throws -> [AdmissionRequest] {
     } catch { throw ValidationError("\(error)") }
 }
 
-func evaluate(_ requests: [AdmissionRequest], decider: PolicyDecider, timeout: Double, patch: Bool, auditWarn: Bool) -> [EvaluatedResource] {
+func evaluate(_ requests: [AdmissionRequest], decider: PolicyDecider, timeout: Double, patch: Bool, auditWarn: Bool,
+              progress: ProgressLine? = nil) -> [EvaluatedResource] {
     runBlocking {
         var out: [EvaluatedResource] = []
         for request in requests {
             let validated = await decider.explain(request, mutating: false, timeout: timeout)
             let mutated = patch ? await decider.decideAsync(request, mutating: true, timeout: timeout).patch : nil
             let id = ResourceID(object: request.object)
-            out.append(EvaluatedResource(request: request, resource: id, allowed: validated.response.allowed,
+            out.append(EvaluatedResource(request: request, resource: id, allowed: validated.response.allowed, images: validated.images,
                                          outcomes: RuleOutcomes.outcomes(resource: id, images: validated.images, auditWarn: auditWarn), patch: mutated))
+            progress?.advance()
         }
         return out
     }

@@ -52,7 +52,7 @@ final class WebhookApplication: @unchecked Sendable {
         case "/metrics":
             return probe(request) {
                 trust?.updateMetrics()
-                return Response(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.emitToBuffer())
+                return Response(status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")], body: MetricFamilies.completing(metrics.emitToBuffer()))
             }
         default:
             return .jsonError(404, "no such endpoint \(request.path); use POST /validate or /mutate")

@@ -138,7 +138,7 @@ public struct VerificationMaterial: Sendable, Hashable {
     }
 }
 
-public enum Decision: String, Sendable, Comparable {
+public enum Decision: String, Sendable, Comparable, CaseIterable {
     case skip, pass, warn, fail
     var rank: Int { switch self { case .skip: 0; case .pass: 1; case .warn: 2; case .fail: 3 } }
     public static func < (a: Decision, b: Decision) -> Bool { a.rank < b.rank }
