@@ -135,7 +135,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/micro"),
         // Cold-path timings: signed images in a loopback registry, verified by `sealgate serve` (bench/cold).
-        .executableTarget(name: "sealgate-coldbench", dependencies: ["E2ESupport", "SigstoreTestSupport", "TestSupport"], path: "bench/cold"),
+        .executableTarget(name: "sealgate-coldbench", dependencies: ["E2ESupport", "SigstoreTestSupport", "TestSupport"], path: "bench/cold",
+                          exclude: ["delay_proxy.py"]),  // run by the benchmark as a separate process
         // Parser fuzzing: the targets and invariants (fuzz/targets), a seeded mutation fuzzer (fuzz/parsers; corpus in
         // fuzz/corpus; smoke-run by the tests) and a libFuzzer build of the same targets (fuzz/libfuzzer, fuzz/build-libfuzz.sh).
         .target(name: "FuzzTargets", dependencies: [
