@@ -109,4 +109,25 @@ struct JSONDepthTests {
         done.wait()
         #expect(box.ok)
     }
+
+    @Test("every ASCII byte at every position of a long string: the eight-byte fast path stops exactly where the byte loop would")
+    func fastStringScan() throws {
+        for byte in UInt8(0)..<0x80 {
+            for position in 0..<20 {
+                var text = [UInt8](repeating: UInt8(ascii: "a"), count: 24)
+                text[position] = byte
+                let document = Array(#"[""#.utf8) + text + Array(#""]"#.utf8)
+                let special = byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+                let parsed = try? JSONValue.parse(bytes: document)
+                if special {
+                    #expect(parsed == nil, "byte \(byte) at \(position) must end or break the string")
+                } else {
+                    #expect(parsed == .array([.string(String(decoding: text, as: UTF8.self))]), "byte \(byte) at \(position)")
+                }
+            }
+        }
+        // Non-ASCII UTF-8 is plain text to the fast path.
+        let utf8 = "ünïcødé ☃ and more text after it"
+        #expect(try JSONValue.parse(bytes: Array(#"["\#(utf8)"]"#.utf8)) == .array([.string(utf8)]))
+    }
 }
