@@ -60,7 +60,7 @@ def markdown(summary):
                 "| time to decision, median (max) | %.1f ms (%.1f ms) |" % (c["time_to_decision_ms"]["median"], c["time_to_decision_ms"]["max"]),
                 "| registry requests per image, cold (from its access log) | %.1f |" % c["registry_requests_per_image"],
                 "| registry round trips when warm (whole Pod) | %d |" % c["warm_registry_requests"],
-                "| server CPU per image, cold (median) | %.2f ms |" % c["cpu_ms_per_image"],
+                "| server CPU per image, cold (mean over the rounds, ended threads included) | %.2f ms |" % c["cpu_ms_per_image"],
                 "| raw cost of its %d ECDSA P-256 verifications (`openssl speed`: %.0f verify/s) | %.2f ms |"
                 % (c["signature_checks_per_image"], c["openssl_ecdsap256_verify_per_s"], c["raw_signature_ms_per_image"]),
                 "| warm decision, same Pod (all cached) | %.2f ms |" % c["warm_time_ms"]]

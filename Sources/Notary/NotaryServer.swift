@@ -80,37 +80,24 @@ public final class NotaryServer: @unchecked Sendable {
     }
 
     private func token(_ challenge: Authenticator.Challenge, scope: String, deadline: Deadline) throws -> String {
-        guard let realm = challenge.parameters["realm"], var components = URLComponents(string: realm), let host = components.host else {
+        guard let (realmEndpoint, target, realm) = BearerToken.request(challenge, scope: scope) else {
             throw NotaryError.unauthorized(server: name, detail: "Bearer challenge without a valid realm")
         }
-        let secure = components.scheme == "https"
         // Credentials never travel in clear text; an anonymous token may come over http (loopback test servers).
-        guard secure || credentials == nil else {
+        guard realmEndpoint.secure || credentials == nil else {
             throw NotaryError.unauthorized(server: name, detail: "refusing to send credentials to non-TLS realm \(realm)")
         }
-        var query = components.queryItems ?? []
-        if let service = challenge.parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
-        query.append(URLQueryItem(name: "scope", value: scope))
-        components.queryItems = query
-        let realmEndpoint = Endpoint(host: host, port: UInt16(components.port ?? (secure ? 443 : 80)), secure: secure)
         var headers: [(String, String)] = []
         if let credentials { headers.append(("authorization", basic(credentials))) }
-        let response = try send(realmEndpoint, target: components.percentEncodedPath + "?" + (components.percentEncodedQuery ?? ""),
-                                headers: headers, maxBody: 1 << 20, deadline: deadline, what: "token")
+        let response = try send(realmEndpoint, target: target, headers: headers, maxBody: 1 << 20, deadline: deadline, what: "token")
         guard response.status == 200 else {
-            throw NotaryError.unauthorized(server: name, detail: "token server \(host) answered \(response.status)")
+            throw NotaryError.unauthorized(server: name, detail: "token server \(realmEndpoint.host) answered \(response.status)")
         }
-        struct TokenResponse: Decodable {
-            var token: String?
-            var access_token: String?
-            var expires_in: Double?
-        }
-        guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: Data(response.body)),
-              let token = decoded.token ?? decoded.access_token, !token.isEmpty else {
+        guard let (token, expiresIn) = BearerToken.token(from: response.body) else {
             throw NotaryError.unauthorized(server: name, detail: "token response has no token")
         }
         lock.lock()
-        tokens[scope] = (token, Deadline.now() + max(0, (decoded.expires_in ?? 60) - 10))
+        tokens[scope] = (token, Deadline.now() + max(0, expiresIn - 10))
         lock.unlock()
         return token
     }

@@ -407,36 +407,24 @@ public final class RegistryClient: @unchecked Sendable {
     private func fetchToken(_ challenge: Authenticator.Challenge, registry: String, scope: String, credential: Credential?,
                             deadline: Deadline) throws -> String {
         let operation = "token for \(scope)"
-        guard let realm = challenge.parameters["realm"], var components = URLComponents(string: realm), let host = components.host else {
+        guard let (endpoint, target, realm) = BearerToken.request(challenge, scope: scope) else {
             throw RegistryError(.unauthorized, registry: registry, operation: operation, detail: "Bearer challenge without a valid realm")
         }
-        var query = components.queryItems ?? []
-        if let service = challenge.parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
-        query.append(URLQueryItem(name: "scope", value: scope))
-        components.queryItems = query
-        let secure = components.scheme == "https"
-        guard secure || configuration.insecureRegistries.contains(registry) else {
+        guard endpoint.secure || configuration.insecureRegistries.contains(registry) else {
             throw RegistryError(.unauthorized, registry: registry, operation: operation, detail: "refusing to send credentials to non-TLS realm \(realm)")
         }
-        let endpoint = Endpoint(host: host, port: UInt16(components.port ?? (secure ? 443 : 80)), secure: secure)
         var headers: [(String, String)] = []
         if let credential { headers.append(("authorization", auth.basic(credential))) }
-        let response = try send(endpoint, method: "GET", target: components.percentEncodedPath + "?" + (components.percentEncodedQuery ?? ""),
+        let response = try send(endpoint, method: "GET", target: target,
                                 headers: headers, maxBody: 1 << 20, registry: registry, operation: operation, deadline: deadline)
         guard response.status == 200 else {
             throw RegistryError(response.status == 401 || response.status == 403 ? .unauthorized : .serverError, registry: registry,
-                                operation: operation, detail: "token server \(host) answered \(response.status)")
+                                operation: operation, detail: "token server \(endpoint.host) answered \(response.status)")
         }
-        struct TokenResponse: Decodable {
-            var token: String?
-            var access_token: String?
-            var expires_in: Double?
-        }
-        guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: Data(response.body)),
-              let token = decoded.token ?? decoded.access_token, !token.isEmpty else {
+        guard let (token, expiresIn) = BearerToken.token(from: response.body) else {
             throw RegistryError(.malformed, registry: registry, operation: operation, detail: "token response has no token")
         }
-        auth.store(token: token, expiresIn: decoded.expires_in ?? 60, registry: registry, scope: scope, credential: credential)
+        auth.store(token: token, expiresIn: expiresIn, registry: registry, scope: scope, credential: credential)
         return token
     }
 
