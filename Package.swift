@@ -195,7 +195,7 @@ let package = Package(
         .testTarget(name: "CELTests", dependencies: ["CEL", "TestSupport"]),
         .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // Notary v1 client: real notary-server/notary-signer (Debian notary) and hostile copies of their metadata.
-        .testTarget(name: "NotaryTests", dependencies: ["Notary", "TestSupport", "SealgateCore"]),
+        .testTarget(name: "NotaryTests", dependencies: ["Notary", "Registry", "TestSupport", "SealgateCore"]),
         // Sigstore trusted roots over TUF: hostile serialized repositories (the end-to-end path is in CLITests/Admission).
         .testTarget(name: "SigstoreTUFTests", dependencies: ["SigstoreTUF", "TestSupport"]),
 

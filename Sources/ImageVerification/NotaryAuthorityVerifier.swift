@@ -2,6 +2,7 @@ import Foundation
 import ImagePolicy
 import ImageReference
 import Notary
+import Registry
 import SealgateCore
 
 /// The `notary` trust source behind the verifier port: one `NotaryServer` per server, CA and credentials (its
@@ -18,7 +19,7 @@ public final class NotaryAuthorityVerifier: @unchecked Sendable {
         let key = [trust.server, trust.caPEM ?? "", trust.username ?? "", trust.password ?? ""].joined(separator: "\u{0}")
         lock.lock(); defer { lock.unlock() }
         if let s = servers[key] { return s }
-        let credentials = trust.username.map { NotaryServer.Credentials(username: $0, password: trust.password ?? "") }
+        let credentials = trust.username.map { Credential(username: $0, password: trust.password ?? "") }
         let s = try NotaryServer(server: trust.server, caPEM: trust.caPEM.map { Data($0.utf8) }, credentials: credentials)
         servers[key] = s
         return s

@@ -8,25 +8,16 @@ import TUF
 /// TLS (system roots plus an optional CA, Connaisseur's `cert`). A 401 with `WWW-Authenticate: Bearer realm=…` is
 /// answered like a registry's: a token for `repository:<gun>:pull` from the realm, with Basic credentials if set.
 public final class NotaryServer: @unchecked Sendable {
-    public struct Credentials: Sendable, Hashable {
-        public var username: String
-        public var password: String
-        public init(username: String, password: String) {
-            self.username = username
-            self.password = password
-        }
-    }
-
     public let url: URL
     private let endpoint: Endpoint
     private let basePath: String
-    private let credentials: Credentials?
+    private let credentials: Credential?
     private let http: HTTPClient
     private let lock = NSLock()
     private var tokens: [String: (token: String, expires: Double)] = [:]
 
     /// `server` is a URL (`https://notary.example:4443`) or a bare host (Connaisseur's `host: notary.docker.io`), which means https.
-    public init(server: String, caPEM: Data? = nil, credentials: Credentials? = nil) throws {
+    public init(server: String, caPEM: Data? = nil, credentials: Credential? = nil) throws {
         let text = server.contains("://") ? server : "https://\(server)"
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http", let host = url.host else {
             throw NotaryConfigurationError("notary server \"\(server)\" is not an http(s) URL or host name")
@@ -71,7 +62,7 @@ public final class NotaryServer: @unchecked Sendable {
         switch challenge.scheme {
         case "basic":
             guard let credentials else { throw NotaryError.unauthorized(server: name, detail: "server wants credentials and none are configured") }
-            return basic(credentials)
+            return credentials.basicAuthorization
         case "bearer":
             return "Bearer " + (try token(challenge, scope: scope, deadline: deadline))
         default:
@@ -88,7 +79,7 @@ public final class NotaryServer: @unchecked Sendable {
             throw NotaryError.unauthorized(server: name, detail: "refusing to send credentials to non-TLS realm \(realm)")
         }
         var headers: [(String, String)] = []
-        if let credentials { headers.append(("authorization", basic(credentials))) }
+        if let credentials { headers.append(("authorization", credentials.basicAuthorization)) }
         let response = try send(realmEndpoint, target: target, headers: headers, maxBody: 1 << 20, deadline: deadline, what: "token")
         guard response.status == 200 else {
             throw NotaryError.unauthorized(server: name, detail: "token server \(realmEndpoint.host) answered \(response.status)")
@@ -108,7 +99,6 @@ public final class NotaryServer: @unchecked Sendable {
         return t.token
     }
 
-    private func basic(_ c: Credentials) -> String { "Basic " + Data("\(c.username):\(c.password)".utf8).base64EncodedString() }
 
     private func send(_ endpoint: Endpoint, target: String, headers: [(String, String)], maxBody: Int, deadline: Deadline,
                       what: String) throws -> HTTPResponse {

@@ -46,9 +46,7 @@ public final class Authenticator: @unchecked Sendable {
         "\(registry) \(scope) \(credential?.fingerprint ?? "anonymous")"
     }
 
-    func basic(_ credential: Credential) -> String {
-        "Basic " + Data("\(credential.username):\(credential.password)".utf8).base64EncodedString()
-    }
+    func basic(_ credential: Credential) -> String { credential.basicAuthorization }
 
     /// Parses `WWW-Authenticate: Bearer realm="https://…",service="…",scope="…"`.
     public static func parseChallenge(_ header: String) -> Challenge? {

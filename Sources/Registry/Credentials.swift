@@ -9,6 +9,11 @@ public struct Credential: Sendable, Equatable {
         self.username = username
         self.password = password
     }
+
+    /// The `Authorization` header value for HTTP Basic authentication.
+    package var basicAuthorization: String {
+        "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
+    }
 }
 
 /// Registry credentials from Docker `config.json` and Kubernetes pull Secrets, looked up by host; with

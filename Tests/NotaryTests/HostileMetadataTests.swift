@@ -1,5 +1,6 @@
 import Foundation
 @testable import Notary
+import Registry
 import SealgateCore
 import Testing
 import TestSupport
@@ -50,7 +51,7 @@ struct HostileMetadataTests {
     }
 
     func load(_ files: [String: Data], versions: NotaryVersions = NotaryVersions(), arguments: [String] = [],
-              credentials: NotaryServer.Credentials? = nil, deadline: Double = 10) throws -> NotaryTrustData {
+              credentials: Credential? = nil, deadline: Double = 10) throws -> NotaryTrustData {
         let w = try Self.world.get()
         let standIn = try StandIn(files, gun: w.gun, arguments: arguments)
         let ca = FileManager.default.contents(atPath: w.notary.caFile)
