@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference", "TestSupport"]),
         .testTarget(name: "SigstoreVerifyTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         .testTarget(name: "ImagePolicyTests", dependencies: ["ImagePolicy", "SchemaWalkSupport", "TestSupport"]),
-        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "SealgateCore", "TestSupport"]),
+        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "ImagePolicy", "SealgateCore", "TestSupport"]),
         .testTarget(name: "PolicyTestingTests", dependencies: ["PolicyTesting", "TestSupport"]),
         .testTarget(name: "KubernetesAPITests", dependencies: [
             "KubernetesAPI", "Admission", "ImagePolicy", "Registry", "ImageReference", "KubernetesTestSupport", "TestSupport",

@@ -56,6 +56,12 @@ enum AdmissionResponseEncoding {
         /// characters escaped (short forms for \b \f \n \r \t), everything else as UTF-8.
         mutating func string(_ text: String) {
             bytes.append(0x22)
+            // Most strings (uids, image lists) need no escape: copied at once.
+            if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                bytes.append(contentsOf: text.utf8)
+                bytes.append(0x22)
+                return
+            }
             for b in text.utf8 {
                 switch b {
                 case 0x22: bytes.append(contentsOf: [0x5C, 0x22])

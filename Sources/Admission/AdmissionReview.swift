@@ -1,4 +1,5 @@
 import Foundation
+import ImagePolicy
 import SealgateCore
 
 /// `admission.k8s.io/v1` and `v1beta1` AdmissionReview: the two versions share one shape.
@@ -51,12 +52,20 @@ public struct AdmissionRequest: Codable, Sendable {
     public var namespace: String?
     /// CREATE, UPDATE, DELETE or CONNECT.
     public var operation: String
-    public var userInfo: JSONValue?
+    /// The requesting user as sent (kept as bytes until something needs the tree) and as a policy context reads it.
+    public var userInfo: JSONValue? {
+        get { lazyUserInfo?.value }
+        set { lazyUserInfo = newValue.map(LazyJSON.init); user = RequestUser(json: newValue) }
+    }
+    var lazyUserInfo: LazyJSON?
+    public internal(set) var user: RequestUser?
     public var dryRun: Bool?
     public var options: JSONValue?
     /// The admitted object as read from the wire: its bytes until something needs the whole tree.
-    public var lazyObject: LazyJSON?
+    public var lazyObject: LazyJSON? { didSet { objectSummary = nil } }
     public var lazyOldObject: LazyJSON?
+    /// What decoding read of `lazyObject` for `kind` in the pass that checked its bytes (`WorkloadImages.summary(of:)`).
+    var objectSummary: (kind: String, summary: WorkloadImages.Summary)?
 
     public var object: JSONValue? {
         get { lazyObject?.value }

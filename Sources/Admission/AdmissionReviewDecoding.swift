@@ -1,4 +1,5 @@
 import Foundation
+import ImagePolicy
 import SealgateCore
 
 /// Reads an AdmissionReview from the request body with `JSONScanner`: the envelope and the request's own fields are
@@ -63,8 +64,11 @@ public enum AdmissionReviewDecoding {
         var kind: GroupVersionKind?
         var resource: GroupVersionResource?
         var dryRun: Bool?
-        var userInfo, options: JSONValue?
+        var options: JSONValue?
+        var userInfo: LazyJSON?
+        var user: RequestUser?
         var object, oldObject: LazyJSON?
+        var objectSummary: (kind: String, summary: WorkloadImages.Summary)?
         try s.readObject { s, key in
             let at = "request.\(key)"
             switch key {
@@ -84,9 +88,29 @@ public enum AdmissionReviewDecoding {
                     guard try s.peek() == .bool else { throw try wrongType(&s, at: at, expected: "a boolean") }
                     dryRun = try s.readBool()
                 }
-            case "userInfo": userInfo = try isNull(&s) ? nil : try s.readValue()
+            case "userInfo":
+                user = nil
+                userInfo = nil
+                if try !isNull(&s) {
+                    let start = s.offset
+                    user = try Self.user(&s)
+                    userInfo = LazyJSON(checked: s.bytes, range: start..<s.offset)
+                }
             case "options": options = try isNull(&s) ? nil : try s.readValue()
-            case "object": object = try lazy(&s)
+            case "object":
+                objectSummary = nil
+                if try isNull(&s) {
+                    object = nil
+                } else if let kind {
+                    // The kind usually comes first (the API server writes it so): then the object's bytes are read
+                    // once, for its summary and their checks together.
+                    let start = s.offset
+                    let summary = try WorkloadImages.readSummary(&s, kind: kind.kind)
+                    object = LazyJSON(checked: s.bytes, range: start..<s.offset)
+                    objectSummary = (kind.kind, summary)
+                } else {
+                    object = LazyJSON(checked: s.bytes, range: try s.skipValue())
+                }
             case "oldObject": oldObject = try lazy(&s)
             default: try s.skipValue()
             }
@@ -95,10 +119,32 @@ public enum AdmissionReviewDecoding {
             uid: try required(uid, "request.uid"),
             kind: try required(kind, "request.kind"), resource: try required(resource, "request.resource"),
             subResource: subResource, name: name, namespace: namespace, operation: try required(operation, "request.operation"),
-            userInfo: userInfo, dryRun: dryRun, options: options)
+            dryRun: dryRun, options: options)
+        request.lazyUserInfo = userInfo
+        request.user = user
         request.lazyObject = object
         request.lazyOldObject = oldObject
+        if let objectSummary, objectSummary.kind == request.kind.kind { request.objectSummary = objectSummary }
         return request
+    }
+
+    /// `userInfo`'s username, uid and string groups, as `RequestUser(json:)` reads the tree; steps over all of it.
+    private static func user(_ s: inout JSONScanner) throws -> RequestUser? {
+        guard try s.peek() == .object else { try s.skipValue(); return nil }
+        var username = "", uid = "", groups: [String] = []
+        try s.readObject { s, key in
+            switch key {
+            case "username": username = try s.stringOrSkip() ?? ""
+            case "uid": uid = try s.stringOrSkip() ?? ""
+            case "groups":
+                groups = []
+                guard try s.peek() == .array else { try s.skipValue(); return }
+                try s.readArray { s in if let group = try s.stringOrSkip() { groups.append(group) } }
+            default: try s.skipValue()
+            }
+        }
+        if username.isEmpty && groups.isEmpty { return nil }
+        return RequestUser(username: username, uid: uid, groups: groups)
     }
 
     private static func lazy(_ s: inout JSONScanner) throws -> LazyJSON? {

@@ -52,7 +52,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     public func explain(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> (response: AdmissionResponse, images: [ImageDecision]) {
         let started = MonotonicClock.now()
         let webhook = mutating ? "mutate" : "validate"
-        let summary = WorkloadImages.summary(of: request.lazyObject, kind: request.kind.kind)
+        let summary = WorkloadImages.summary(of: request)
         let images = WorkloadImages.imagesToCheck(request, policies: store.current, standard: summary.images)
         // ImageValidatingPolicies with `images` expressions find images in any kind, so such a request is decided.
         let customImages = store.current.imageValidatingPolicies.contains { !$0.images.isEmpty }
@@ -185,18 +185,14 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
     /// The policy context of a request as admission builds it (the background scan builds the same for running workloads);
     /// `summary`: the object's images and metadata when the caller has read them already.
     public static func context(for request: AdmissionRequest, summary: WorkloadImages.Summary? = nil) -> AdmissionContext {
-        let summary = summary ?? WorkloadImages.summary(of: request.lazyObject, kind: request.kind.kind)
-        let metadata = summary.metadata
-        func strings(_ value: JSONValue?) -> [String: String] {
-            (value?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        }
+        let summary = summary ?? WorkloadImages.summary(of: request)
         var context = AdmissionContext(kind: request.kind.kind, group: request.kind.group, version: request.kind.version,
                                        resource: request.resource.resource, namespace: request.namespace,
-                                       name: objectName(request, metadata: metadata),
-                                       labels: strings(metadata?["labels"]), annotations: strings(metadata?["annotations"]),
+                                       name: objectName(request, summary: summary),
+                                       labels: summary.labels, annotations: summary.annotations,
                                        operation: request.operation)
         context.lazyObject = request.lazyObject
-        context.user = RequestUser(json: request.userInfo)
+        context.user = request.user
         context.standardImages = Set(summary.images.map(\.image))
         return context
     }
@@ -206,10 +202,10 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         "\(request.kind.kind) \(request.namespace.map { "\($0)/" } ?? "")\(objectName(request))"
     }
 
-    static func objectName(_ request: AdmissionRequest, metadata: JSONValue? = nil) -> String {
+    static func objectName(_ request: AdmissionRequest, summary: WorkloadImages.Summary? = nil) -> String {
         if let name = request.name { return name }
-        let metadata = metadata ?? request.lazyObject?.member(at: ["metadata"])
-        return metadata?["name"]?.stringValue ?? metadata?["generateName"]?.stringValue ?? ""
+        let summary = summary ?? WorkloadImages.summary(of: request)
+        return summary.name ?? summary.generateName ?? ""
     }
 
     /// The admission families' label sets for `mode`, at 0, so `/metrics` shows them before the first request (serve).
@@ -222,10 +218,22 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         }
     }
 
+    private static let results = ["allowed", "denied", "warned", "audited"]
+    private static let modes = AdmissionSettings.Mode.allCases
+    private static let decisionCounters = MetricSlots(count: 2 * results.count * modes.count) { slot in
+        MetricHandles.shared.counter("sealgate_admission_decisions_total", [("webhook", slot / (results.count * modes.count) == 0 ? "validate" : "mutate"),
+                                                                            ("result", results[slot / modes.count % results.count]),
+                                                                            ("mode", modes[slot % modes.count].rawValue)])
+    }
+    private static let durationTimers = MetricSlots(count: 2) { slot in
+        MetricHandles.shared.timer("sealgate_admission_duration_seconds", [("webhook", slot == 0 ? "validate" : "mutate")])
+    }
+
     private func record(webhook: String, result: String, started: Double) {
-        MetricHandles.shared.counter("sealgate_admission_decisions_total", [("webhook", webhook), ("result", result), ("mode", settings.mode.rawValue)]).increment()
-        MetricHandles.shared.timer("sealgate_admission_duration_seconds", [("webhook", webhook)])
-            .recordNanoseconds(Int64((MonotonicClock.now() - started) * 1e9))
+        let w = webhook == "validate" ? 0 : 1
+        let r = Self.results.firstIndex(of: result)!, m = Self.modes.firstIndex(of: settings.mode)!
+        Self.decisionCounters[(w * Self.results.count + r) * Self.modes.count + m].increment()
+        Self.durationTimers[w].recordNanoseconds(Int64((MonotonicClock.now() - started) * 1e9))
     }
 
     private func writeAudit(_ request: AdmissionRequest, decisions: [ImageDecision], allowed: Bool) {

@@ -33,10 +33,22 @@ public enum WorkloadImages {
         return found
     }
 
-    /// What the warm path reads of an admitted object: its container images and its `metadata`.
+    /// What the warm path reads of an admitted object: its container images and the parts of `metadata` a policy
+    /// context holds (string-valued labels and annotations, as `compactMapValues(\.stringValue)` keeps them).
     public struct Summary: Sendable {
         public var images: [ContainerImage] = []
-        public var metadata: JSONValue?
+        public var name: String?
+        public var generateName: String?
+        public var labels: [String: String] = [:]
+        public var annotations: [String: String] = [:]
+        public init(images: [ContainerImage] = [], name: String? = nil, generateName: String? = nil,
+                    labels: [String: String] = [:], annotations: [String: String] = [:]) {
+            self.images = images
+            self.name = name
+            self.generateName = generateName
+            self.labels = labels
+            self.annotations = annotations
+        }
     }
 
     /// The same images read straight from the request's bytes, without building the object (the warm path).
@@ -44,27 +56,67 @@ public enum WorkloadImages {
         summary(of: object, kind: kind).images
     }
 
+    /// The request's object summary: the one decoding read in the same pass that checked the bytes, or a new read.
+    public static func summary(of request: AdmissionRequest) -> Summary {
+        if let read = request.objectSummary, read.kind == request.kind.kind, request.lazyObject?.parsedValue == nil { return read.summary }
+        return summary(of: request.lazyObject, kind: request.kind.kind)
+    }
+
     /// Images and metadata in one pass over the bytes (or from the tree, once something has built it).
     public static func summary(of object: LazyJSON?, kind: String) -> Summary {
         guard let object else { return Summary() }
-        if let tree = object.parsedValue { return Summary(images: images(in: tree, kind: kind), metadata: tree["metadata"]) }
+        if let tree = object.parsedValue { return summary(of: tree, kind: kind) }
+        return object.scan(at: []) { s in try readSummary(&s, kind: kind) } ?? Summary()
+    }
+
+    public static func summary(of tree: JSONValue, kind: String) -> Summary {
+        let metadata = tree["metadata"]
+        func strings(_ value: JSONValue?) -> [String: String] { (value?.objectValue ?? [:]).compactMapValues(\.stringValue) }
+        return Summary(images: images(in: tree, kind: kind), name: metadata?["name"]?.stringValue,
+                       generateName: metadata?["generateName"]?.stringValue,
+                       labels: strings(metadata?["labels"]), annotations: strings(metadata?["annotations"]))
+    }
+
+    /// Reads the summary of the object value at `s` and steps over all of it, checking every byte as `skipValue`
+    /// does: admission decoding calls this in place of skipping the object, so the bytes are scanned once.
+    static func readSummary(_ s: inout JSONScanner, kind: String) throws -> Summary {
+        var summary = Summary()
+        guard try s.peek() == .object else { try s.skipValue(); return summary }
         let path = podSpecPath(kind: kind)
-        return object.scan(at: []) { s throws -> Summary in
-            var summary = Summary()
-            var lists: [String: [ContainerImage]] = [:]
-            guard try s.peek() == .object else { try s.skipValue(); return summary }
-            try s.readObject { s, key in
-                if key == "metadata" {
-                    summary.metadata = try s.readValue()
-                } else if let path, key == path[0] {
-                    lists = try s.read(at: path.dropFirst()) { s in try containerLists(&s, path: path) } ?? [:]
-                } else {
-                    try s.skipValue()
-                }
+        var lists: [String: [ContainerImage]] = [:]
+        try s.readObject { s, key in
+            if key == "metadata" {
+                try readMetadata(&s, into: &summary)
+            } else if let path, key == path[0] {
+                lists = try s.read(at: path.dropFirst()) { s in try containerLists(&s, path: path) } ?? [:]
+            } else {
+                try s.skipValue()
             }
-            summary.images = containerLists.flatMap { lists[$0] ?? [] }
-            return summary
-        } ?? Summary()
+        }
+        summary.images = containerLists.flatMap { lists[$0] ?? [] }
+        return summary
+    }
+
+    /// `metadata`'s name, generateName and string labels and annotations; a repeated member keeps the last, as the tree.
+    private static func readMetadata(_ s: inout JSONScanner, into summary: inout Summary) throws {
+        summary.name = nil; summary.generateName = nil; summary.labels = [:]; summary.annotations = [:]
+        guard try s.peek() == .object else { try s.skipValue(); return }
+        try s.readObject { s, key in
+            switch key {
+            case "name": summary.name = try s.stringOrSkip()
+            case "generateName": summary.generateName = try s.stringOrSkip()
+            case "labels": summary.labels = try stringMembers(&s)
+            case "annotations": summary.annotations = try stringMembers(&s)
+            default: try s.skipValue()
+            }
+        }
+    }
+
+    private static func stringMembers(_ s: inout JSONScanner) throws -> [String: String] {
+        var out: [String: String] = [:]
+        guard try s.peek() == .object else { try s.skipValue(); return out }
+        try s.readObject { s, key in out[key] = try s.stringOrSkip() }
+        return out
     }
 
     /// A pod spec's container lists by name (other members skipped).
@@ -88,20 +140,14 @@ public enum WorkloadImages {
             var image: String?, name: String?
             try s.readObject { s, key in
                 switch key {
-                case "image": image = try stringOrSkip(&s)
-                case "name": name = try stringOrSkip(&s)
+                case "image": image = try s.stringOrSkip()
+                case "name": name = try s.stringOrSkip()
                 default: try s.skipValue()
                 }
             }
             if let image { found.append(ContainerImage(image: image, pointer: pointer(path, list, index), list: list, name: name ?? "")) }
         }
         return found
-    }
-
-    /// A string value, or nil after stepping over any other value (as `stringValue` reads the tree).
-    private static func stringOrSkip(_ s: inout JSONScanner) throws -> String? {
-        guard try s.peek() == .string else { try s.skipValue(); return nil }
-        return try s.readString()
     }
 
     private static func pointer(_ path: [String], _ list: String, _ index: Int) -> String {

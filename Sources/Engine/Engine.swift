@@ -188,7 +188,7 @@ public final class Engine: @unchecked Sendable {
         decision.digest = digest.isEmpty ? nil : digest
         let verifyStarted = MonotonicClock.now()
         let verdict = await evaluator.evaluate(image: image, digest: digest, context: context, verifier: verifier, decided: decided)
-        MetricHandles.shared.timer("sealgate_image_verification_seconds", [("result", verdict.decision.rawValue)])
+        Self.verificationTimers[Self.slot(verdict.decision)]
             .recordNanoseconds(Int64((MonotonicClock.now() - verifyStarted) * 1e9))
         for policy in verdict.policies {
             MetricHandles.shared.counter("sealgate_policy_verdicts_total", [("policy", policy.policy), ("decision", policy.decision.rawValue),
@@ -223,12 +223,20 @@ public final class Engine: @unchecked Sendable {
             decision.reasons.append(detail)
             decision.checks.append(CheckRecord(image: imageString, policy: "-", authority: "-", check: "digest", result: "fail", transient: false, detail: detail))
         }
-        MetricHandles.shared.counter("sealgate_image_decisions_total", [("decision", decision.decision.rawValue), ("transient", String(decision.transient))]).increment()
+        Self.imageDecisions[Self.slot(decision.decision) * 2 + (decision.transient ? 1 : 0)].increment()
         return decision
     }
 }
 
 extension Engine {
+    static let verificationTimers = MetricSlots(count: Decision.allCases.count) { slot in
+        MetricHandles.shared.timer("sealgate_image_verification_seconds", [("result", Decision.allCases[slot].rawValue)])
+    }
+    static let imageDecisions = MetricSlots(count: Decision.allCases.count * 2) { slot in
+        MetricHandles.shared.counter("sealgate_image_decisions_total", [("decision", Decision.allCases[slot / 2].rawValue), ("transient", String(slot % 2 == 1))])
+    }
+    static func slot(_ decision: Decision) -> Int { Decision.allCases.firstIndex(of: decision)! }
+
     /// Every label set of the image families, at 0, so `/metrics` shows them before the first decision (serve).
     public static func registerMetrics() {
         for decision in Decision.allCases {

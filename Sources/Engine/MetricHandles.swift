@@ -28,11 +28,36 @@ public final class MetricHandles: @unchecked Sendable {
 
     private func handle<H>(_ label: String, _ dimensions: [(String, String)], in table: ReferenceWritableKeyPath<MetricHandles, [Key: H]>,
                            make: () -> H) -> H {
-        let key = Key(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
+        var names: [String] = []
+        names.reserveCapacity(dimensions.count * 2)
+        for (name, value) in dimensions { names.append(name); names.append(value) }
+        let key = Key(label: label, dimensions: names)
         lock.lock(); defer { lock.unlock() }
         if let known = self[keyPath: table][key] { return known }
         let made = make()
         if self[keyPath: table].count < Self.capacity { self[keyPath: table][key] = made }
+        return made
+    }
+}
+
+/// Handles of one family whose label values come from small fixed sets, made (through `MetricHandles`) on first use
+/// and then read by slot number: the warm path records several per request, and each `MetricHandles` lookup hashes
+/// and compares every label string.
+public final class MetricSlots<H>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [H?]
+    private let make: @Sendable (Int) -> H
+
+    public init(count: Int, make: @escaping @Sendable (Int) -> H) {
+        slots = Array(repeating: nil, count: count)
+        self.make = make
+    }
+
+    public subscript(_ slot: Int) -> H {
+        lock.lock(); defer { lock.unlock() }
+        if let known = slots[slot] { return known }
+        let made = make(slot)
+        slots[slot] = made
         return made
     }
 }

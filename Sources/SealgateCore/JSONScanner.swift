@@ -103,68 +103,131 @@ public struct JSONScanner {
         offset += 1
     }
 
-    /// Checks and steps over one value of any kind; returns the byte range it occupied. One loop with an explicit
-    /// stack instead of recursion and closures, and member names are checked without being made into Strings:
-    /// skipping is most of what the admission path does with a request.
+    /// Checks and steps over one value of any kind; returns the byte range it occupied. One loop over the buffer with
+    /// an explicit stack instead of recursion and closures; whitespace, plain strings (eight bytes at a time) and
+    /// structure are handled inline, numbers, literals and escaped strings by the scalar readers (which also give the
+    /// exact error offsets). Skipping is most of what the admission path does with a request.
     @discardableResult
     public mutating func skipValue() throws(Failure) -> Range<Int> {
         skipWhitespace()
         let start = offset
-        var stack: [Bool] = []  // true: inside an object
+        let bytes = self.bytes  // the loop reads its own reference, so the scalar readers may update `offset` meanwhile
+        try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) in try skipLoop(buffer) }
+        return start..<offset
+    }
+
+    private mutating func skipLoop(_ buf: UnsafeBufferPointer<UInt8>) throws(Failure) {
+        var stack = ContainerStack()
         var state = SkipState.value
+        var i = offset
+        let end = self.end
+        func whitespace() {
+            while i < end, buf[i] == 0x20 || buf[i] == 0x0A || buf[i] == 0x0D || buf[i] == 0x09 { i += 1 }
+        }
+        func failure(_ reason: String) -> Failure { Failure(offset: i, reason: reason) }
+        // At an opening quote: past the closing one.
+        func string() throws(Failure) {
+            let quote = i
+            i += 1
+            if let base = UnsafeRawPointer(buf.baseAddress) {
+                while i + 8 <= end && !Self.special(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+            }
+            while i < end {
+                let c = buf[i]
+                if c == UInt8(ascii: "\"") { i += 1; return }
+                if c == UInt8(ascii: "\\") || c < 0x20 { break }
+                i += 1
+            }
+            offset = quote
+            try skipString()
+            i = offset
+        }
         while true {
-            skipWhitespace()
-            guard offset < end else { throw fail("unexpected end of input") }
-            let b = bytes[offset]
+            whitespace()
+            guard i < end else { throw failure("unexpected end of input") }
+            let b = buf[i]
             switch state {
             case .value:
                 switch b {
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    guard depth + stack.count < maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
-                    stack.append(b == UInt8(ascii: "{"))
-                    offset += 1
+                    guard depth + stack.count < maxDepth else { throw failure("nesting deeper than \(maxDepth)") }
+                    stack.push(object: b == UInt8(ascii: "{"))
+                    i += 1
                     state = b == UInt8(ascii: "{") ? .keyOrEnd : .valueOrEnd
                     continue
-                case UInt8(ascii: "\""): try skipString()
-                case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try readBool()
-                case UInt8(ascii: "n"): try readNull()
-                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
-                default: throw fail("unexpected character")
+                case UInt8(ascii: "\""): try string()
+                default:
+                    offset = i
+                    switch b {
+                    case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try readBool()
+                    case UInt8(ascii: "n"): try readNull()
+                    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+                    default: throw failure("unexpected character")
+                    }
+                    i = offset
                 }
                 state = .afterValue
             case .keyOrEnd, .key:
-                if state == .keyOrEnd, b == UInt8(ascii: "}") { offset += 1; stack.removeLast(); state = .afterValue; break }
-                guard b == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                try skipString()
-                skipWhitespace()
-                guard offset < end, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                offset += 1
+                if state == .keyOrEnd, b == UInt8(ascii: "}") { i += 1; stack.pop(); state = .afterValue; break }
+                guard b == UInt8(ascii: "\"") else { throw failure("expected a member name") }
+                try string()
+                whitespace()
+                guard i < end, buf[i] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+                i += 1
                 state = .value
                 continue
             case .valueOrEnd:
-                if b == UInt8(ascii: "]") { offset += 1; stack.removeLast(); state = .afterValue; break }
+                if b == UInt8(ascii: "]") { i += 1; stack.pop(); state = .afterValue; break }
                 state = .value
                 continue
             case .afterValue:
                 break
             }
             // After a complete value: done at the top, else a separator or the end of the enclosing container.
-            guard let inObject = stack.last else { return start..<offset }
-            skipWhitespace()
-            guard offset < end else { throw fail(inObject ? "unterminated object" : "unterminated array") }
-            switch bytes[offset] {
-            case UInt8(ascii: ","): offset += 1; state = inObject ? .key : .value
+            guard let inObject = stack.top else { offset = i; return }
+            whitespace()
+            guard i < end else { throw failure(inObject ? "unterminated object" : "unterminated array") }
+            switch buf[i] {
+            case UInt8(ascii: ","): i += 1; state = inObject ? .key : .value
             case UInt8(ascii: "}") where inObject, UInt8(ascii: "]") where !inObject:
-                offset += 1
-                stack.removeLast()
-                if stack.isEmpty { return start..<offset }
+                i += 1
+                stack.pop()
+                if stack.count == 0 { offset = i; return }
                 state = .afterValue
-            default: throw fail(inObject ? "expected ',' or '}'" : "expected ',' or ']'")
+            default: throw failure(inObject ? "expected ',' or '}'" : "expected ',' or ']'")
             }
         }
     }
 
     private enum SkipState { case value, keyOrEnd, key, valueOrEnd, afterValue }
+
+    /// The kinds of the containers `skipValue` is inside, as bits (1: object) for the innermost 64 levels, deeper ones
+    /// in an array: an array per skipped value was most of the allocations of a request.
+    private struct ContainerStack {
+        private(set) var count = 0
+        private var bits: UInt64 = 0
+        private var deeper: [Bool] = []
+
+        mutating func push(object: Bool) {
+            if count < 64 {
+                if object { bits |= 1 << UInt64(count) } else { bits &= ~(1 << UInt64(count)) }
+            } else {
+                deeper.append(object)
+            }
+            count += 1
+        }
+
+        mutating func pop() {
+            count -= 1
+            if count >= 64 { deeper.removeLast() }
+        }
+
+        /// Whether the innermost container is an object; nil outside all.
+        var top: Bool? {
+            guard count > 0 else { return nil }
+            return count <= 64 ? bits & (1 << UInt64(count - 1)) != 0 : deeper.last
+        }
+    }
 
     // MARK: Scalars
 
@@ -248,6 +311,12 @@ public struct JSONScanner {
             try unescape(into: &out)
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A string value, or nil after stepping over a value of any other kind (as `stringValue` reads a tree).
+    public mutating func stringOrSkip() throws(Failure) -> String? {
+        guard try peek() == .string else { try skipValue(); return nil }
+        return try readString()
     }
 
     private mutating func skipString() throws(Failure) {

@@ -1,5 +1,6 @@
 import Admission
 import Foundation
+import ImagePolicy
 import SealgateCore
 import Testing
 import TestSupport
@@ -114,6 +115,63 @@ struct AdmissionWireFormatTests {
         #expect(fromBytes.map(\.image) == fromTree.map(\.image))
         #expect(fromBytes.map(\.pointer) == fromTree.map(\.pointer))
         #expect(fromBytes.map(\.name) == fromTree.map(\.name))
+    }
+
+    /// A review around `object`, its `kind` before the object (as the API server writes it) or after it.
+    func review(_ object: String, kindFirst: Bool, userInfo: String = #"{"username":"u","groups":["g",1,"h"]}"#) -> [UInt8] {
+        let kind = #""kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"}"#
+        let head = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1","operation":"CREATE","userInfo":"# + userInfo
+        return Array((head + (kindFirst ? ",\(kind),\"object\":\(object)}}" : ",\"object\":\(object),\(kind)}}")).utf8)
+    }
+
+    func expectSameSummary(_ body: [UInt8], _ comment: String) throws {
+        let request = try #require(try AdmissionReviewDecoding.decode(body).request)
+        let tree = try #require(try JSONValue.parse(bytes: body)["request"])
+        let read = WorkloadImages.summary(of: request)
+        let expected = WorkloadImages.summary(of: try #require(tree["object"]), kind: "Pod")
+        #expect(read.images == expected.images, "\(comment)")
+        #expect(read.name == expected.name && read.generateName == expected.generateName, "\(comment)")
+        #expect(read.labels == expected.labels && read.annotations == expected.annotations, "\(comment)")
+        #expect(request.user == RequestUser(json: tree["userInfo"]), "\(comment)")
+        #expect(request.userInfo == tree["userInfo"], "\(comment)")
+    }
+
+    @Test("the summary read while decoding (images, name, string labels and annotations, user) is the tree's, the kind before or after the object", arguments: [
+        #"{"metadata":{"name":"a","labels":{"x":"1","n":2},"annotations":{"k":"v","k":3}},"spec":{"containers":[{"image":"x:1","name":"c"}]}}"#,
+        #"{"metadata":{"name":7,"generateName":"gen-"},"metadata":{"generateName":"last-","labels":"no"},"spec":{"initContainers":[{"image":"i"}]}}"#,
+        #"{"metadata":[],"spec":{"containers":[{"image":"a\u0062c"}],"containers":[{"image":"last"}]}}"#,
+        #"{"spec":"none","metadata":{"labels":{"a":"b"},"labels":{}}}"#,
+        #""not an object""#,
+    ], [true, false])
+    func summaryWhileDecoding(object: String, kindFirst: Bool) throws {
+        try expectSameSummary(review(object, kindFirst: kindFirst), object)
+        try expectSameSummary(review(object, kindFirst: kindFirst, userInfo: #"{"username":"","groups":"x","username":"v","uid":"9"}"#), object)
+        try expectSameSummary(review(object, kindFirst: kindFirst, userInfo: #"{"extra":{"a":["b"]}}"#), object)
+    }
+
+    @Test("on 2,000 mutations of a real review, decoding succeeds only on valid JSON, and then reads what the tree holds")
+    func mutatedReviews() throws {
+        let original = try fixture("pod-review-v1.json")
+        var rng = SeededRandom(state: 11)
+        let alphabet = Array(#"{}[]",:\u0"e.-1 tfn"#.utf8) + [0xC3, 0x80]
+        var decoded = 0
+        for round in 0..<2000 {
+            var bytes = original
+            let at = Int(rng.next() % UInt64(bytes.count))
+            switch rng.next() % 3 {
+            case 0: bytes[at] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+            case 1: bytes.remove(at: at)
+            default: bytes.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: at)
+            }
+            guard let request = try? AdmissionReviewDecoding.decode(bytes).request else { continue }
+            decoded += 1
+            let tree = try #require(try? JSONValue.parse(bytes: bytes), "round \(round): decoded, but not valid JSON")
+            let expected = tree["request"]?["object"].map { WorkloadImages.summary(of: $0, kind: request.kind.kind) } ?? WorkloadImages.Summary()
+            let read = WorkloadImages.summary(of: request)
+            #expect(read.images == expected.images && read.labels == expected.labels && read.name == expected.name, "round \(round)")
+            #expect(request.user == RequestUser(json: tree["request"]?["userInfo"]), "round \(round)")
+        }
+        #expect(decoded > 300)
     }
 
     @Test("responses are byte for byte what JSONEncoder writes with sorted keys", arguments: [

@@ -76,6 +76,30 @@ struct JSONScannerTests {
         }
     }
 
+    @Test("skipping tracks objects and arrays nested past 64 levels (where its bit stack spills) as building does")
+    func deepMixedNesting() throws {
+        for depth in [63, 64, 65, 66, 130, 500] {
+            var open = "", close = ""
+            for level in 0..<depth {
+                if level % 3 == 0 { open += #"{"k":"#; close = "}" + close } else { open += "["; close = "]" + close }
+            }
+            let good = open + "1" + close
+            // The same with one closing bracket swapped for the other kind, at several depths.
+            for swap in [0, close.count / 2, close.count - 1] {
+                var wrong = Array(close.utf8)
+                wrong[swap] = wrong[swap] == UInt8(ascii: "}") ? UInt8(ascii: "]") : UInt8(ascii: "}")
+                for text in [good, open + "1" + String(decoding: wrong, as: UTF8.self)] {
+                    let bytes = Array(text.utf8)
+                    let built = (try? JSONValue.parse(bytes: bytes)) != nil
+                    var s = try JSONScanner(bytes, maxDepth: 512)
+                    let skipped = (try? s.skipValue()) != nil && (try? s.finish()) != nil
+                    #expect(built == skipped, "depth \(depth), swap \(swap)")
+                    if text == good { #expect(skipped, "depth \(depth)") }
+                }
+            }
+        }
+    }
+
     @Test("LazyJSON reads members from the bytes as the tree has them, a repeated name keeping the last")
     func lazyMembers() throws {
         let text = #"{"metadata":{"name":"a","labels":{"x":"1"}},"spec":5,"metadata":{"name":"b"}}"#

@@ -72,6 +72,7 @@ public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
                 i += 1
             }
         case .doubleStar:
+            if rest.isEmpty { return true }  // a trailing `**` takes whatever is left (`**` alone: every image)
             var i = s.startIndex
             while true {
                 if match(rest, s[i...]) { return true }
