@@ -51,6 +51,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "SigstoreVerify", dependencies: [
+            "SealgateCore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -193,7 +194,7 @@ let package = Package(
         // TUF client: python-tuf repositories (Tests/Fixtures/tuf) and the public-good copy, served from loopback.
         // CEL: the cel-spec conformance files (../shared/testdata/cel-spec), cost limits, the `sealgate cel` CLI.
         .testTarget(name: "CELTests", dependencies: ["CEL", "TestSupport"]),
-        .testTarget(name: "TUFTests", dependencies: ["TUF", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "TUFTests", dependencies: ["TUF", "SealgateCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // Notary v1 client: real notary-server/notary-signer (Debian notary) and hostile copies of their metadata.
         .testTarget(name: "NotaryTests", dependencies: ["Notary", "Registry", "TestSupport", "SealgateCore"]),
         // Sigstore trusted roots over TUF: hostile serialized repositories (the end-to-end path is in CLITests/Admission).

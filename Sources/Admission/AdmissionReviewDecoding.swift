@@ -46,8 +46,8 @@ public enum AdmissionReviewDecoding {
         var request: AdmissionRequest?
         try s.readObject { s, key in
             switch key {
-            case "apiVersion": apiVersion = try string(&s, at: "apiVersion")
-            case "kind": kind = try string(&s, at: "kind")
+            case "apiVersion": apiVersion = try string(&s, at: { "apiVersion" })
+            case "kind": kind = try string(&s, at: { "kind" })
             case "request": request = try isNull(&s) ? nil : try Self.request(&s)
             default: try s.skipValue()
             }
@@ -70,7 +70,8 @@ public enum AdmissionReviewDecoding {
         var object, oldObject: LazyJSON?
         var objectSummary: (kind: String, summary: WorkloadImages.Summary)?
         try s.readObject { s, key in
-            let at = "request.\(key)"
+            // Named only in an error message, so built only for one.
+            let at = { "request.\(key)" }
             switch key {
             case "uid": uid = try string(&s, at: at)
             case "operation": operation = try string(&s, at: at)
@@ -85,7 +86,7 @@ public enum AdmissionReviewDecoding {
                 resource = GroupVersionResource(group: f[0], version: f[1], resource: f[2])
             case "dryRun":
                 if try !isNull(&s) {
-                    guard try s.peek() == .bool else { throw try wrongType(&s, at: at, expected: "a boolean") }
+                    guard try s.peek() == .bool else { throw try wrongType(&s, at: at(), expected: "a boolean") }
                     dryRun = try s.readBool()
                 }
             case "userInfo":
@@ -154,14 +155,17 @@ public enum AdmissionReviewDecoding {
     }
 
     /// An object of string members (`request.kind`, `request.resource`), all required, in `names` order.
-    private static func strings(_ s: inout JSONScanner, at path: String, _ names: [String]) throws -> [String] {
-        guard try !isNull(&s) else { throw Failure(description: "wrong type at \(path): expected a value, got null") }
-        try expect(.object, &s, at: path)
+    private static func strings(_ s: inout JSONScanner, at path: () -> String, _ names: [String]) throws -> [String] {
+        guard try !isNull(&s) else { throw Failure(description: "wrong type at \(path()): expected a value, got null") }
+        try expect(.object, &s, at: path())
         var found = [String?](repeating: nil, count: names.count)
         try s.readObject { s, key in
-            if let i = names.firstIndex(of: key) { found[i] = try string(&s, at: "\(path).\(key)") } else { try s.skipValue() }
+            if let i = names.firstIndex(of: key) { found[i] = try string(&s, at: { "\(path()).\(key)" }) } else { try s.skipValue() }
         }
-        return try zip(names, found).map { name, value throws(Failure) in try required(value, "\(path).\(name)") }
+        return try zip(names, found).map { name, value throws(Failure) in
+            guard let value else { throw Failure(description: "missing field \(path()).\(name)") }
+            return value
+        }
     }
 
     private static func required<T>(_ value: T?, _ field: String) throws(Failure) -> T {
@@ -169,14 +173,14 @@ public enum AdmissionReviewDecoding {
         return value
     }
 
-    private static func string(_ s: inout JSONScanner, at path: String) throws -> String {
-        guard let value = try optionalString(&s, at: path) else { throw Failure(description: "wrong type at \(path): expected a value, got null") }
+    private static func string(_ s: inout JSONScanner, at path: () -> String) throws -> String {
+        guard let value = try optionalString(&s, at: path) else { throw Failure(description: "wrong type at \(path()): expected a value, got null") }
         return value
     }
 
-    private static func optionalString(_ s: inout JSONScanner, at path: String) throws -> String? {
+    private static func optionalString(_ s: inout JSONScanner, at path: () -> String) throws -> String? {
         if try isNull(&s) { return nil }
-        guard try s.peek() == .string else { throw try wrongType(&s, at: path, expected: "a string") }
+        guard try s.peek() == .string else { throw try wrongType(&s, at: path(), expected: "a string") }
         return try s.readString()
     }
 

@@ -134,6 +134,7 @@ public enum WorkloadImages {
     private static func containers(_ s: inout JSONScanner, list: String, path: [String]) throws -> [ContainerImage] {
         var found: [ContainerImage] = []
         var index = 0
+        let prefix = "/" + (path + [list]).joined(separator: "/") + "/"
         try s.readArray { s in
             defer { index += 1 }
             guard try s.peek() == .object else { try s.skipValue(); return }
@@ -145,7 +146,7 @@ public enum WorkloadImages {
                 default: try s.skipValue()
                 }
             }
-            if let image { found.append(ContainerImage(image: image, pointer: pointer(path, list, index), list: list, name: name ?? "")) }
+            if let image { found.append(ContainerImage(image: image, pointer: prefix + String(index) + "/image", list: list, name: name ?? "")) }
         }
         return found
     }

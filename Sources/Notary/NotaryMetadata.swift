@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SealgateCore
 import TUF
 
 /// Notary v1 metadata: TUF as notary writes it (pre-1.0): `_type` capitalized (`Root`, `Targets`, …), no

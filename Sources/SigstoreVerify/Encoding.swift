@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 
 /// Small encoding helpers shared by the parsers (base64, hex, PEM, RFC 3339).
 public enum Encoding {
@@ -60,13 +61,7 @@ public enum Encoding {
     }
 
     /// RFC 3339 timestamps as used in trusted_root.json (optional fractional seconds).
-    static func rfc3339(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: s)
-    }
+    static func rfc3339(_ s: String) -> Date? { RFC3339.parse(s) }
 }
 
 /// JSON helpers for the protobuf-JSON encodings Sigstore uses (int64 as string or number).

@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 
 /// The signed part of each TUF role (specification §4), parsed strictly: a field with the wrong type is an error
 /// naming the role and field, because a lenient reading of attacker-controlled metadata is how clients get fooled.

@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 
 /// Why an update or a target download was refused. Every case names the role (or target, or URL) and what was
 /// wrong, because the message is what an operator reads when a trust root stops refreshing.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SealgateCore
 import TUF
 
 /// `sealgate tuf`: the TUF client command line that conformance suites (theupdateframework/tuf-conformance's

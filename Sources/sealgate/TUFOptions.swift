@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageVerification
+import SealgateCore
 import SigstoreTUF
 import SigstoreVerify
 import TUF

@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 import TestSupport
 import XCTest
 

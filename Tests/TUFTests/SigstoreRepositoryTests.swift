@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SealgateCore
 import TestSupport
 @testable import TUF
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 import TestSupport
 @testable import TUF
 import XCTest

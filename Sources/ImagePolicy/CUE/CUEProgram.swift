@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 
 /// Evaluated constraint of the CUE subset.
 indirect enum CUEValue: Sendable {

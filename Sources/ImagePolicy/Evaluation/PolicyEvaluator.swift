@@ -75,6 +75,7 @@ public struct PolicyEvaluator: Sendable {
 
     /// Some applicable Kyverno rule lists `image` in its `imageReferences` (Kyverno rules always verify).
     private func kyvernoRuleCovers(_ image: ImageRef, context: AdmissionContext) -> Bool {
+        guard !policies.kyvernoPolicies.isEmpty else { return false }
         let imageString = image.kyvernoMatchString
         return policies.kyvernoPolicies.contains { p in
             p.rules.contains { rule in

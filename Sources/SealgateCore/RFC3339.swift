@@ -1,8 +1,10 @@
 import Foundation
 
-/// TUF `expires` timestamps. The specification writes `YYYY-MM-DDTHH:MM:SSZ`; early Sigstore roots carry
-/// fractional seconds and a numeric offset (`2021-12-18T13:28:12.99008-06:00`), so full RFC 3339 is accepted.
-/// Parsed by hand, without locale or Foundation formatter state, so the result never depends on the host.
+/// RFC 3339 times: TUF `expires`, Sigstore trusted-root validity periods, CUE `time.Parse`. TUF writes
+/// `YYYY-MM-DDTHH:MM:SSZ`; early Sigstore roots carry fractional seconds and a numeric offset
+/// (`2021-12-18T13:28:12.99008-06:00`), so full RFC 3339 is accepted. Parsed by hand, without locale or Foundation
+/// formatter state, so the result never depends on the host (and ICU's calendar data is never loaded for it:
+/// several MB of a server's resident memory).
 public enum RFC3339 {
     public static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
