@@ -118,7 +118,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
         ]),
         // Common Expression Language: parser, macros, evaluator with cost limits, standard library and extensions.
-        .target(name: "CEL"),
+        .target(name: "CEL", dependencies: ["SealgateCore"]),
         .executableTarget(name: "sealgate", dependencies: [
             "CEL", "SealgateCore", "HTTP2Server", "ImageReference", "Registry", "RegistryCredentials", "ImageVerification", "SigstoreVerify", "ImagePolicy", "Admission", "KubernetesAPI", "PolicyTesting", "TUF", "SigstoreTUF", "BackgroundScan", "Notary", "BuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

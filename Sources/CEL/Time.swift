@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 
 /// Timestamp and duration arithmetic, RFC 3339 and Go-style duration text, and calendar fields.
 enum TimeMath {
@@ -23,26 +24,13 @@ enum TimeMath {
 
     // MARK: civil dates (proleptic Gregorian, days since 1970-01-01)
 
-    static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    static func civil(fromDays z: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let (y, m, d) = RFC3339.civilFromDays(Int(z))
+        return (Int64(y), Int64(m), Int64(d))
     }
 
     static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = month > 2 ? month - 3 : month + 9
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        Int64(RFC3339.daysFromCivil(Int(year), Int(month), Int(day)))
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }

@@ -63,8 +63,8 @@ public enum RFC3339 {
         [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
     }
 
-    // Howard Hinnant's civil-calendar algorithms (proleptic Gregorian, days since 1970-01-01).
-    private static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+    // Howard Hinnant's civil-calendar algorithms (proleptic Gregorian, days since 1970-01-01); CEL's timestamps use them too.
+    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -73,7 +73,7 @@ public enum RFC3339 {
         return era * 146097 + doe - 719468
     }
 
-    private static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+    public static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
         let z = z0 + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097
