@@ -231,8 +231,11 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
 
     private func record(webhook: String, result: String, started: Double) {
         let w = webhook == "validate" ? 0 : 1
-        let r = Self.results.firstIndex(of: result)!, m = Self.modes.firstIndex(of: settings.mode)!
-        Self.decisionCounters[(w * Self.results.count + r) * Self.modes.count + m].increment()
+        if let r = Self.results.firstIndex(of: result), let m = Self.modes.firstIndex(of: settings.mode) {
+            Self.decisionCounters[(w * Self.results.count + r) * Self.modes.count + m].increment()
+        } else {
+            MetricHandles.shared.counter("sealgate_admission_decisions_total", [("webhook", webhook), ("result", result), ("mode", settings.mode.rawValue)]).increment()
+        }
         Self.durationTimers[w].recordNanoseconds(Int64((MonotonicClock.now() - started) * 1e9))
     }
 
