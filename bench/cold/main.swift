@@ -91,7 +91,15 @@ func flush() {
     do { try world.flushCaches(server) } catch { fail("\(error)") }
 }
 
+/// With COLDBENCH_CALLGRIND set (the server started under `valgrind --tool=callgrind --instr-atstart=no`), counts
+/// instructions over the cold rounds only: `on` before them, `off` and a dump after.
+func callgrind(_ arguments: [String]) {
+    guard ProcessInfo.processInfo.environment["COLDBENCH_CALLGRIND"] != nil else { return }
+    _ = try? Subprocess.run("callgrind_control", arguments + [String(pid)], timeout: 120)
+}
+
 _ = try admit()  // connection setup, first-use costs
+callgrind(["-i", "on"])
 var coldTimes: [Double] = [], coldCPU: [Double] = [], coldRequests: [Int] = []
 for _ in 0..<rounds {
     flush()
@@ -101,6 +109,8 @@ for _ in 0..<rounds {
     coldCPU.append(cpuSeconds(pid) - cpuBefore)
     coldRequests.append(registry.requests().count - requestsBefore)
 }
+callgrind(["-i", "off"])
+callgrind(["-d"])
 let warmBefore = registry.requests().count
 let warmTime = try admit()
 let warmRequests = registry.requests().count - warmBefore
