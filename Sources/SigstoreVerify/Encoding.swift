@@ -52,6 +52,36 @@ public enum Encoding {
 
     /// All PEM blocks of the given label (or any label when nil) as DER.
     static func pemBlocks(_ text: String, label: String? = nil) -> [(label: String, der: Data)] {
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.allSatisfy { $0 < 0x80 } ? asciiPEMBlocks(bytes, label: label) : unicodePEMBlocks(String(decoding: bytes, as: UTF8.self), label: label)
+        }
+    }
+
+    /// `unicodePEMBlocks` on ASCII text, read as bytes: lines end at \n, \v, \f or \r and are trimmed of spaces and
+    /// tabs, as there. Foundation's trimming per line was most of the cost of reading a certificate annotation.
+    private static func asciiPEMBlocks(_ text: UnsafeBufferPointer<UInt8>, label: String?) -> [(label: String, der: Data)] {
+        let begin = Array("-----BEGIN ".utf8), end = Array("-----END ".utf8), dashes = Array("-----".utf8)
+        var out: [(String, Data)] = []
+        var current: String?
+        var body: [UInt8] = []
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { (0x0A...0x0D).contains($0) }) {
+            var line = raw[...]
+            while let c = line.first, c == 0x20 || c == 0x09 { line = line.dropFirst() }
+            while let c = line.last, c == 0x20 || c == 0x09 { line = line.dropLast() }
+            if line.starts(with: begin), line.reversed().starts(with: dashes) {
+                current = String(decoding: line.dropFirst(begin.count).dropLast(dashes.count), as: UTF8.self); body = []
+            } else if line.starts(with: end), let cur = current {
+                if label == nil || label == cur, let der = Data(base64Encoded: String(decoding: body, as: UTF8.self)) { out.append((cur, der)) }
+                current = nil
+            } else if current != nil {
+                body.append(contentsOf: line)
+            }
+        }
+        return out
+    }
+
+    static func unicodePEMBlocks(_ text: String, label: String?) -> [(label: String, der: Data)] {
         var out: [(String, Data)] = []
         var current: String?
         var body = ""
