@@ -28,13 +28,16 @@ func fail(_ message: String) -> Never {
 
 /// CPU time of `pid`, threads that have ended included (utime + stime of /proc/PID/stat, in clock ticks). Summing
 /// the live threads' schedstat instead missed the work of the short-lived threads blocking calls used to run on.
-func cpuSeconds(_ pid: Int32) -> Double {
+func cpuSeconds(_ pid: Int32) -> Double { systemAndUser(pid).reduce(0, +) }
+
+/// The kernel's share (stime) and the process's own (utime) of `cpuSeconds`: callgrind counts only the latter.
+func systemAndUser(_ pid: Int32) -> [Double] {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return 0 }
+          let close = stat.lastIndex(of: ")") else { return [0, 0] }
     // Fields after the command name: state is field 3, utime 14, stime 15.
     let fields = stat[stat.index(after: close)...].split(separator: " ")
-    let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
-    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+    return [(Double(fields[12]) ?? 0) / tick, (Double(fields[11]) ?? 0) / tick]
 }
 
 /// The sealgate process under reaper.py (the test helper that starts children).
@@ -101,6 +104,7 @@ func callgrind(_ arguments: [String]) {
 _ = try admit()  // connection setup, first-use costs
 callgrind(["-i", "on"])
 var coldTimes: [Double] = [], coldCPU: [Double] = [], coldRequests: [Int] = []
+let systemBefore = systemAndUser(pid)[0]
 for _ in 0..<rounds {
     flush()
     let requestsBefore = registry.requests().count
@@ -109,6 +113,7 @@ for _ in 0..<rounds {
     coldCPU.append(cpuSeconds(pid) - cpuBefore)
     coldRequests.append(registry.requests().count - requestsBefore)
 }
+let coldSystem = systemAndUser(pid)[0] - systemBefore
 callgrind(["-i", "off"])
 callgrind(["-d"])
 let warmBefore = registry.requests().count
@@ -157,6 +162,7 @@ let result: [String: Any] = [
     "warm_time_ms": warmTime * 1000, "warm_registry_requests": warmRequests,
     "registry_requests_per_image": Double(coldRequests.reduce(0, +)) / Double(rounds * images),
     "cpu_ms_per_image": coldCPU.reduce(0, +) * 1000 / Double(images * coldCPU.count),
+    "cpu_system_ms_per_image": coldSystem * 1000 / Double(images * rounds),
     "openssl_ecdsap256_verify_per_s": verifyRate, "raw_signature_ms_per_image": rawPerImage * 1000,
     "signature_checks_per_image": checksPerImage,
     "rtt_ms": rttMs,
@@ -169,6 +175,7 @@ print(String(format: "| time to decision, median (max) | %.1f ms (%.1f ms) |", m
 print(String(format: "| registry round trips per image, cold | %.1f |", result["registry_requests_per_image"] as! Double))
 print("| registry round trips, warm (whole Pod) | \(warmRequests) |")
 print(String(format: "| server CPU per image, cold (mean over the rounds) | %.2f ms |", coldCPU.reduce(0, +) * 1000 / Double(images * coldCPU.count)))
+print(String(format: "| of which in the kernel (stime) | %.2f ms |", coldSystem * 1000 / Double(images * rounds)))
 print(String(format: "| raw signature checks per image (%.0f × ECDSA P-256 verify at %.0f/s, openssl speed) | %.2f ms |", checksPerImage, verifyRate, rawPerImage * 1000))
 print(String(format: "| warm decision (all cached) | %.2f ms |", warmTime * 1000))
 print(String(format: "| at %.0f ms RTT: time to decision p50 (p99) | %.1f ms (%.1f ms) |", rttMs, median(farTimes) * 1000, (farTimes.max() ?? 0) * 1000))
