@@ -147,7 +147,8 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// The cosign tag-scheme tag for a digest: `sha256-<hex>.sig` / `.att` / `.sbom`.
     public static func cosignTag(for digest: String, _ attachment: Attachment) -> String {
-        digest.replacingOccurrences(of: ":", with: "-") + "." + attachment.rawValue
+        // On bytes: Foundation's replacingOccurrences cost 50k instructions, twice per cold image.
+        String(decoding: digest.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "-") : $0 }, as: UTF8.self) + "." + attachment.rawValue
     }
 
     /// The cosign tag-scheme manifest attached to `digest` (in `repository`, or cosign's
