@@ -131,8 +131,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
         if let idx = c.rekorLogIndex { o["rekorLogIndex"] = .number(Double(idx)) }
         if !c.verifiedTimes.isEmpty {
             // ISO8601DateFormatter's default text; building a formatter per verdict cost as much as a signature check.
-            let f = Date.ISO8601FormatStyle()
-            o["verifiedTimes"] = .array(c.verifiedTimes.map { .string(f.format($0)) })
+            o["verifiedTimes"] = .array(c.verifiedTimes.map { .string(Encoding.iso8601($0)) })
         }
         return .object(o)
     }

@@ -105,5 +105,4 @@ public enum SigstoreError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 }
 
-/// `ISO8601DateFormatter`'s default text (UTC, whole seconds), without building one: that cost more than an ECDSA check.
-func iso(_ d: Date) -> String { Date.ISO8601FormatStyle().format(d) }
+func iso(_ d: Date) -> String { Encoding.iso8601(d) }

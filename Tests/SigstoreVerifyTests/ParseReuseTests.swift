@@ -102,9 +102,13 @@ struct ParseReuseTests {
         #expect(Encoding.hex(all) == all.map { String(format: "%02x", $0) }.joined())
         #expect(Encoding.hex(Data()) == "")
         let formatter = ISO8601DateFormatter()
-        for t in [0, 1_700_000_000.5, -86_400 * 365 * 30, 4_102_444_800] as [TimeInterval] {
+        var times: [TimeInterval] = [0, 1_700_000_000.5, -0.5, -86_400 * 365 * 30, 4_102_444_800, 951_782_400, -12_219_292_800, 253_402_300_799,
+                                     253_402_300_800]
+        var rng = SeededGenerator(state: 7)
+        for _ in 0..<2000 { times.append(TimeInterval(Int64(rng.next() % 20_000_000_000) - 8_000_000_000) + (rng.next() % 2 == 0 ? 0 : 0.25)) }
+        for t in times {
             let d = Date(timeIntervalSince1970: t)
-            #expect(iso(d) == formatter.string(from: d))
+            #expect(iso(d) == formatter.string(from: d), "\(t)")
         }
     }
 
@@ -114,6 +118,18 @@ struct ParseReuseTests {
         #expect(String(decoding: st.predicateJSON, as: UTF8.self) == #"{"a":[true,null],"z":1}"#)
         let none = try InTotoStatement(json: Data(#"{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"p"}"#.utf8))
         #expect(String(decoding: none.predicateJSON, as: UTF8.self) == "null")
+    }
+}
+
+/// SplitMix64, for repeatable samples.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 
