@@ -220,9 +220,13 @@ final class ClientConnection {
                 }
             }
         }
-        let text = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
+        let head = Array(buffer[0..<headEnd!])
         buffer.removeFirst(headEnd! + 4)
-        var lines = text.components(separatedBy: "\r\n")
+        return try head.allSatisfy({ $0 < 0x80 }) ? Self.asciiHead(head[...]) : Self.unicodeHead(head)
+    }
+
+    static func unicodeHead(_ head: [UInt8]) throws -> HTTPResponse {
+        var lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
         guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]) else {
             throw HTTPClientError.malformed("bad status line")
@@ -231,6 +235,31 @@ final class ClientConnection {
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { throw HTTPClientError.malformed("bad header line") }
             headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        return HTTPResponse(status: status, headers: headers, body: [])
+    }
+
+    /// The reading above for an ASCII head, on bytes: the same lines, status and trimmed header values, without
+    /// Foundation's `components(separatedBy:)` and `trimmingCharacters`, which cost more per registry response than
+    /// verifying a signature.
+    static func asciiHead(_ head: ArraySlice<UInt8>) throws -> HTTPResponse {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = head.startIndex, i = head.startIndex
+        while i + 1 < head.endIndex {
+            if head[i] == 13 && head[i + 1] == 10 { lines.append(head[start..<i]); i += 2; start = i } else { i += 1 }
+        }
+        lines.append(head[start...])
+        let statusLine = String(decoding: lines.removeFirst(), as: UTF8.self).split(separator: " ", maxSplits: 2)
+        guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]) else {
+            throw HTTPClientError.malformed("bad status line")
+        }
+        var headers: [(name: String, value: String)] = []
+        for line in lines {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw HTTPClientError.malformed("bad header line") }
+            var value = line[(colon + 1)...]
+            while let c = value.first, c == 0x20 || c == 0x09 { value = value.dropFirst() }
+            while let c = value.last, c == 0x20 || c == 0x09 { value = value.dropLast() }
+            headers.append((String(decoding: line[..<colon], as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self)))
         }
         return HTTPResponse(status: status, headers: headers, body: [])
     }

@@ -70,22 +70,11 @@ public struct Manifest: Sendable {
 
     public var isIndex: Bool { MediaType.indexTypes.contains(mediaType) }
 
-    private struct Wire: Decodable {
-        var schemaVersion: Int?
-        var mediaType: String?
-        var config: Descriptor?
-        var layers: [Descriptor]?
-        var manifests: [Descriptor]?
-        var subject: Descriptor?
-        var artifactType: String?
-        var annotations: [String: String]?
-    }
-
     /// Parses manifest bytes; `contentType` is the registry's Content-Type, used when the body has no mediaType.
     public init(bytes: [UInt8], digest: String, contentType: String?) throws {
-        let wire: Wire
+        let wire: ManifestWire
         do {
-            wire = try JSONDecoder().decode(Wire.self, from: Data(bytes))
+            wire = try ManifestWire(bytes: bytes)
         } catch {
             throw ManifestError(detail: "manifest \(digest) is not valid JSON: \(error)")
         }

@@ -196,7 +196,7 @@ public final class TUFTrustedRoot: @unchecked Sendable {
         return Snapshot(root: root, verifiedAt: record.verifiedAt, metadataExpires: record.metadataExpires, fromCache: true)
     }
 
-    private static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+    private static func hex(_ digest: SHA256.Digest) -> String { Encoding.hex(digest) }
 }
 
 public struct TUFTrustedRootError: Error, CustomStringConvertible, Sendable {

@@ -7,7 +7,7 @@ public enum StringMatcher: Sendable, Hashable, CustomStringConvertible {
 
     /// Throws if the pattern does not compile, so policies fail early.
     public static func regexp(_ pattern: String) throws -> StringMatcher {
-        do { _ = try Regex(pattern) } catch { throw SigstoreError.policyMismatch("invalid regular expression '\(pattern)'") }
+        do { _ = try CompiledRegex.compiled(pattern) } catch { throw SigstoreError.policyMismatch("invalid regular expression '\(pattern)'") }
         return .regex(pattern)
     }
 
@@ -15,8 +15,8 @@ public enum StringMatcher: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .exact(let e): return s == e
         case .regex(let p):
-            guard let r = try? Regex(p) else { return false }
-            return (try? r.firstMatch(in: s)) != nil
+            guard let r = try? CompiledRegex.compiled(p) else { return false }
+            return r.matches(s)
         }
     }
 

@@ -11,8 +11,11 @@ public struct InTotoStatement: Sendable {
     public var type: String
     public var predicateType: String
     public var subjects: [Subject]
-    /// The predicate re-serialised as JSON (sorted keys), for policy layers to decode.
-    public var predicateJSON: Data
+    /// The predicate re-serialised as JSON (sorted keys), for policy layers to decode. Made when read: writing an
+    /// SBOM predicate back out cost more than its signature check, and verification never reads it.
+    public var predicateJSON: Data { Self.predicateJSON(of: json) }
+    /// The statement as signed.
+    private let json: Data
 
     public init(json: Data) throws {
         guard let o = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
@@ -25,11 +28,15 @@ public struct InTotoStatement: Sendable {
         predicateType = o["predicateType"] as? String ?? ""
         guard let subs = o["subject"] as? [[String: Any]] else { throw SigstoreError.malformedEnvelope("in-toto statement has no subject") }
         subjects = subs.map { Subject(name: $0["name"] as? String ?? "", digest: $0["digest"] as? [String: String] ?? [:]) }
-        if let p = o["predicate"], JSONSerialization.isValidJSONObject(p) {
-            predicateJSON = (try? JSONSerialization.data(withJSONObject: p, options: [.sortedKeys])) ?? Data("{}".utf8)
-        } else {
-            predicateJSON = Data("null".utf8)
+        self.json = json
+    }
+
+    private static func predicateJSON(of json: Data) -> Data {
+        let o = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
+        if let p = o?["predicate"], JSONSerialization.isValidJSONObject(p) {
+            return (try? JSONSerialization.data(withJSONObject: p, options: [.sortedKeys])) ?? Data("{}".utf8)
         }
+        return Data("null".utf8)
     }
 
     /// True if some subject carries `digest` under the algorithm's name (sha256, sha384, sha512).

@@ -105,7 +105,4 @@ public enum SigstoreError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 }
 
-func iso(_ d: Date) -> String {
-    let f = ISO8601DateFormatter()
-    return f.string(from: d)
-}
+func iso(_ d: Date) -> String { Encoding.iso8601(d) }

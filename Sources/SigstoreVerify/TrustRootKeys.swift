@@ -33,6 +33,6 @@ extension TrustedRoot {
         }
         self.init(tlogs: try logs("tLogs"), certificateAuthorities: try authorities("certificateAuthorities"),
                   ctlogs: try logs("ctLogs"), timestampAuthorities: try authorities("timestampAuthorities"))
-        fingerprint = SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined()
+        fingerprint = Encoding.hex(SHA256.hash(data: json))
     }
 }

@@ -64,7 +64,7 @@ public struct TrustedRoot: Sendable {
         ctlogs = try (root["ctlogs"] as? [[String: Any]] ?? []).map(Self.log)
         certificateAuthorities = try (root["certificateAuthorities"] as? [[String: Any]] ?? []).map(Self.authority)
         timestampAuthorities = try (root["timestampAuthorities"] as? [[String: Any]] ?? []).map(Self.authority)
-        fingerprint = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        fingerprint = Encoding.hex(SHA256.hash(data: data))
     }
 
     /// The earliest end of validity after `now` among all keys and CAs: verdicts resting on this root
