@@ -48,13 +48,15 @@ public enum RFC3339 {
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ` (whole seconds, UTC), the form TUF writes.
+    /// `YYYY-MM-DDTHH:MM:SSZ` (whole seconds, rounded down, UTC), the form TUF writes; digits written directly
+    /// (`String(format:)` goes through CFString, and verdicts write several times per image).
     public static func format(_ date: Date) -> String {
         let total = Int(floor(date.timeIntervalSince1970))
         let days = Int(floor(Double(total) / 86400))
         let secs = total - days * 86400
         let (y, m, d) = civilFromDays(days)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
+        func digits(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
+        return "\(digits(y, 4))-\(digits(m, 2))-\(digits(d, 2))T\(digits(secs / 3600, 2)):\(digits(secs / 60 % 60, 2)):\(digits(secs % 60, 2))Z"
     }
 
     private static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }

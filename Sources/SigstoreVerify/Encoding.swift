@@ -106,12 +106,8 @@ public enum Encoding {
     /// date: a formatter per verdict cost more than an ECDSA check, and `Date.ISO8601FormatStyle` grew the resident
     /// memory by 5 MB on first use. Years outside 1583...9999 (the Julian calendar before, five digits after) take the format style.
     public static func iso8601(_ d: Date) -> String {
-        let total = Int(d.timeIntervalSince1970.rounded(.down))
-        let days = Int((Double(total) / 86400).rounded(.down)), secs = total - days * 86400
-        let (y, m, day) = RFC3339.civilFromDays(days)
-        guard (1583...9999).contains(y) else { return Date.ISO8601FormatStyle().format(d) }
-        func digits(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
-        return "\(digits(y, 4))-\(digits(m, 2))-\(digits(day, 2))T\(digits(secs / 3600, 2)):\(digits(secs / 60 % 60, 2)):\(digits(secs % 60, 2))Z"
+        let year = RFC3339.civilFromDays(Int((d.timeIntervalSince1970 / 86400).rounded(.down))).0
+        return (1583...9999).contains(year) ? RFC3339.format(d) : Date.ISO8601FormatStyle().format(d)
     }
 }
 

@@ -206,4 +206,4 @@ func explainRejection(_ error: Error, _ c: RejectionContext) -> String {
     }
 }
 
-func iso8601(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
+func iso8601(_ d: Date) -> String { Encoding.iso8601(d) }
