@@ -61,8 +61,10 @@ def markdown(summary):
                 "| registry requests per image, cold (from its access log) | %.1f |" % c["registry_requests_per_image"],
                 "| registry round trips when warm (whole Pod) | %d |" % c["warm_registry_requests"],
                 "| server CPU per image, cold (mean over the rounds, ended threads included) | %.2f ms |" % c["cpu_ms_per_image"],
+                "| of which in the kernel (system time) | %.2f ms |" % c.get("cpu_system_ms_per_image", float("nan")),
                 "| raw cost of its %d ECDSA P-256 verifications (`openssl speed`: %.0f verify/s) | %.2f ms |"
                 % (c["signature_checks_per_image"], c["openssl_ecdsap256_verify_per_s"], c["raw_signature_ms_per_image"]),
+                "| CPU per image / raw signature cost | %.1f× |" % (c["cpu_ms_per_image"] / c["raw_signature_ms_per_image"]),
                 "| warm decision, same Pod (all cached) | %.2f ms |" % c["warm_time_ms"]]
         if "rtt_ms" in c:
             out += ["| the same Pod with the registry %.0f ms away (delay proxy): time to decision p50 (p99 = max of %d) | %.1f ms (%.1f ms) |"
