@@ -264,20 +264,9 @@ public final class RegistryClient: @unchecked Sendable {
     }
 
     public static func sha256Digest(_ bytes: [UInt8]) -> String {
-        "sha256:" + hex(SHA256.hash(data: bytes))
+        "sha256:" + Hex.lowercase(SHA256.hash(data: bytes))
     }
 
-    /// Lower-case hex by table (`String(format:)` per byte goes through CFString: slow on every manifest read).
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 
     // MARK: - Manifest requests
 

@@ -39,6 +39,6 @@ extension Credential {
     /// A short hash naming this credential in cache keys (never the secret itself).
     public var fingerprint: String {
         let digest = SHA256.hash(data: Data("\(username)\u{0}\(password)".utf8))
-        return RegistryClient.hex(digest.prefix(12))
+        return Hex.lowercase(digest.prefix(12))
     }
 }

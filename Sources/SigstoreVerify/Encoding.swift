@@ -15,18 +15,7 @@ public enum Encoding {
         return Data(base64Encoded: t)
     }
 
-    /// Lower-case hex. Written by table: `String(format:)` per byte went through CFString and was a tenth of a
-    /// cold verification's instructions.
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.lowercase(bytes) }
 
     static func fromHex(_ s: String) -> Data? {
         let chars = Array(s.utf8)
