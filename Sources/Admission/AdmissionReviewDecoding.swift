@@ -48,7 +48,7 @@ public enum AdmissionReviewDecoding {
             switch key {
             case "apiVersion": apiVersion = try string(&s, at: { "apiVersion" })
             case "kind": kind = try string(&s, at: { "kind" })
-            case "request": request = try isNull(&s) ? nil : try Self.request(&s)
+            case "request": request = try s.nullable { try Self.request(&$0) }
             default: try s.skipValue()
             }
         }
@@ -85,22 +85,22 @@ public enum AdmissionReviewDecoding {
                 let f = try strings(&s, at: at, ["group", "version", "resource"])
                 resource = GroupVersionResource(group: f[0], version: f[1], resource: f[2])
             case "dryRun":
-                if try !isNull(&s) {
+                if try !s.consumeNull() {
                     guard try s.peek() == .bool else { throw try wrongType(&s, at: at(), expected: "a boolean") }
                     dryRun = try s.readBool()
                 }
             case "userInfo":
                 user = nil
                 userInfo = nil
-                if try !isNull(&s) {
+                if try !s.consumeNull() {
                     let start = s.offset
                     user = try Self.user(&s)
                     userInfo = LazyJSON(checked: s.bytes, range: start..<s.offset)
                 }
-            case "options": options = try isNull(&s) ? nil : try s.readValue()
+            case "options": options = try s.nullable { try $0.readValue() }
             case "object":
                 objectSummary = nil
-                if try isNull(&s) {
+                if try s.consumeNull() {
                     object = nil
                 } else if let kind {
                     // The kind usually comes first (the API server writes it so): then the object's bytes are read
@@ -149,14 +149,14 @@ public enum AdmissionReviewDecoding {
     }
 
     private static func lazy(_ s: inout JSONScanner) throws -> LazyJSON? {
-        if try isNull(&s) { return nil }
+        if try s.consumeNull() { return nil }
         let range = try s.skipValue()
         return LazyJSON(checked: s.bytes, range: range)
     }
 
     /// An object of string members (`request.kind`, `request.resource`), all required, in `names` order.
     private static func strings(_ s: inout JSONScanner, at path: () -> String, _ names: [String]) throws -> [String] {
-        guard try !isNull(&s) else { throw Failure(description: "wrong type at \(path()): expected a value, got null") }
+        guard try !s.consumeNull() else { throw Failure(description: "wrong type at \(path()): expected a value, got null") }
         try expect(.object, &s, at: path())
         var found = [String?](repeating: nil, count: names.count)
         try s.readObject { s, key in
@@ -179,16 +179,9 @@ public enum AdmissionReviewDecoding {
     }
 
     private static func optionalString(_ s: inout JSONScanner, at path: () -> String) throws -> String? {
-        if try isNull(&s) { return nil }
+        if try s.consumeNull() { return nil }
         guard try s.peek() == .string else { throw try wrongType(&s, at: path(), expected: "a string") }
         return try s.readString()
-    }
-
-    /// Consumes a null and says so; leaves anything else in place.
-    private static func isNull(_ s: inout JSONScanner) throws -> Bool {
-        guard try s.peek() == .null else { return false }
-        try s.readNull()
-        return true
     }
 
     private static func expect(_ token: JSONScanner.Token, _ s: inout JSONScanner, at path: String) throws {

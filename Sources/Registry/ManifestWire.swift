@@ -82,12 +82,6 @@ struct ManifestWire {
 }
 
 extension JSONScanner {
-    /// nil for null, else what `read` reads.
-    fileprivate mutating func nullable<T>(_ read: (inout JSONScanner) throws -> T) throws -> T? {
-        if try peek() == .null { try readNull(); return nil }
-        return try read(&self)
-    }
-
     /// An integer (JSONDecoder's Int also took integral values written with a fraction or exponent, as 2.0).
     fileprivate mutating func readInt() throws -> Int {
         let (text, integral) = try readNumber()

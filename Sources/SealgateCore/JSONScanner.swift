@@ -313,6 +313,18 @@ public struct JSONScanner {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Consumes a null and says so; leaves any other value in place.
+    public mutating func consumeNull() throws(Failure) -> Bool {
+        guard try peek() == .null else { return false }
+        try readNull()
+        return true
+    }
+
+    /// nil for null, else what `read` reads.
+    public mutating func nullable<T>(_ read: (inout JSONScanner) throws -> T) throws -> T? {
+        try consumeNull() ? nil : try read(&self)
+    }
+
     /// A string value, or nil after stepping over a value of any other kind (as `stringValue` reads a tree).
     public mutating func stringOrSkip() throws(Failure) -> String? {
         guard try peek() == .string else { try skipValue(); return nil }

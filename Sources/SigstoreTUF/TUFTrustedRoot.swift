@@ -181,7 +181,7 @@ public final class TUFTrustedRoot: @unchecked Sendable {
 
     private func saveLastGood(_ snapshot: Snapshot, target: Data) throws {
         let record = LastGood(verifiedAt: snapshot.verifiedAt, metadataExpires: snapshot.metadataExpires,
-                              sha256: Self.hex(SHA256.hash(data: target)), target: target.base64EncodedString())
+                              sha256: Encoding.hex(SHA256.hash(data: target)), target: target.base64EncodedString())
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         try MetadataStore.writeAtomically(try encoder.encode(record), to: lastGoodURL)
@@ -192,11 +192,9 @@ public final class TUFTrustedRoot: @unchecked Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard let record = try? decoder.decode(LastGood.self, from: data), let target = Data(base64Encoded: record.target),
-              Self.hex(SHA256.hash(data: target)) == record.sha256, let root = try? TrustedRoot(json: target) else { return nil }
+              Encoding.hex(SHA256.hash(data: target)) == record.sha256, let root = try? TrustedRoot(json: target) else { return nil }
         return Snapshot(root: root, verifiedAt: record.verifiedAt, metadataExpires: record.metadataExpires, fromCache: true)
     }
-
-    private static func hex(_ digest: SHA256.Digest) -> String { Encoding.hex(digest) }
 }
 
 public struct TUFTrustedRootError: Error, CustomStringConvertible, Sendable {
