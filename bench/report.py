@@ -20,10 +20,11 @@ def summarize(path, config, smoke, micro_path, cold_path):
     for (server, proto, c, m), r in by.items():
         if server != "sealgate":
             continue
-        go, ng = by.get(("go", proto, c, m)), by.get(("nghttpd", proto, c, m))
+        go, ng, pool = (by.get((name, proto, c, m)) for name in ("go", "nghttpd", "sealgate-workers"))
         ratios.append({"protocol": proto, "clients": c, "streams": m,
                        "vs_go": round(r["rps"] / go["rps"], 2) if go and go["rps"] else None,
-                       "vs_nghttpd": round(r["rps"] / ng["rps"], 2) if ng and ng["rps"] else None})
+                       "vs_nghttpd": round(r["rps"] / ng["rps"], 2) if ng and ng["rps"] else None,
+                       "vs_workers": round(r["rps"] / pool["rps"], 2) if pool and pool["rps"] else None})
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     return {"build": config, "smoke": smoke == "1", "machine": {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()},
             "rows": rows, "ratios": ratios, "memory_kb": memory, "open_loop": open_loop,
@@ -40,9 +41,11 @@ def markdown(summary):
         l = r["latency"]
         out.append("| %s | %s | %d × %d | %.0f | %s | %s | %s | %s |" % (r["server"], r["protocol"], r["clients"], r["streams"], r["rps"],
                                                                       l["p50_ms"], l["p99_ms"], l["p999_ms"], r["failed"]))
-    out += ["", "| protocol | connections × streams | sealgate / Go | sealgate / nghttpd |", "|---|---|---|---|"]
+    out += ["", "`sealgate-workers` is the same server with `--inline-budget-ms 0`: every request starts on a worker thread, as before",
+            "decisions could be answered on the event loop.", "",
+            "| protocol | connections × streams | sealgate / Go | sealgate / nghttpd | sealgate / sealgate-workers |", "|---|---|---|---|---|"]
     for r in summary["ratios"]:
-        out.append("| %s | %d × %d | %s | %s |" % (r["protocol"], r["clients"], r["streams"], r["vs_go"], r["vs_nghttpd"]))
+        out.append("| %s | %d × %d | %s | %s | %s |" % (r["protocol"], r["clients"], r["streams"], r["vs_go"], r["vs_nghttpd"], r.get("vs_workers")))
     o = summary.get("open_loop")
     if o:
         l = o["latency"]

@@ -3,6 +3,15 @@ import Foundation
 /// Decides one admission request. The policy engine plugs in here.
 public protocol AdmissionDecider: Sendable {
     func decide(_ request: AdmissionRequest, mutating: Bool, timeout: Double) -> AdmissionResponse
+    /// The same decision without blocking the caller's thread while it waits on I/O.
+    func decideAsync(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> AdmissionResponse
+}
+
+extension AdmissionDecider {
+    /// For deciders that never wait (fixed answers in tests).
+    public func decideAsync(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> AdmissionResponse {
+        decide(request, mutating: mutating, timeout: timeout)
+    }
 }
 
 /// The webhook's HTTP contract without the sockets: checks the envelope, decodes the review,
@@ -24,32 +33,56 @@ public struct AdmissionEndpoint: Sendable {
     public init(decider: AdmissionDecider) { self.decider = decider }
 
     public func handle(method: String, contentType: String?, query: String?, body: [UInt8], mutating: Bool) -> Reply {
+        switch accept(method: method, contentType: contentType, query: query, body: body) {
+        case .rejected(let reply): return reply
+        case .accepted(let apiVersion, let request, let timeout):
+            return answer(apiVersion, decider.decide(request, mutating: mutating, timeout: timeout))
+        }
+    }
+
+    /// The same, waiting on I/O without blocking the thread (the server starts it on its event loop).
+    public func handleAsync(method: String, contentType: String?, query: String?, body: [UInt8], mutating: Bool) async -> Reply {
+        switch accept(method: method, contentType: contentType, query: query, body: body) {
+        case .rejected(let reply): return reply
+        case .accepted(let apiVersion, let request, let timeout):
+            return answer(apiVersion, await decider.decideAsync(request, mutating: mutating, timeout: timeout))
+        }
+    }
+
+    private enum Acceptance {
+        case rejected(Reply)
+        case accepted(apiVersion: String, request: AdmissionRequest, timeout: Double)
+    }
+
+    /// The envelope checked and the review decoded, or the error reply saying what is wrong with it.
+    private func accept(method: String, contentType: String?, query: String?, body: [UInt8]) -> Acceptance {
         guard method == "POST" else {
             var reply = error(405, "method \(method) not allowed; use POST")
             reply.headers.append(("allow", "POST"))
-            return reply
+            return .rejected(reply)
         }
         guard let contentType, Self.isJSON(contentType) else {
-            return error(415, "content-type must be application/json, got \(contentType.map { "\"\($0)\"" } ?? "none")")
+            return .rejected(error(415, "content-type must be application/json, got \(contentType.map { "\"\($0)\"" } ?? "none")"))
         }
         let review: AdmissionReview
         do {
             review = try AdmissionReviewDecoding.decode(body)
         } catch {
-            return self.error(400, "malformed AdmissionReview: \(error)")
+            return .rejected(self.error(400, "malformed AdmissionReview: \(error)"))
         }
         guard AdmissionReview.supportedVersions.contains(review.apiVersion) else {
-            return error(400, "unsupported apiVersion \"\(review.apiVersion)\"; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1")
+            return .rejected(error(400, "unsupported apiVersion \"\(review.apiVersion)\"; expected admission.k8s.io/v1 or admission.k8s.io/v1beta1"))
         }
         guard review.kind == "AdmissionReview" else {
-            return error(400, "unsupported kind \"\(review.kind)\"; expected AdmissionReview")
+            return .rejected(error(400, "unsupported kind \"\(review.kind)\"; expected AdmissionReview"))
         }
-        guard let request = review.request else { return error(400, "AdmissionReview has no request") }
-        guard !request.uid.isEmpty else { return error(400, "AdmissionReview request.uid is empty") }
+        guard let request = review.request else { return .rejected(error(400, "AdmissionReview has no request")) }
+        guard !request.uid.isEmpty else { return .rejected(error(400, "AdmissionReview request.uid is empty")) }
+        return .accepted(apiVersion: review.apiVersion, request: request, timeout: Self.timeout(fromQuery: query))
+    }
 
-        let response = decider.decide(request, mutating: mutating, timeout: Self.timeout(fromQuery: query))
-        return Reply(status: 200, contentType: "application/json",
-                     body: AdmissionResponseEncoding.encode(apiVersion: review.apiVersion, response: response))
+    private func answer(_ apiVersion: String, _ response: AdmissionResponse) -> Reply {
+        Reply(status: 200, contentType: "application/json", body: AdmissionResponseEncoding.encode(apiVersion: apiVersion, response: response))
     }
 
     /// `application/json`, any case, optionally followed by parameters (`; charset=utf-8`).

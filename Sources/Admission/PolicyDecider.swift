@@ -18,7 +18,8 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
 
     /// Completes a request's policy context with what the request does not carry: the namespace's labels
     /// (Kyverno `namespaceSelector`: the cluster's in serve, Values files in `sealgate test`), test variables, user.
-    public typealias ContextAdjustment = @Sendable (AdmissionRequest, inout AdmissionContext) -> Void
+    /// Async: a lookup that misses its cache waits off the calling thread (the server starts decisions on its event loop).
+    public typealias ContextAdjustment = @Sendable (AdmissionRequest, inout AdmissionContext) async -> Void
     private let adjustContext: ContextAdjustment?
 
     /// The registry credentials a workload's pull secrets give (serve with --kube: read from its namespace).
@@ -70,7 +71,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
                                       status: AdmissionStatus(code: 503, message: "sealgate has no valid policies loaded\(why)", reason: "ServiceUnavailable", status: "Failure")), [])
         }
         var context = Self.context(for: request, summary: summary)
-        adjustContext?(request, &context)
+        await adjustContext?(request, &context)
         // One deadline for everything behind this answer, taken from the API server's ?timeout=.
         let deadline = Deadline(uptime: started + max(0.1, timeout - settings.deadlineMargin))
         var pullSecrets: RequestCredentials?

@@ -43,7 +43,7 @@ public final class AdmissionPriority: @unchecked Sendable {
     public func marking(_ adjust: PolicyDecider.ContextAdjustment?) -> PolicyDecider.ContextAdjustment {
         { [self] request, context in
             admissionStarted()
-            adjust?(request, &context)
+            await adjust?(request, &context)
         }
     }
 }

@@ -64,7 +64,7 @@ public struct WorkloadEvaluator: Sendable {
         let id = ResourceID(object: object)
         guard !images.isEmpty else { return Evaluation(outcomes: [], images: [], transientImages: []) }
         var context = PolicyDecider.context(for: request)
-        adjustContext?(request, &context)
+        await adjustContext?(request, &context)
         let deadline = Deadline.after(seconds: max(0.1, timeout - engine.settings.deadlineMargin))
         var pullSecrets: RequestCredentials?
         if let credentials, let workload = WorkloadPullSecrets(request) {

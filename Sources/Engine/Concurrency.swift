@@ -8,7 +8,7 @@ import SealgateCore
 public func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
-    Task(executorPreference: InlineExecutor.shared) {
+    startInline {
         box.value = await work()
         done.signal()
     }
@@ -16,7 +16,14 @@ public func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) 
     return box.value!
 }
 
-/// Runs each job at once on the thread that enqueues it: the worker thread at first, later whichever thread
+/// Starts `work` on the calling thread and returns when it first suspends (or finishes). Work that needs no I/O
+/// finishes before this returns; the rest continues on whichever thread resumes it (a blocking call's thread, a
+/// timer). The server's event loop starts admission reviews this way.
+public func startInline(_ work: @escaping @Sendable () async -> Void) {
+    Task(executorPreference: InlineExecutor.shared) { await work() }
+}
+
+/// Runs each job at once on the thread that enqueues it: the starting thread at first, later whichever thread
 /// resumes the task (a registry call finishing on a Dispatch thread).
 final class InlineExecutor: TaskExecutor {
     static let shared = InlineExecutor()

@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable {
         /// Worker threads running handlers, and how many requests may wait for one.
         public var workerThreads = 8
         public var maxQueuedRequests = 4096
+        /// Seconds per event-loop pass that starting handlers may run on the loop itself. Answers that need no I/O
+        /// then cost no thread hand-off; past the budget, requests start on workers, so a burst still spreads over
+        /// the cores and the loop keeps reading. 0 starts every request on a worker.
+        public var inlineBudget = 0.001
         /// Request body bytes one HTTP/2 connection may hold across its unfinished streams
         /// (never less than `maxBodyBytes`); beyond it further uploads get 503.
         public var maxConnectionBodyBytes = 16 * 1024 * 1024

@@ -4,18 +4,30 @@ import Foundation
 import Glibc
 import Logging
 
-/// TLS HTTP/2 + HTTP/1.1 server on one epoll event loop; handlers run on a bounded worker pool.
+/// TLS HTTP/2 + HTTP/1.1 server on one epoll event loop. Blocking handlers run on a bounded worker pool; a
+/// starting handler begins on the event loop, and what it answers before returning is sent with no hand-off.
 ///
 /// Lifecycle: `init` binds and listens, `run()` serves until `shutdown()` (safe from any thread or a
 /// signal source) has drained in-flight requests or the drain timeout passed.
 public final class HTTPServer: @unchecked Sendable, RequestSink {
+    /// Answers one request; may block (it runs on a worker thread).
     public typealias Handler = @Sendable (Request) -> Response
+    /// Starts answering one request and calls `respond` exactly once, from any thread. It must not block: it runs
+    /// on the event loop (while the loop's inline budget lasts, else on a worker), and an answer given before it
+    /// returns is sent at once. Work that has to wait (I/O) continues elsewhere and responds from there.
+    public typealias StartHandler = @Sendable (Request, _ respond: @escaping @Sendable (Response) -> Void) -> Void
 
     public let configuration: ServerConfiguration
     /// The port actually bound (useful with port 0).
     public private(set) var boundPort: UInt16 = 0
 
-    let handler: Handler
+    let start: StartHandler
+    /// Whether `start` may run on the event loop (false for blocking `Handler`s).
+    let startsInline: Bool
+    /// What is left of this loop pass's `Limits.inlineBudget`.
+    var inlineTimeLeft = 0.0
+    /// Answers given on the event loop, sent once the session that dispatched them has finished reading.
+    var answeredInline: [Completion] = []
     let logger: Logger
     let epollFD: Int32
     let wakeFD: Int32
@@ -49,10 +61,21 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
     var shutdownRequested = false
     var drainingFlag = false
 
-    public init(configuration: ServerConfiguration, logger: Logger, handler: @escaping Handler) throws {
+    /// A server whose handler blocks: every request is answered from a worker thread.
+    public convenience init(configuration: ServerConfiguration, logger: Logger, handler: @escaping Handler) throws {
+        try self.init(configuration: configuration, logger: logger, startsInline: false) { request, respond in respond(handler(request)) }
+    }
+
+    /// A server whose handler starts on the event loop (see `StartHandler`).
+    public convenience init(configuration: ServerConfiguration, logger: Logger, start: @escaping StartHandler) throws {
+        try self.init(configuration: configuration, logger: logger, startsInline: true, start: start)
+    }
+
+    private init(configuration: ServerConfiguration, logger: Logger, startsInline: Bool, start: @escaping StartHandler) throws {
         self.configuration = configuration
         self.logger = logger
-        self.handler = handler
+        self.start = start
+        self.startsInline = startsInline
         // OpenSSL writes with write(2): a peer that vanished would raise SIGPIPE and kill the process.
         signal(SIGPIPE, SIG_IGN)
         tls = try configuration.tls.map(ReloadingTLSContext.init)
@@ -95,6 +118,7 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         while true {
             let n = epoll_wait(epollFD, &events, Int32(events.count), 250)
             let now = monotonicNow()
+            inlineTimeLeft = configuration.limits.inlineBudget
             if n < 0 && errno != EINTR {
                 logger.critical("epoll_wait failed: \(String(cString: strerror(errno)))")
                 break
@@ -155,17 +179,25 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
         }
         metrics.requestStarted()
         connection.pendingHandlers += 1
-        let connectionID = connection.id
-        let handler = self.handler
-        pool.submit { [self] in
-            let response = handler(request)
+        let connectionID = connection.id, path = request.path, version = request.version
+        let post: @Sendable (Response) -> Void = { [self] response in
             lock.lock()
-            completions.append(Completion(connection: connectionID, stream: stream, response: response,
-                                          path: request.path, version: request.version, started: now))
+            completions.append(Completion(connection: connectionID, stream: stream, response: response, path: path, version: version, started: now))
             let first = completions.count == 1
             lock.unlock()
             if first { wake() }
         }
+        let start = self.start
+        guard startsInline && inlineTimeLeft > 0 else {
+            pool.submit { start(request, post) }
+            return
+        }
+        let slot = InlineAnswer()
+        start(request) { response in if !slot.keep(response) { post(response) } }
+        if let response = slot.claim() {
+            answeredInline.append(Completion(connection: connectionID, stream: stream, response: response, path: path, version: version, started: now))
+        }
+        inlineTimeLeft -= monotonicNow() - now
     }
 
     func answeredLocally(path: String, status: Int, version: Request.Version, reason: String) {
@@ -298,6 +330,12 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
                 return
             }
         }
+        if !answeredInline.isEmpty {
+            for other in deliver([], now: monotonicNow()) where other !== connection {
+                flush(other, now: now)
+                closeIfDone(other)
+            }
+        }
         flush(connection, now: now)
         if peerClosed || (events & (EPOLLHUP.rawValue | EPOLLERR.rawValue)) != 0 {
             closeConnection(connection)
@@ -395,4 +433,27 @@ func monotonicNow() -> Double {
 func cString(_ buffer: [CChar]) -> String {
     let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Hands one answer over between a starting handler and the event loop: kept if it comes before the handler
+/// returns (the loop sends it itself), passed on to the completion queue if it comes later.
+final class InlineAnswer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var response: Response?
+    private var claimed = false
+
+    /// From the handler. False when the loop has stopped waiting: the caller posts the answer instead.
+    func keep(_ answer: Response) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard !claimed else { return false }
+        response = answer
+        return true
+    }
+
+    /// From the event loop once the handler returned: the answer if it came in time.
+    func claim() -> Response? {
+        lock.lock(); defer { lock.unlock() }
+        claimed = true
+        return response
+    }
 }

@@ -14,23 +14,36 @@ extension HTTPServer {
         let batch = completions
         completions = []
         lock.unlock()
-        var touched: [UInt64: Connection] = [:]
-        for completion in batch {
-            metrics.requestFinished(path: completion.path, status: completion.response.status, protocol: completion.version.rawValue,
-                                    seconds: now - completion.started, dispatched: true)
-            guard let connection = connectionsByID[completion.connection] else {
-                undelivered += 1
-                continue
-            }
-            connection.pendingHandlers -= 1
-            connection.lastActivity = now
-            connection.session?.deliver(stream: completion.stream, response: completion.response)
-            touched[connection.id] = connection
-        }
-        for connection in touched.values {
+        for connection in deliver(batch, now: now) {
             flush(connection, now: now)
             closeIfDone(connection)
         }
+    }
+
+    /// Hands answers to their sessions: `batch`, then those given inline meanwhile (an HTTP/1.1 delivery parses
+    /// the next pipelined request, which may be answered at once). Returns the connections to flush.
+    func deliver(_ batch: [Completion], now: Double) -> [Connection] {
+        var touched: [UInt64: Connection] = [:]
+        var pending = batch
+        while true {
+            pending += answeredInline
+            answeredInline = []
+            guard !pending.isEmpty else { break }
+            for completion in pending {
+                metrics.requestFinished(path: completion.path, status: completion.response.status, protocol: completion.version.rawValue,
+                                        seconds: now - completion.started, dispatched: true)
+                guard let connection = connectionsByID[completion.connection] else {
+                    undelivered += 1
+                    continue
+                }
+                connection.pendingHandlers -= 1
+                connection.lastActivity = now
+                connection.session?.deliver(stream: completion.stream, response: completion.response)
+                touched[connection.id] = connection
+            }
+            pending = []
+        }
+        return Array(touched.values)
     }
 
     func housekeeping(now: Double) {

@@ -24,11 +24,20 @@ public final class NamespaceLabels: @unchecked Sendable {
     public func start() { reflector?.start() }
     public func stop() { reflector?.stop() }
 
-    /// The labels of namespace `name`; nil when it cannot be found (matched as a namespace without labels).
-    public func labels(of name: String) -> [String: String]? {
-        lock.lock()
-        if let hit = labels[name] { lock.unlock(); return hit }
-        lock.unlock()
+    /// The labels of namespace `name`; nil when it cannot be found (matched as a namespace without labels). A name
+    /// the view lacks is read from the API server on a blocking-call thread, never on the caller's.
+    public func labels(of name: String) async -> [String: String]? {
+        if let hit = viewed(name) { return hit }
+        return await BlockingIO.run { self.read(name) }
+    }
+
+    /// What the list/watch view holds for `name`.
+    public func viewed(_ name: String) -> [String: String]? {
+        lock.lock(); defer { lock.unlock() }
+        return labels[name]
+    }
+
+    private func read(_ name: String) -> [String: String]? {
         do {
             let object = try client.get("/api/v1/namespaces/\(name)")
             let found = Self.labels(object)

@@ -69,7 +69,7 @@ struct ClusterWiring {
     var namespaceContext: PolicyDecider.ContextAdjustment {
         let namespaces = self.namespaces
         return { request, context in
-            if let ns = request.namespace, let labels = namespaces.labels(of: ns) { context.namespaceLabels = labels }
+            if let ns = request.namespace, let labels = await namespaces.labels(of: ns) { context.namespaceLabels = labels }
         }
     }
 

@@ -56,6 +56,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Worker threads that evaluate requests.")
     var workers = env("WORKERS").flatMap(Int.init) ?? max(4, ProcessInfo.processInfo.activeProcessorCount * 4)
 
+    @Option(help: "Milliseconds per event-loop pass that admission decisions may start on the loop itself (a decision needing no I/O is then answered with no thread hand-off); past it, requests start on workers. 0: always on workers.")
+    var inlineBudgetMs = env("INLINE_BUDGET_MS").flatMap(Double.init) ?? 1
+
     @Option(help: "Seconds an idle connection is kept open.")
     var idleTimeout = env("IDLE_TIMEOUT").flatMap(Double.init) ?? 120
 
@@ -109,6 +112,8 @@ struct ServeCommand: ParsableCommand {
         limits.maxConcurrentStreams = maxConcurrentStreams
         limits.maxConnections = maxConnections
         limits.workerThreads = workers
+        guard inlineBudgetMs.isFinite, inlineBudgetMs >= 0 else { throw ValidationError("--inline-budget-ms must be 0 or more, got \(inlineBudgetMs)") }
+        limits.inlineBudget = inlineBudgetMs / 1000
         limits.idleTimeout = idleTimeout
         limits.readTimeout = readTimeout
         let config = ServerConfiguration(host: host, port: port, tls: tls, limits: limits, drainTimeout: drainTimeout,
@@ -144,7 +149,7 @@ struct ServeCommand: ParsableCommand {
         let scanner = try scan.start(cluster: cluster, engine: decisionEngine, trust: trust, priority: priority, timeout: engine.registry.timeout,
                                      tagTTL: tagCacheTTL, credentials: credentials, logger: logger)
         let app = WebhookApplication(endpoint: AdmissionEndpoint(decider: decider), metrics: registry, logger: logger, policies: store, trust: trust)
-        let server = try HTTPServer(configuration: config, logger: logger) { request in app.handle(request) }
+        let server = try HTTPServer(configuration: config, logger: logger) { request, respond in app.start(request, respond: respond) }
         app.server = server
 
         signal(SIGPIPE, SIG_IGN)

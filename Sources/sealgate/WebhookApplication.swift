@@ -1,4 +1,5 @@
 import Admission
+import Engine
 import Foundation
 import ImagePolicy
 import HTTP2Server
@@ -36,12 +37,21 @@ final class WebhookApplication: @unchecked Sendable {
         return (true, "ready (\(status.policyCount) policies\(trustDetail))")
     }
 
+    /// Called on the server's event loop. An admission review is decided in a task started on this thread: with
+    /// warm caches or static policies it finishes before this returns (no thread hand-off); a decision that waits on
+    /// a registry or the API server responds from the thread that resumes it. Probes and metrics answer at once.
+    func start(_ request: Request, respond: @escaping @Sendable (Response) -> Void) {
+        guard request.path == "/validate" || request.path == "/mutate" else { return respond(handle(request)) }
+        startInline { [endpoint] in
+            let reply = await endpoint.handleAsync(method: request.method, contentType: request.header("content-type"), query: request.query,
+                                                   body: request.body, mutating: request.path == "/mutate")
+            respond(Response(status: reply.status, headers: [("content-type", reply.contentType)] + reply.headers, body: reply.body))
+        }
+    }
+
+    /// Probes, metrics and unknown paths.
     func handle(_ request: Request) -> Response {
         switch request.path {
-        case "/validate", "/mutate":
-            let reply = endpoint.handle(method: request.method, contentType: request.header("content-type"), query: request.query,
-                                        body: request.body, mutating: request.path == "/mutate")
-            return Response(status: reply.status, headers: [("content-type", reply.contentType)] + reply.headers, body: reply.body)
         case "/healthz":
             return probe(request) { .text(200, "ok") }
         case "/readyz":

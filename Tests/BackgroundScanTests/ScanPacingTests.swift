@@ -47,7 +47,7 @@ struct ScanPacingTests {
     }
 
     @Test("admissions first: the scan waits while admissions arrive, but never longer than maxWait")
-    func admissionPriority() {
+    func admissionPriority() async {
         let priority = AdmissionPriority(quietPeriod: 0.1, maxWait: 0.6)
         #expect(priority.waitForQuiet() < 0.05, "no admissions: no wait")
         let busy = DispatchGroup()
@@ -61,7 +61,7 @@ struct ScanPacingTests {
         usleep(150_000)
         #expect(priority.waitForQuiet() < 0.05)
         var context = AdmissionContextProbe.empty
-        priority.marking(nil)(AdmissionContextProbe.request, &context)
+        await priority.marking(nil)(AdmissionContextProbe.request, &context)
         #expect(priority.count == 21, "the decider's hook marks each admission")
     }
 

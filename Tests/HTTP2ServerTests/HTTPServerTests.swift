@@ -10,9 +10,12 @@ struct HTTPServerTests {
     final class Running: @unchecked Sendable {
         let server: HTTPServer
         let finished = DispatchSemaphore(value: 0)
+        /// The event-loop thread (set before it serves).
+        private(set) var loopThread: pthread_t?
         init(_ server: HTTPServer) {
             self.server = server
             Thread.detachNewThread { [self] in
+                loopThread = pthread_self()
                 server.run()
                 finished.signal()
             }
@@ -35,7 +38,9 @@ struct HTTPServerTests {
         }
     }
 
-    func start(tls: Bool = true, _ adjust: (inout ServerConfiguration.Limits) -> Void = { _ in }) throws -> (Running, TestPKI?) {
+    /// `starting`: a handler that starts on the event loop instead of the blocking `handler` above.
+    func start(tls: Bool = true, _ adjust: (inout ServerConfiguration.Limits) -> Void = { _ in },
+               starting: HTTPServer.StartHandler? = nil) throws -> (Running, TestPKI?) {
         var limits = ServerConfiguration.Limits()
         adjust(&limits)
         var pki: TestPKI?
@@ -49,7 +54,8 @@ struct HTTPServerTests {
         let config = ServerConfiguration(host: "127.0.0.1", port: 0, tls: tlsConfig, limits: limits, drainTimeout: 10)
         var logger = Logger(label: "test")
         logger.logLevel = .error
-        let server = try HTTPServer(configuration: config, logger: logger, handler: Self.handler)
+        let server = try starting.map { try HTTPServer(configuration: config, logger: logger, start: $0) }
+            ?? HTTPServer(configuration: config, logger: logger, handler: Self.handler)
         return (Running(server), pki)
     }
 

@@ -57,22 +57,22 @@ struct NamespaceLabelsTests {
         #expect(store.reload() == nil)
         let decider = PolicyDecider(store: store, resolver: NoResolver(), verifier: NoVerifier(), settings: AdmissionSettings(), logger: testLogger,
                                     adjustContext: { request, context in
-                                        if let ns = request.namespace, let labels = namespaces.labels(of: ns) { context.namespaceLabels = labels }
+                                        if let ns = request.namespace, let labels = await namespaces.labels(of: ns) { context.namespaceLabels = labels }
                                     })
         func allowed(_ ns: String) async throws -> Bool { await decider.decideAsync(try Self.pod(in: ns), mutating: false, timeout: 10).allowed }
 
         #expect(try await allowed("shop"), "env=dev: the rule does not apply")
         try api.put("namespaces", Self.namespace("shop", ["env": "prod"]))
-        #expect(try await eventually { namespaces.labels(of: "shop") == ["env": "prod"] })
+        #expect(try await eventually { namespaces.viewed("shop") == ["env": "prod"] })
         #expect(try await allowed("shop") == false, "relabelled env=prod: the same rule now applies")
         let denied = await decider.decideAsync(try Self.pod(in: "shop"), mutating: false, timeout: 10)
         #expect(denied.status?.message?.contains("ClusterPolicy/prod-signed") == true, "\(denied.status?.message ?? "")")
         try api.put("namespaces", Self.namespace("shop", [:]))
-        #expect(try await eventually { namespaces.labels(of: "shop") == [:] })
+        #expect(try await eventually { namespaces.viewed("shop") == [:] })
         #expect(try await allowed("shop"))
         // A namespace is found whether or not the watch has delivered it yet (a miss is read directly); an absent one has none.
         try api.put("namespaces", Self.namespace("fresh", ["env": "prod"]))
-        #expect(namespaces.labels(of: "fresh") == ["env": "prod"])
-        #expect(namespaces.labels(of: "absent") == nil)
+        #expect(await namespaces.labels(of: "fresh") == ["env": "prod"])
+        #expect(await namespaces.labels(of: "absent") == nil)
     }
 }

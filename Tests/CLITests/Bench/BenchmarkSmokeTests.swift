@@ -15,7 +15,7 @@ struct BenchmarkSmokeTests {
         try #require(run.status == 0, "bench/run --smoke failed: \(run.stdout) \(run.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("latest.json"))) as! [String: Any]
         let rows = summary["rows"] as! [[String: Any]]
-        for server in ["sealgate", "go", "nghttpd"] {
+        for server in ["sealgate", "sealgate-workers", "go", "nghttpd"] {
             let mine = rows.filter { $0["server"] as? String == server }
             #expect(mine.count == (server == "nghttpd" ? 3 : 4), "\(server): \(mine)")
             for row in mine {
@@ -24,7 +24,9 @@ struct BenchmarkSmokeTests {
                 #expect((row["latency"] as? [String: Any])?["ok"] as? Int == 300, "\(row)")
             }
         }
-        #expect((summary["ratios"] as? [Any])?.count == 4)
+        let ratios = try #require(summary["ratios"] as? [[String: Any]])
+        #expect(ratios.count == 4)
+        #expect(ratios.allSatisfy { ($0["vs_workers"] as? Double ?? 0) > 0 }, "inline vs workers-only reported per shape: \(ratios)")
         let memory = try #require(summary["memory_kb"] as? [String: Int])
         #expect((memory["idle"] ?? 0) > 1000, "RSS of the server process itself, not a wrapper: \(memory)")
         // Micro benchmarks: every piece ran and took time.
