@@ -26,7 +26,9 @@ public struct FulcioCertificateVerifier: Sendable {
             do {
                 try Self.checkValidity(leaf: cert, path: path, at: time)
                 if sctThreshold > 0 {
-                    try SCTVerifier(ctlogs: trustedRoot.ctlogs).verify(leaf: leaf, issuer: path[0], threshold: sctThreshold)
+                    // The issuer is of the trusted root's chain, so its key hash is cached.
+                    let keyHash = try SCTVerifier.trustedIssuerKeyHashes.value(path[0]) { try SCTVerifier.keyHash(path[0]) }
+                    try SCTVerifier(ctlogs: trustedRoot.ctlogs).verify(leaf: leaf, issuerKeyHash: keyHash, threshold: sctThreshold)
                 }
                 return [cert] + path
             } catch {
