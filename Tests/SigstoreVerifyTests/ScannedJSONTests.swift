@@ -36,7 +36,8 @@ struct ScannedJSONTests {
         }
     }
 
-    static let trees: [[String: Any]] = documents.flatMap { d in
+    /// Every object in the documents (made once, then only read).
+    nonisolated(unsafe) static let trees: [[String: Any]] = documents.flatMap { d in
         (try? JSONSerialization.jsonObject(with: d)).map(objects(in:)) ?? []
     }
 
@@ -91,6 +92,11 @@ struct ScannedJSONTests {
         #expect(Self.envelopes.count > 10)
         #expect(Self.payloads.count > 10)
         #expect(Self.cosignBundles.count > 10)
+        // The real documents take the scanner's path, not the fallback.
+        #expect(Self.envelopes.allSatisfy { DSSEEnvelope.Fields(scanning: $0) != nil })
+        let objects = Self.payloads.filter { (try? JSONSerialization.jsonObject(with: $0)) is [String: Any] }
+        #expect(objects.count > 10 && objects.allSatisfy { InTotoStatement.Fields(scanning: $0) != nil })
+        #expect(Self.cosignBundles.allSatisfy { TransparencyLogEntry.CosignBundle(scanning: $0) != nil })
     }
 
     @Test func dsseEnvelopes() {
