@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 @testable import SigstoreVerify
 import TestSupport
 import Testing
@@ -135,5 +136,16 @@ struct ScannedJSONTests {
             let foundation = TransparencyLogEntry.BodyKind(foundationJSON: body)
             #expect(scanned.kind == foundation.kind && scanned.apiVersion == foundation.apiVersion)
         }
+    }
+
+    /// Attestation statements for policies are built by `JSONValue.parse(bytes:)` first (ImageVerification).
+    @Test func statementTrees() throws {
+        var compared = 0
+        for payload in Self.payloads {
+            guard let foundation = try? JSONValue.parse(data: payload) else { continue }
+            #expect(try JSONValue.parse(bytes: Array(payload)) == foundation)
+            compared += 1
+        }
+        #expect(compared > 10)
     }
 }
