@@ -127,6 +127,8 @@ final class ClientConnection {
     private var ssl: OpaquePointer?
     private let endpoint: Endpoint
     private var buffer: [UInt8] = []
+    /// Where reads land before `buffer`: one per connection, so a read neither allocates nor zeroes 32 KiB.
+    private var readChunk: [UInt8] = []
     private(set) var reusable = true
 
     init(endpoint: Endpoint, tlsContext: OpaquePointer, deadline: Deadline) throws {
@@ -338,8 +340,8 @@ final class ClientConnection {
 
     /// Reads more bytes into the buffer; false at end of stream.
     private func fill(deadline: Deadline) throws -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 32 * 1024)
-        let n: Int = try chunk.withUnsafeMutableBytes { raw in
+        if readChunk.isEmpty { readChunk = [UInt8](repeating: 0, count: 32 * 1024) }
+        let n: Int = try readChunk.withUnsafeMutableBytes { raw in
             if let ssl {
                 var got = 0
                 let rc = try ioResult(deadline: deadline, what: "read") { () -> Int32 in
@@ -357,7 +359,7 @@ final class ClientConnection {
             }
         }
         guard n > 0 else { return false }
-        buffer.append(contentsOf: chunk[0..<n])
+        buffer.append(contentsOf: readChunk[0..<n])
         return true
     }
 

@@ -112,7 +112,8 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
         guard result.passed else { return .fail(result.summary, transient: result.transient, step: result.failedStep) }
         var outcome = AuthorityOutcome.pass(result.summary, signatures: result.verified.map(signatureJSON))
         if attestations {
-            outcome.statements = result.verified.compactMap { $0.payload.flatMap { try? JSONValue.parse(data: $0) } }
+            // JSONScanner first (no Foundation tree to convert); what it refuses is read by Foundation as before.
+            outcome.statements = result.verified.compactMap { $0.payload.flatMap { (try? JSONValue.parse(bytes: Array($0))) ?? (try? JSONValue.parse(data: $0)) } }
         }
         return outcome
     }

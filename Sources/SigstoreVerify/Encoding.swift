@@ -20,14 +20,16 @@ public enum Encoding {
     static func fromHex(_ s: String) -> Data? {
         let chars = Array(s.utf8)
         guard chars.count % 2 == 0 else { return nil }
-        var out = Data(capacity: chars.count / 2)
+        // Into an array, then one Data: appending to a Data byte by byte cost more than the decoding.
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
         var i = 0
         while i < chars.count {
             guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
             out.append(hi << 4 | lo)
             i += 2
         }
-        return out
+        return Data(out)
     }
 
     private static func nibble(_ c: UInt8) -> UInt8? {

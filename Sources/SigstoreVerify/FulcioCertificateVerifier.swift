@@ -26,7 +26,9 @@ public struct FulcioCertificateVerifier: Sendable {
             do {
                 try Self.checkValidity(leaf: cert, path: path, at: time)
                 if sctThreshold > 0 {
-                    try SCTVerifier(ctlogs: trustedRoot.ctlogs).verify(leaf: leaf, issuer: path[0], threshold: sctThreshold)
+                    // The issuer is of the trusted root's chain, so its key hash is cached.
+                    let keyHash = try SCTVerifier.trustedIssuerKeyHashes.value(path[0]) { try SCTVerifier.keyHash(path[0]) }
+                    try SCTVerifier(ctlogs: trustedRoot.ctlogs).verify(leaf: leaf, issuerKeyHash: keyHash, threshold: sctThreshold)
                 }
                 return [cert] + path
             } catch {
@@ -36,12 +38,30 @@ public struct FulcioCertificateVerifier: Sendable {
         throw lastError
     }
 
+    /// A certificate of a trusted root's chain and the one of the same chain that signed it.
+    struct TrustedLink: Hashable, Sendable {
+        var issuer: Certificate
+        var subject: Certificate
+    }
+
+    /// Signature checks between certificates of the trusted roots' chains (never a bundle's leaf).
+    static let trustedLinks = BoundedCache<TrustedLink, Bool>(capacity: 64)
+
     /// Walks issuer links through `pool` (each link signature-checked) until a root or the pool's last cert.
+    /// `pool` is always a trusted root's chain: links inside it are cached (`trustedLinks`), the leaf's never.
     static func buildPath(from leaf: Certificate, pool: [Certificate]) -> [Certificate]? {
         var path: [Certificate] = []
         var current = leaf
         for _ in 0...pool.count {
-            guard let issuer = pool.first(where: { $0.subject == current.issuer && $0.publicKey.isValidSignature(current.signature, for: current) }) else {
+            // Past the leaf, both ends of a link come from the trusted root: its signature is checked once per root.
+            let inRoot = !path.isEmpty
+            guard let issuer = pool.first(where: { candidate in
+                guard candidate.subject == current.issuer else { return false }
+                guard inRoot else { return candidate.publicKey.isValidSignature(current.signature, for: current) }
+                return trustedLinks.value(TrustedLink(issuer: candidate, subject: current)) {
+                    candidate.publicKey.isValidSignature(current.signature, for: current)
+                }
+            }) else {
                 return nil
             }
             guard !path.contains(issuer) else { return nil }

@@ -20,10 +20,19 @@ public struct SCTVerifier: Sendable {
     public init(ctlogs: [TransparencyLogInstance]) { self.ctlogs = ctlogs }
 
     public func verify(leaf: FulcioCertificate, issuer: Certificate, threshold: Int = 1) throws {
+        try verify(leaf: leaf, issuerKeyHash: try Self.keyHash(issuer), threshold: threshold)
+    }
+
+    /// SHA-256 of the issuer's SubjectPublicKeyInfo (RFC 6962 `issuer_key_hash`).
+    static func keyHash(_ issuer: Certificate) throws -> Data { HashAlgorithm.sha256.hash(try issuer.publicKey.spkiDER()) }
+
+    /// `keyHash` of certificates of trusted roots' chains (encoding a P-256 key is a field inversion).
+    static let trustedIssuerKeyHashes = BoundedCache<Certificate, Data>(capacity: 64)
+
+    func verify(leaf: FulcioCertificate, issuerKeyHash: Data, threshold: Int) throws {
         let scts = try Self.embeddedSCTs(leaf.certificate)
         guard !scts.isEmpty else { throw SigstoreError.sctMissing }
         let tbs = try Self.precertificateTBS(leaf.certificate)
-        let issuerKeyHash = HashAlgorithm.sha256.hash(try issuer.publicKey.spkiDER())
         var verified = 0
         var failure: SigstoreError?
         for sct in scts {

@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 
 /// RFC 6962 inclusion proof with the log's signed checkpoint.
 public struct InclusionProof: Sendable, Hashable {
@@ -34,17 +35,88 @@ public struct TransparencyLogEntry: Sendable, Hashable {
     /// From a cosign `dev.sigstore.cosign/bundle` annotation:
     /// {"SignedEntryTimestamp": b64, "Payload": {"body": b64, "integratedTime": n, "logIndex": n, "logID": hex}}.
     public init(cosignBundleJSON data: Data) throws {
-        let o = try JSON.object(data)
-        guard let set = (o["SignedEntryTimestamp"] as? String).flatMap(Encoding.base64),
-              let p = o["Payload"] as? [String: Any],
-              let body = (p["body"] as? String).flatMap(Encoding.base64),
-              let time = JSON.int64(p["integratedTime"]), let index = JSON.int64(p["logIndex"]),
-              let logID = (p["logID"] as? String).flatMap(Encoding.fromHex) else {
+        try self.init(CosignBundle(scanning: data) ?? CosignBundle(foundationJSON: data))
+    }
+
+    /// The reading of `data` through `JSONSerialization` (what `init(cosignBundleJSON:)` falls back to).
+    init(foundationCosignBundleJSON data: Data) throws {
+        try self.init(CosignBundle(foundationJSON: data))
+    }
+
+    private init(_ c: CosignBundle) throws {
+        guard let set = c.set.flatMap(Encoding.base64), let p = c.payload, let body = p.body.flatMap(Encoding.base64),
+              let time = p.integratedTime, let index = p.logIndex, let logID = p.logID.flatMap(Encoding.fromHex) else {
             throw SigstoreError.malformedLogEntry("invalid cosign bundle annotation")
         }
-        let b = try? JSON.object(body)
-        self.init(logIndex: index, logID: logID, kind: b?["kind"] as? String ?? "", version: b?["apiVersion"] as? String ?? "",
+        let kind = BodyKind(scanning: body) ?? BodyKind(foundationJSON: body)
+        self.init(logIndex: index, logID: logID, kind: kind.kind ?? "", version: kind.apiVersion ?? "",
                   integratedTime: time, signedEntryTimestamp: set, inclusionProof: nil, canonicalizedBody: body)
+    }
+
+    /// The members of a cosign bundle annotation, as read from JSON (nil: absent or of another type).
+    struct CosignBundle {
+        struct Payload { var body: String?, integratedTime: Int64?, logIndex: Int64?, logID: String? }
+        var set: String?
+        var payload: Payload?
+
+        init(foundationJSON data: Data) throws {
+            let o = try JSON.object(data)
+            set = o["SignedEntryTimestamp"] as? String
+            payload = (o["Payload"] as? [String: Any]).map {
+                Payload(body: $0["body"] as? String, integratedTime: JSON.int64($0["integratedTime"]),
+                        logIndex: JSON.int64($0["logIndex"]), logID: $0["logID"] as? String)
+            }
+        }
+
+        /// Read with `JSONScanner`; nil when Foundation must read it (see `ScannedJSON`).
+        init?(scanning data: Data) {
+            var set: String?, payload: Payload?
+            let read: Void? = ScannedJSON.object(data) { s, key in
+                switch key {
+                case "SignedEntryTimestamp": set = try s.stringOrSkip()
+                case "Payload":
+                    var p = Payload()
+                    payload = try ScannedJSON.objectOrSkip(&s) { s, key in
+                        switch key {
+                        case "body": p.body = try s.stringOrSkip()
+                        case "integratedTime": p.integratedTime = try ScannedJSON.int64OrSkip(&s)
+                        case "logIndex": p.logIndex = try ScannedJSON.int64OrSkip(&s)
+                        case "logID": p.logID = try s.stringOrSkip()
+                        default: try s.skipValue()
+                        }
+                    }.map { p }
+                default: try s.skipValue()
+                }
+            }
+            guard read != nil else { return nil }
+            self.set = set; self.payload = payload
+        }
+    }
+
+    /// A Rekor body's `kind` and `apiVersion` (nil: absent, of another type, or the body is not a JSON object).
+    struct BodyKind {
+        var kind: String?
+        var apiVersion: String?
+
+        init(foundationJSON body: Data) {
+            let b = try? JSON.object(body)
+            kind = b?["kind"] as? String
+            apiVersion = b?["apiVersion"] as? String
+        }
+
+        /// Read with `JSONScanner`; nil when Foundation must read it (see `ScannedJSON`).
+        init?(scanning body: Data) {
+            var kind: String?, apiVersion: String?
+            let read: Void? = ScannedJSON.object(body) { s, key in
+                switch key {
+                case "kind": kind = try s.stringOrSkip()
+                case "apiVersion": apiVersion = try s.stringOrSkip()
+                default: try s.skipValue()
+                }
+            }
+            guard read != nil else { return nil }
+            self.kind = kind; self.apiVersion = apiVersion
+        }
     }
 
     init(object e: [String: Any]) throws {
