@@ -55,29 +55,33 @@ enum AdmissionResponseEncoding {
         /// A JSON string as JSONEncoder writes it with `.withoutEscapingSlashes`: quote, backslash and control
         /// characters escaped (short forms for \b \f \n \r \t), everything else as UTF-8.
         mutating func string(_ text: String) {
-            bytes.append(0x22)
-            // Most strings (uids, image lists) need no escape: copied at once.
-            if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-                bytes.append(contentsOf: text.utf8)
+            var text = text
+            text.withUTF8 { utf8 in
                 bytes.append(0x22)
-                return
-            }
-            for b in text.utf8 {
-                switch b {
-                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x08: bytes.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: bytes.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-                case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case ..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-                default: bytes.append(b)
+                // Most strings (uids, image lists) need no escape: copied at once.
+                if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                    bytes.append(contentsOf: utf8)
+                } else {
+                    for b in utf8 { escaped(b) }
                 }
+                bytes.append(0x22)
             }
-            bytes.append(0x22)
+        }
+
+        private mutating func escaped(_ b: UInt8) {
+            switch b {
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: bytes.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: bytes.append(b)
+            }
         }
     }
 }

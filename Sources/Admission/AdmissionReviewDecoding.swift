@@ -44,7 +44,7 @@ public enum AdmissionReviewDecoding {
         try expect(.object, &s, at: "")
         var apiVersion: String?, kind: String?
         var request: AdmissionRequest?
-        try s.readObject { s, key in
+        try s.readMembers { s, key in
             switch key {
             case "apiVersion": apiVersion = try string(&s, at: { "apiVersion" })
             case "kind": kind = try string(&s, at: { "kind" })
@@ -69,7 +69,7 @@ public enum AdmissionReviewDecoding {
         var user: RequestUser?
         var object, oldObject: LazyJSON?
         var objectSummary: (kind: String, summary: WorkloadImages.Summary)?
-        try s.readObject { s, key in
+        try s.readMembers { s, key in
             // Named only in an error message, so built only for one.
             let at = { "request.\(key)" }
             switch key {
@@ -133,7 +133,7 @@ public enum AdmissionReviewDecoding {
     private static func user(_ s: inout JSONScanner) throws -> RequestUser? {
         guard try s.peek() == .object else { try s.skipValue(); return nil }
         var username = "", uid = "", groups: [String] = []
-        try s.readObject { s, key in
+        try s.readMembers { s, key in
             switch key {
             case "username": username = try s.stringOrSkip() ?? ""
             case "uid": uid = try s.stringOrSkip() ?? ""
@@ -159,8 +159,8 @@ public enum AdmissionReviewDecoding {
         guard try !s.consumeNull() else { throw Failure(description: "wrong type at \(path()): expected a value, got null") }
         try expect(.object, &s, at: path())
         var found = [String?](repeating: nil, count: names.count)
-        try s.readObject { s, key in
-            if let i = names.firstIndex(of: key) { found[i] = try string(&s, at: { "\(path()).\(key)" }) } else { try s.skipValue() }
+        try s.readMembers { s, key in
+            if let i = names.firstIndex(where: { key == $0 }) { found[i] = try string(&s, at: { "\(path()).\(key)" }) } else { try s.skipValue() }
         }
         return try zip(names, found).map { name, value throws(Failure) in
             guard let value else { throw Failure(description: "missing field \(path()).\(name)") }

@@ -84,8 +84,8 @@ public enum WorkloadImages {
         guard try s.peek() == .object else { try s.skipValue(); return summary }
         let path = podSpecPath(kind: kind)
         var lists: [String: [ContainerImage]] = [:]
-        try s.readObject { s, key in
-            if key == "metadata" {
+        try s.readMembers { s, key in
+            if case "metadata" = key {
                 try readMetadata(&s, into: &summary)
             } else if let path, key == path[0] {
                 lists = try s.read(at: path.dropFirst()) { s in try containerLists(&s, path: path) } ?? [:]
@@ -101,7 +101,7 @@ public enum WorkloadImages {
     private static func readMetadata(_ s: inout JSONScanner, into summary: inout Summary) throws {
         summary.name = nil; summary.generateName = nil; summary.labels = [:]; summary.annotations = [:]
         guard try s.peek() == .object else { try s.skipValue(); return }
-        try s.readObject { s, key in
+        try s.readMembers { s, key in
             switch key {
             case "name": summary.name = try s.stringOrSkip()
             case "generateName": summary.generateName = try s.stringOrSkip()
@@ -123,9 +123,9 @@ public enum WorkloadImages {
     private static func containerLists(_ s: inout JSONScanner, path: [String]) throws -> [String: [ContainerImage]] {
         var lists: [String: [ContainerImage]] = [:]
         guard try s.peek() == .object else { try s.skipValue(); return lists }
-        try s.readObject { s, key in
-            guard containerLists.contains(key), try s.peek() == .array else { try s.skipValue(); return }
-            lists[key] = try containers(&s, list: key, path: path)
+        try s.readMembers { s, key in
+            guard let list = containerLists.first(where: { key == $0 }), try s.peek() == .array else { try s.skipValue(); return }
+            lists[list] = try containers(&s, list: list, path: path)
         }
         return lists
     }
@@ -139,7 +139,7 @@ public enum WorkloadImages {
             defer { index += 1 }
             guard try s.peek() == .object else { try s.skipValue(); return }
             var image: String?, name: String?
-            try s.readObject { s, key in
+            try s.readMembers { s, key in
                 switch key {
                 case "image": image = try s.stringOrSkip()
                 case "name": name = try s.stringOrSkip()

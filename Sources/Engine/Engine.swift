@@ -54,8 +54,11 @@ public final class Engine: @unchecked Sendable {
                 requestLevel = result
             }
             // Images only an `images` expression found have no field to patch (pointer ""), but are decided all the same.
-            let listed = Set(images.map(\.image))
-            let found = requestLevel.verdicts.keys.filter { !listed.contains($0) }.sorted().map { ContainerImage(image: $0, pointer: "", list: "images", name: $0) }
+            var found: [ContainerImage] = []
+            if !requestLevel.verdicts.isEmpty {
+                let listed = Set(images.map(\.image))
+                found = requestLevel.verdicts.keys.filter { !listed.contains($0) }.sorted().map { ContainerImage(image: $0, pointer: "", list: "images", name: $0) }
+            }
             return await evaluateAll(images + found, context: context, evaluator: evaluator, requestLevel: requestLevel, deadline: deadline)
         } }
     }
@@ -64,43 +67,51 @@ public final class Engine: @unchecked Sendable {
     /// what the ImageValidatingPolicies decided per image (merged into its own verdicts) and the digests they resolved.
     func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator,
                      requestLevel: ImageValidatingStage.Result = .init(), deadline: Deadline) async -> [ImageDecision] {
-        let decided = requestLevel.verdicts
-        var pointerMap: [String: [String]] = [:]
+        // Distinct images in first-seen order with all their pointers: one lookup per container, then arrays.
+        var index: [String: Int] = [:]
         var distinct: [String] = []
+        var pointerLists: [[String]] = []
         for image in images {
-            if pointerMap[image.image] == nil { distinct.append(image.image) }
-            pointerMap[image.image, default: []].append(contentsOf: image.pointer.isEmpty ? [] : [image.pointer])
-        }
-        let pointers = pointerMap, order = distinct
-        var planned: [String: ImagePlan] = [:]
-        for image in order { planned[image] = ImagePlan(image, context: context, evaluator: evaluator, covered: decided[image] != nil) }
-        let plans = planned
-        // Nothing to look up (unmatched images, static policies): decide inline — no tasks, no timer.
-        if !plans.values.contains(where: \.needsIO) {
-            var decisions: [ImageDecision] = []
-            for image in order {
-                decisions.append(await evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
-                                                decided: decided[image] ?? [], knownDigest: requestLevel.digests[image], deadline: deadline))
+            let i: Int
+            if let known = index[image.image] { i = known } else {
+                i = distinct.count
+                index[image.image] = i
+                distinct.append(image.image)
+                pointerLists.append([])
             }
+            if !image.pointer.isEmpty { pointerLists[i].append(image.pointer) }
+        }
+        let order = distinct, pointers = pointerLists
+        // Without ImageValidatingPolicies both tables are empty: nil spares a hash of each image name.
+        let levelDecided = requestLevel.verdicts.isEmpty ? nil : requestLevel.verdicts, levelDigests = requestLevel.digests.isEmpty ? nil : requestLevel.digests
+        let plans = order.map { ImagePlan($0, context: context, evaluator: evaluator, covered: levelDecided?[$0] != nil) }
+        let evaluateOne = { @Sendable (i: Int) async -> ImageDecision in
+            let image = order[i]
+            return await self.evaluate(image, plans[i], pointers: pointers[i], context: context, evaluator: evaluator,
+                                       decided: levelDecided?[image] ?? [], knownDigest: levelDigests?[image], deadline: deadline)
+        }
+        // Nothing to look up (unmatched images, static policies): decide inline — no tasks, no timer.
+        if !plans.contains(where: \.needsIO) {
+            var decisions: [ImageDecision] = []
+            decisions.reserveCapacity(order.count)
+            for i in order.indices { decisions.append(await evaluateOne(i)) }
             return decisions
         }
         let results = ResultCollector()
         // Unstructured tasks: an evaluation stuck past the deadline must not hold up the answer.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let gate = OnceGate(continuation)
-            for image in order {
+            for i in order.indices {
                 Task {
-                    let decision = await self.evaluate(image, plans[image]!, pointers: pointers[image]!, context: context, evaluator: evaluator,
-                                                       decided: decided[image] ?? [], knownDigest: requestLevel.digests[image], deadline: deadline)
-                    if results.add(decision) == order.count { gate.open() }
+                    if results.add(await evaluateOne(i)) == order.count { gate.open() }
                 }
             }
             // A Dispatch timer, not Task.sleep: the deadline must fire even if the task pool is busy.
             DispatchQueue.global().asyncAfter(deadline: .now() + max(0, deadline.remaining)) { gate.open() }
         }
         let finished = results.snapshot()
-        return order.map { image in
-            finished[image] ?? timedOut(image, pointers: pointers[image]!, deadline: deadline)
+        return order.indices.map { i in
+            finished[order[i]] ?? timedOut(order[i], pointers: pointers[i], deadline: deadline)
         }
     }
 
@@ -191,8 +202,7 @@ public final class Engine: @unchecked Sendable {
         Self.verificationTimers[Self.slot(verdict.decision)]
             .recordNanoseconds(Int64((MonotonicClock.now() - verifyStarted) * 1e9))
         for policy in verdict.policies {
-            MetricHandles.shared.counter("sealgate_policy_verdicts_total", [("policy", policy.policy), ("decision", policy.decision.rawValue),
-                                                                          ("transient", String(policy.transient))]).increment()
+            Self.policyVerdicts.counter(policy: policy.policy, decision: policy.decision, transient: policy.transient).increment()
         }
         decision.decision = verdict.decision
         decision.verdicts = verdict.policies
@@ -235,6 +245,7 @@ extension Engine {
     static let imageDecisions = MetricSlots(count: Decision.allCases.count * 2) { slot in
         MetricHandles.shared.counter("sealgate_image_decisions_total", [("decision", Decision.allCases[slot / 2].rawValue), ("transient", String(slot % 2 == 1))])
     }
+    static let policyVerdicts = PolicyVerdictCounters()
     static func slot(_ decision: Decision) -> Int { Decision.allCases.firstIndex(of: decision)! }
 
     /// Every label set of the image families, at 0, so `/metrics` shows them before the first decision (serve).

@@ -1,4 +1,5 @@
 import Foundation
+import ImagePolicy
 import Metrics
 
 /// Counters and timers by label and dimensions, made once per process: `Counter(label:dimensions:)` asks the
@@ -58,6 +59,31 @@ public final class MetricSlots<H>: @unchecked Sendable {
         if let known = slots[slot] { return known }
         let made = make(slot)
         slots[slot] = made
+        return made
+    }
+}
+
+/// `sealgate_policy_verdicts_total` handles by policy name: one lookup of the name per verdict, where
+/// `MetricHandles` hashes the family label and all three label values (and builds an array) every time.
+/// Bounded as `MetricHandles` is: past `capacity` policy names, handles come from `MetricHandles` per call.
+final class PolicyVerdictCounters: @unchecked Sendable {
+    static let capacity = 10_000
+    private let lock = NSLock()
+    private var byPolicy: [String: MetricSlots<Counter>] = [:]
+
+    func counter(policy: String, decision: Decision, transient: Bool) -> Counter {
+        let slot = Engine.slot(decision) * 2 + (transient ? 1 : 0)
+        return slots(policy)[slot]
+    }
+
+    private func slots(_ policy: String) -> MetricSlots<Counter> {
+        lock.lock(); defer { lock.unlock() }
+        if let known = byPolicy[policy] { return known }
+        let made = MetricSlots<Counter>(count: Decision.allCases.count * 2) { slot in
+            MetricHandles.shared.counter("sealgate_policy_verdicts_total", [("policy", policy), ("decision", Decision.allCases[slot / 2].rawValue),
+                                                                          ("transient", String(slot % 2 == 1))])
+        }
+        if byPolicy.count < Self.capacity { byPolicy[policy] = made }
         return made
     }
 }

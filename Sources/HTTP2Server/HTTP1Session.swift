@@ -165,12 +165,31 @@ final class HTTP1Session: ProtocolSession {
             fail(400, "control character in request head")
             return false
         }
-        // Lines split and checked on bytes (Foundation's components/trimming cost more than the rest of a request).
+        // Lines split and checked on bytes, each field made a String once (generic collection code cost more than
+        // the rest of a request). The check above leaves every CR followed by LF, so lines end exactly at CRLF.
         let headBytes = Array(input[0..<end])
         input.removeFirst(end + 4)
         headScanFrom = 0
-        var lines = headBytes.split(separator: 13, omittingEmptySubsequences: false).enumerated().map { i, line in i == 0 ? line : line.dropFirst() }
-        let requestLine = lines.removeFirst().split(separator: 0x20, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        var requestLine: [String] = []
+        var headers: [(name: String, value: String)] = []
+        var malformedHeader = false
+        headBytes.withUnsafeBufferPointer { head in
+            var lineStart = 0
+            while lineStart <= head.count {
+                var lineEnd = lineStart
+                while lineEnd < head.count, head[lineEnd] != 13 { lineEnd += 1 }
+                let line = UnsafeBufferPointer(rebasing: head[lineStart..<lineEnd])
+                if lineStart == 0 {
+                    requestLine = line.split(separator: 0x20, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+                } else if let header = Self.headerField(line) {
+                    headers.append(header)
+                } else {
+                    malformedHeader = true
+                    return
+                }
+                lineStart = lineEnd + 2
+            }
+        }
         guard requestLine.count == 3, !requestLine[0].isEmpty, requestLine[0].utf8.allSatisfy(isTokenByte),
               requestLine[1].hasPrefix("/") || requestLine[1] == "*" else {
             fail(400, "malformed request line")
@@ -181,17 +200,9 @@ final class HTTP1Session: ProtocolSession {
             fail(505, "unsupported HTTP version \(httpVersion)")
             return false
         }
-        var headers: [(name: String, value: String)] = []
-        for line in lines {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != line.startIndex,
-                  line[..<colon].allSatisfy(isTokenByte) else {
-                fail(400, "malformed header line")
-                return false
-            }
-            let name = String(decoding: line[..<colon].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
-            let isSpace = { (b: UInt8) in b == 0x20 || b == 0x09 }
-            let value = line[(colon + 1)...].drop(while: isSpace).reversed().drop(while: isSpace).reversed()
-            headers.append((name, String(decoding: value, as: UTF8.self)))
+        if malformedHeader {
+            fail(400, "malformed header line")
+            return false
         }
         let target = String(requestLine[1])
         let path: String, query: String
@@ -203,7 +214,7 @@ final class HTTP1Session: ProtocolSession {
             query = ""
         }
         let connectionTokens = headers.filter { $0.name == "connection" }.map { $0.value.lowercased() }.joined(separator: ",")
-        let keepAlive = httpVersion == "HTTP/1.1" ? !connectionTokens.contains("close") : connectionTokens.contains("keep-alive")
+        let keepAlive = httpVersion == "HTTP/1.1" ? !Self.mentions(connectionTokens, "close") : Self.mentions(connectionTokens, "keep-alive")
         head = Head(method: String(requestLine[0]), path: path, query: query, headers: headers, keepAlive: keepAlive)
         body = []
 
@@ -241,6 +252,27 @@ final class HTTP1Session: ProtocolSession {
         if expectsContinue && length > 0 { output.append(contentsOf: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
         state = .body(remaining: length)
         return true
+    }
+
+    /// `name: value` with the name lowercased and the value trimmed of spaces and tabs; nil for a malformed line.
+    private static func headerField(_ line: UnsafeBufferPointer<UInt8>) -> (name: String, value: String)? {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != 0, line[..<colon].allSatisfy(isTokenByte) else { return nil }
+        let name = String(unsafeUninitializedCapacity: colon) { out in
+            for i in 0..<colon { out[i] = line[i] >= 65 && line[i] <= 90 ? line[i] + 32 : line[i] }
+            return colon
+        }
+        var from = colon + 1, to = line.count
+        while from < to, line[from] == 0x20 || line[from] == 0x09 { from += 1 }
+        while to > from, line[to - 1] == 0x20 || line[to - 1] == 0x09 { to -= 1 }
+        return (name, String(decoding: UnsafeBufferPointer(rebasing: line[from..<to]), as: UTF8.self))
+    }
+
+    /// Whether `tokens` (a lowercased Connection value) contains `word` as a substring, as the earlier
+    /// `String.contains` did, without Foundation's locale-aware search.
+    private static func mentions(_ tokens: String, _ word: String) -> Bool {
+        let haystack = Array(tokens.utf8), needle = Array(word.utf8)
+        guard haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 
     private func findHeadEnd() -> Int? {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A strict RFC 8259 reader over bytes that visits a document without building it: callers read the members they
 /// need and `skipValue()` the rest (still checked), so a 5 KiB AdmissionReview is decided without a tree of it.
 /// Strict: invalid UTF-8, lone surrogates, bad escapes, leading zeros, trailing garbage and nesting deeper than
@@ -58,24 +60,96 @@ public struct JSONScanner {
     // MARK: Containers
 
     /// Calls `member` with each member name; `member` must consume the value (read or skip it).
+    /// (Its own loop, not `readMembers`: `readValue` recurses through it, and the deepest accepted document must
+    /// build on a worker's 1 MiB stack.)
     public mutating func readObject(_ member: (inout JSONScanner, String) throws -> Void) throws {
+        guard try enterObject() else { return }
+        repeat {
+            try memberName()
+            let key = try readString()
+            try nameSeparator()
+            try member(&self, key)
+        } while try nextMember()
+    }
+
+    /// A member name as written in the document, matched by `case "name":` patterns and `==` without building a
+    /// `String` (most names are only compared, and most members skipped). Valid only during the `readMembers` call
+    /// that passes it: it points into the scanned bytes. (Holding the array instead costs more than the Strings did.)
+    public struct Key: CustomStringConvertible {
+        /// The name's bytes between the quotes when it has no escape; else empty and `unescaped` holds it.
+        fileprivate let raw: UnsafeBufferPointer<UInt8>
+        fileprivate let unescaped: String?
+
+        public var string: String { unescaped ?? String(decoding: raw, as: UTF8.self) }
+        public var description: String { string }
+
+        public static func ~= (pattern: StaticString, key: Key) -> Bool {
+            pattern.withUTF8Buffer { key.equals($0) }
+        }
+
+        public static func == (key: Key, name: String) -> Bool {
+            var name = name
+            return name.withUTF8 { key.equals($0) }
+        }
+
+        private func equals(_ other: UnsafeBufferPointer<UInt8>) -> Bool {
+            if let unescaped { return unescaped.utf8.elementsEqual(other) }
+            guard raw.count == other.count else { return false }
+            guard let a = raw.baseAddress, let b = other.baseAddress else { return true }
+            return memcmp(a, b, raw.count) == 0
+        }
+    }
+
+    /// `readObject` with each name as a `Key`.
+    public mutating func readMembers(_ member: (inout JSONScanner, Key) throws -> Void) throws {
+        guard try enterObject() else { return }
+        let storage = bytes  // `bytes` never changes: names point into this buffer while `member` runs
+        try storage.withUnsafeBufferPointer { buffer in
+            repeat {
+                try memberName()
+                let key = try readKey(buffer)
+                try nameSeparator()
+                try member(&self, key)
+            } while try nextMember()
+        }
+    }
+
+    /// At `{`: steps in; false (and past the `}`) when the object is empty.
+    private mutating func enterObject() throws(Failure) -> Bool {
         try enter(UInt8(ascii: "{"))
         skipWhitespace()
-        if offset < end, bytes[offset] == UInt8(ascii: "}") { offset += 1; depth -= 1; return }
-        while true {
-            skipWhitespace()
-            guard offset < end, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-            let key = try readString()
-            skipWhitespace()
-            guard offset < end, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            offset += 1
-            try member(&self, key)
-            skipWhitespace()
-            guard offset < end else { throw fail("unterminated object") }
-            if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
-            if bytes[offset] == UInt8(ascii: "}") { offset += 1; depth -= 1; return }
-            throw fail("expected ',' or '}'")
+        if offset < end, bytes[offset] == UInt8(ascii: "}") { offset += 1; depth -= 1; return false }
+        return true
+    }
+
+    private mutating func memberName() throws(Failure) {
+        skipWhitespace()
+        guard offset < end, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+    }
+
+    private mutating func nameSeparator() throws(Failure) {
+        skipWhitespace()
+        guard offset < end, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+        offset += 1
+    }
+
+    /// After a member's value: true past a `,`, false past the closing `}`.
+    private mutating func nextMember() throws(Failure) -> Bool {
+        skipWhitespace()
+        guard offset < end else { throw fail("unterminated object") }
+        if bytes[offset] == UInt8(ascii: ",") { offset += 1; return true }
+        if bytes[offset] == UInt8(ascii: "}") { offset += 1; depth -= 1; return false }
+        throw fail("expected ',' or '}'")
+    }
+
+    /// At a member name's opening quote: the name, past its closing quote.
+    private mutating func readKey(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> Key {
+        let quote = offset
+        if try scanPlainString() {
+            return Key(raw: UnsafeBufferPointer(rebasing: buffer[(quote + 1)..<(offset - 1)]), unescaped: nil)
         }
+        offset = quote
+        return Key(raw: UnsafeBufferPointer(rebasing: buffer[0..<0]), unescaped: try readString())
     }
 
     /// Calls `element` for each element; `element` must consume it.

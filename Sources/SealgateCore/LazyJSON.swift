@@ -62,7 +62,7 @@ extension JSONScanner {
         guard let first = path.first else { return try read(&self) }
         guard try peek() == .object else { try skipValue(); return nil }
         var found: T?
-        try readObject { s, key in
+        try readMembers { s, key in
             if key == first { found = try s.read(at: path.dropFirst(), read) } else { try s.skipValue() }
         }
         return found

@@ -149,6 +149,27 @@ struct AdmissionWireFormatTests {
         try expectSameSummary(review(object, kindFirst: kindFirst, userInfo: #"{"extra":{"a":["b"]}}"#), object)
     }
 
+    @Test("member names written with escapes are matched as the names they decode to, at every level of the review")
+    func escapedMemberNames() throws {
+        // Names are compared as bytes when plain; one with an escape must still match (the tree decodes it).
+        let object = #"{"met\u0061data":{"n\u0061me":"p","l\u0061bels":{"\u0061pp":"web"}},"#
+            + #""sp\u0065c":{"cont\u0061iners":[{"im\u0061ge":"x:1","n\u0061me":"c"}]}}"#
+        let body = Array(#"{"\u0061piVersion":"admission.k8s.io/v1","kind":"AdmissionReview","requ\u0065st":{"\u0075id":"u-1","#.utf8)
+            + Array(#""operation":"CREATE","kind":{"group":"","v\u0065rsion":"v1","kind":"Pod"},"#.utf8)
+            + Array(#""resource":{"group":"","version":"v1","resource":"pods"},"userInfo":{"us\u0065rname":"alice"},"object":"#.utf8)
+            + Array(object.utf8) + Array("}}".utf8)
+        let review = try AdmissionReviewDecoding.decode(body)
+        #expect(review.apiVersion == "admission.k8s.io/v1")
+        let request = try #require(review.request)
+        #expect(request.uid == "u-1" && request.kind.version == "v1" && request.user?.username == "alice")
+        let summary = WorkloadImages.summary(of: request)
+        #expect(summary.images.map(\.image) == ["x:1"] && summary.images.map(\.name) == ["c"])
+        #expect(summary.name == "p" && summary.labels == ["app": "web"])
+        // A name that only starts like a known one is not it.
+        let near = Array(#"{"apiVersion":"v","kind":"AdmissionReview","requestX":{"uid":"1"}}"#.utf8)
+        #expect(try AdmissionReviewDecoding.decode(near).request == nil)
+    }
+
     @Test("on 2,000 mutations of a real review, decoding succeeds only on valid JSON, and then reads what the tree holds")
     func mutatedReviews() throws {
         let original = try fixture("pod-review-v1.json")
