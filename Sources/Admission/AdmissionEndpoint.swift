@@ -41,6 +41,7 @@ public struct AdmissionEndpoint: Sendable {
     }
 
     /// The same, waiting on I/O without blocking the thread (the server starts it on its event loop).
+    nonisolated(nonsending)
     public func handleAsync(method: String, contentType: String?, query: String?, body: [UInt8], mutating: Bool) async -> Reply {
         switch accept(method: method, contentType: contentType, query: query, body: body) {
         case .rejected(let reply): return reply

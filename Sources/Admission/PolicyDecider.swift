@@ -45,11 +45,13 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         runBlocking { await self.decideAsync(request, mutating: mutating, timeout: timeout) }
     }
 
+    nonisolated(nonsending)
     public func decideAsync(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> AdmissionResponse {
         await explain(request, mutating: mutating, timeout: timeout).response
     }
 
     /// The decision with everything behind it: per image, per policy, per check (`sealgate explain`).
+    nonisolated(nonsending)
     public func explain(_ request: AdmissionRequest, mutating: Bool, timeout: Double) async -> (response: AdmissionResponse, images: [ImageDecision]) {
         let started = MonotonicClock.now()
         let webhook = mutating ? "mutate" : "validate"
@@ -83,17 +85,27 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
         let response = mutating
             ? mutateResponse(request, images: images, decisions: decisions)
             : validateResponse(request, decisions: decisions)
-        let result = response.allowed ? (decisions.contains { $0.decision == .fail } ? (settings.mode == .audit ? "audited" : "warned") : "allowed") : "denied"
+        let anyFailed = decisions.indices.contains { decisions[$0].decision == .fail }
+        let result = response.allowed ? (anyFailed ? (settings.mode == .audit ? "audited" : "warned") : "allowed") : "denied"
         record(webhook: webhook, result: result, started: started)
-        if !mutating { writeAudit(request, decisions: decisions, allowed: response.allowed) }
+        if !mutating && anyFailed { writeAudit(request, decisions: decisions, allowed: response.allowed) }
         return (response, decisions)
     }
 
     // MARK: - Responses
 
     private func validateResponse(_ request: AdmissionRequest, decisions: [ImageDecision]) -> AdmissionResponse {
-        let failures = decisions.filter { $0.decision == .fail }
-        var warnings = decisions.filter { $0.decision == .warn }.map(Self.line)
+        // By index: a closure over the elements (filter, map) copied each decision, every field retained.
+        var failures: [ImageDecision] = [], warnings: [String] = [], images: [String] = []
+        images.reserveCapacity(decisions.count)
+        for i in decisions.indices {
+            switch decisions[i].decision {
+            case .fail: failures.append(decisions[i])
+            case .warn: warnings.append(Self.line(decisions[i]))
+            default: break
+            }
+            images.append("\(decisions[i].image)=\(decisions[i].decision.rawValue)")
+        }
         var annotations: [String: String] = [:]
         var allowed = true
         var status: AdmissionStatus?
@@ -111,7 +123,7 @@ public final class PolicyDecider: AdmissionDecider, @unchecked Sendable {
             }
         }
         annotations["decision"] = allowed ? (failures.isEmpty ? "allowed" : "allowed (\(settings.mode.rawValue) mode)") : "denied"
-        annotations["images"] = decisions.map { "\($0.image)=\($0.decision.rawValue)" }.joined(separator: ",")
+        annotations["images"] = images.joined(separator: ",")
         return AdmissionResponse(uid: request.uid, allowed: allowed, status: status,
                                  warnings: warnings.isEmpty ? nil : warnings.map(Self.warningText), auditAnnotations: annotations)
     }

@@ -83,17 +83,17 @@ public enum WorkloadImages {
         var summary = Summary()
         guard try s.peek() == .object else { try s.skipValue(); return summary }
         let path = podSpecPath(kind: kind)
-        var lists: [String: [ContainerImage]] = [:]
+        var lists: [[ContainerImage]] = []
         try s.readMembers { s, key in
             if case "metadata" = key {
                 try readMetadata(&s, into: &summary)
             } else if let path, key == path[0] {
-                lists = try s.read(at: path.dropFirst()) { s in try containerLists(&s, path: path) } ?? [:]
+                lists = try s.read(at: path.dropFirst()) { s in try containerLists(&s, path: path) } ?? []
             } else {
                 try s.skipValue()
             }
         }
-        summary.images = containerLists.flatMap { lists[$0] ?? [] }
+        summary.images = lists.flatMap { $0 }
         return summary
     }
 
@@ -119,13 +119,13 @@ public enum WorkloadImages {
         return out
     }
 
-    /// A pod spec's container lists by name (other members skipped).
-    private static func containerLists(_ s: inout JSONScanner, path: [String]) throws -> [String: [ContainerImage]] {
-        var lists: [String: [ContainerImage]] = [:]
+    /// A pod spec's container lists, in `containerLists` order (other members skipped; a repeated list keeps the last).
+    private static func containerLists(_ s: inout JSONScanner, path: [String]) throws -> [[ContainerImage]] {
+        var lists = [[ContainerImage]](repeating: [], count: containerLists.count)
         guard try s.peek() == .object else { try s.skipValue(); return lists }
         try s.readMembers { s, key in
-            guard let list = containerLists.first(where: { key == $0 }), try s.peek() == .array else { try s.skipValue(); return }
-            lists[list] = try containers(&s, list: list, path: path)
+            guard let i = containerLists.firstIndex(where: { key == $0 }), try s.peek() == .array else { try s.skipValue(); return }
+            lists[i] = try containers(&s, list: containerLists[i], path: path)
         }
         return lists
     }

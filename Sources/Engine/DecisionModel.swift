@@ -69,10 +69,21 @@ public struct ImageDecision: Sendable {
     public var transient: Bool
     /// A Kyverno rule verified this image (recorded in the `kyverno.io/verify-images` annotation).
     public var kyvernoVerified = false
-    /// Every check behind the decision, one record per policy check (structured reasons).
-    public var checks: [CheckRecord] = []
+    /// The checks admission made itself, around the policies: reference, match, resolve, deadline, digest pinning.
+    public var admissionChecks: [CheckRecord] = []
     /// The per-policy/rule verdicts behind `decision` (policy test and report tools map them to rule results).
     public var verdicts: [PolicyVerdict] = []
+
+    /// Every check behind the decision (structured reasons): one record per policy check, then admission's own.
+    /// Built when asked (explain, audit, test reports), not for every image the server admits.
+    public var checks: [CheckRecord] {
+        verdicts.flatMap { p in
+            p.reasons.map { r in
+                CheckRecord(image: image, policy: r.policy, rule: p.rule, authority: r.check, check: r.kind.rawValue,
+                            result: r.passed ? "pass" : "fail", transient: r.transient, detail: r.detail, step: r.step?.rawValue)
+            }
+        } + admissionChecks
+    }
 }
 
 /// One check of one policy for one image, as logs, audit records and `sealgate explain` report it.

@@ -35,6 +35,7 @@ public final class Engine: @unchecked Sendable {
     /// Each distinct image once, all concurrently. The deadline reaches the resolver as an argument and the
     /// verifier (and its registry calls) as `Deadline.current`; what has not finished by then fails, or warns
     /// with `failOpen`. `credentials` (the request's pull secrets) reach the registry calls as `RequestCredentials.current`.
+    nonisolated(nonsending)
     public func decide(images: [ContainerImage], context: AdmissionContext, deadline: Deadline,
                        credentials: RequestCredentials? = nil) async -> [ImageDecision] {
         let policies = store.current
@@ -65,12 +66,14 @@ public final class Engine: @unchecked Sendable {
 
     /// Each distinct image once, all concurrently; whatever has not finished by the deadline fails. `requestLevel`:
     /// what the ImageValidatingPolicies decided per image (merged into its own verdicts) and the digests they resolved.
+    nonisolated(nonsending)
     func evaluateAll(_ images: [ContainerImage], context: AdmissionContext, evaluator: PolicyEvaluator,
                      requestLevel: ImageValidatingStage.Result = .init(), deadline: Deadline) async -> [ImageDecision] {
         // Distinct images in first-seen order with all their pointers: one lookup per container, then arrays.
-        var index: [String: Int] = [:]
-        var distinct: [String] = []
-        var pointerLists: [[String]] = []
+        var index = [String: Int](minimumCapacity: images.count)
+        var distinct: [String] = [], pointerLists: [[String]] = []
+        distinct.reserveCapacity(images.count)
+        pointerLists.reserveCapacity(images.count)
         for image in images {
             let i: Int
             if let known = index[image.image] { i = known } else {
@@ -145,10 +148,11 @@ public final class Engine: @unchecked Sendable {
         var d = ImageDecision(image: image, pointers: pointers, decision: settings.failOpen ? .warn : .fail, digest: nil, pinned: nil,
                               reasons: ["\(detail)\(settings.failOpen ? "; allowed because failure policy is open" : "") — transient, retry"],
                               transient: true)
-        d.checks = [CheckRecord(image: image, policy: "-", authority: "-", check: "deadline", result: "fail", transient: true, detail: detail)]
+        d.admissionChecks = [CheckRecord(image: image, policy: "-", authority: "-", check: "deadline", result: "fail", transient: true, detail: detail)]
         return d
     }
 
+    nonisolated(nonsending)
     private func evaluate(_ imageString: String, _ plan: ImagePlan, pointers: [String], context: AdmissionContext, evaluator: PolicyEvaluator,
                           decided: [PolicyVerdict], knownDigest: String?, deadline: Deadline) async -> ImageDecision {
         var decision = ImageDecision(image: imageString, pointers: pointers, decision: .skip, digest: nil, pinned: nil, reasons: [], transient: false)
@@ -157,7 +161,7 @@ public final class Engine: @unchecked Sendable {
         case .invalid(let error):
             decision.decision = .fail
             decision.reasons = ["\(error)"]
-            decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "reference", result: "fail", transient: false, detail: "\(error)")]
+            decision.admissionChecks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "reference", result: "fail", transient: false, detail: "\(error)")]
             return decision
         case .matched(let ref, let needs):
             image = ref
@@ -172,7 +176,7 @@ public final class Engine: @unchecked Sendable {
                 decision.decision = .fail
                 decision.reasons = ["no policy matches this image and unmatched images are denied (--no-match deny)"]
             }
-            decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "match", result: decision.decision == .fail ? "fail" : "pass",
+            decision.admissionChecks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "match", result: decision.decision == .fail ? "fail" : "pass",
                                            transient: false, detail: "no policy matches this image (--no-match \(settings.noMatch.rawValue))")]
             return decision
         }
@@ -191,7 +195,7 @@ public final class Engine: @unchecked Sendable {
                 decision.transient = transient
                 decision.decision = transient && settings.failOpen ? .warn : .fail
                 decision.reasons = ["resolving the tag to a digest failed: \(error)\(transient ? " — transient, retry" : "")"]
-                decision.checks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "resolve", result: "fail", transient: transient,
+                decision.admissionChecks = [CheckRecord(image: imageString, policy: "-", authority: "-", check: "resolve", result: "fail", transient: transient,
                                                detail: "resolving the tag to a digest failed: \(error)")]
                 return decision
             }
@@ -210,7 +214,8 @@ public final class Engine: @unchecked Sendable {
         if decision.transient && settings.failOpen && decision.decision == .fail { decision.decision = .warn }
         decision.pinned = verdict.pinnedReference
         decision.kyvernoVerified = verdict.policies.contains { $0.rule != nil && $0.decision == .pass }
-        decision.reasons = verdict.policies.flatMap { p in
+        decision.reasons = verdict.policies.flatMap { p -> [String] in
+            if p.decision == .pass && p.reasons.allSatisfy(\.passed) { return [] }  // nothing to say (most images)
             // One readable line per image: a policy's summary ("no authority passed") only when it is all there is.
             let failing = p.reasons.filter { !$0.passed || p.decision != .pass }
             let specific = failing.filter { $0.kind != .summary || $0.check != "authorities" }
@@ -221,17 +226,11 @@ public final class Engine: @unchecked Sendable {
         if decision.decision == .fail && decision.reasons.isEmpty {
             decision.reasons = verdict.policies.filter { $0.decision == .fail }.map { "\($0.policy): failed" }
         }
-        decision.checks = verdict.policies.flatMap { p in
-            p.reasons.map { r in
-                CheckRecord(image: imageString, policy: r.policy, rule: p.rule, authority: r.check, check: r.kind.rawValue,
-                            result: r.passed ? "pass" : "fail", transient: r.transient, detail: r.detail, step: r.step?.rawValue)
-            }
-        }
         if settings.pinScope == .requireDigest, image.digest == nil, let pinned = verdict.pinnedReference, decision.decision != .fail {
             let detail = "image is referenced by tag but must be pinned to a digest (--pin-scope require-digest): use \(pinned)"
             decision.decision = .fail
             decision.reasons.append(detail)
-            decision.checks.append(CheckRecord(image: imageString, policy: "-", authority: "-", check: "digest", result: "fail", transient: false, detail: detail))
+            decision.admissionChecks.append(CheckRecord(image: imageString, policy: "-", authority: "-", check: "digest", result: "fail", transient: false, detail: detail))
         }
         Self.imageDecisions[Self.slot(decision.decision) * 2 + (decision.transient ? 1 : 0)].increment()
         return decision

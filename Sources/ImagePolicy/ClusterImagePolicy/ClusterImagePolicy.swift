@@ -2,7 +2,9 @@
 public struct ClusterImagePolicy: Sendable {
     public enum Mode: String, Sendable { case enforce, warn }
 
-    public var name: String
+    public let name: String
+    /// `ClusterImagePolicy/<name>`, as verdicts name the policy (made once here, not per image).
+    public let verdictName: String
     public var apiVersion: String
     public var source: DocumentSource
     /// Image globs; an image is in scope if any glob matches.
@@ -14,6 +16,19 @@ public struct ClusterImagePolicy: Sendable {
     public var match: [CIPMatchResource]
     /// Spec-level CUE policy evaluated over the authorities' results.
     public var policy: CIPPolicy?
+
+    public init(name: String, apiVersion: String, source: DocumentSource, images: [ImageGlob], authorities: [CIPAuthority],
+                mode: Mode, match: [CIPMatchResource], policy: CIPPolicy?) {
+        self.name = name
+        verdictName = "ClusterImagePolicy/\(name)"
+        self.apiVersion = apiVersion
+        self.source = source
+        self.images = images
+        self.authorities = authorities
+        self.mode = mode
+        self.match = match
+        self.policy = policy
+    }
 }
 
 /// One `spec.authorities[]` entry.
@@ -25,12 +40,22 @@ public struct CIPAuthority: Sendable {
         case staticAction(pass: Bool, message: String?)
     }
     /// The authority's name (policy-controller defaults it to `authority-<index>`).
-    public var name: String
-    public var index: Int
+    public let name: String
+    public let index: Int
+    /// `authorities[<index>] (<name>)`, as verdict reasons name the check (made once here, not per image).
+    public let checkLabel: String
     public var kind: Kind
     /// When present, signatures are not checked; instead each attestation must verify
     /// and satisfy its policy.
     public var attestations: [CIPAttestation]
+
+    public init(name: String, index: Int, kind: Kind, attestations: [CIPAttestation]) {
+        self.name = name
+        self.index = index
+        checkLabel = "authorities[\(index)] (\(name))"
+        self.kind = kind
+        self.attestations = attestations
+    }
 }
 
 public struct CIPAttestation: Sendable {

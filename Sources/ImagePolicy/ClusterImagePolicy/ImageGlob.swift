@@ -54,10 +54,11 @@ public struct ImageGlob: Sendable, Hashable, CustomStringConvertible {
 
     public func matches(string: String) -> Bool {
         guard string.utf8.starts(with: literalPrefix) else { return false }
-        return Self.match(tokens[...], Array(string.utf8)[...])
+        var string = string  // withUTF8 on a native string: its own bytes, no array per match
+        return string.withUTF8 { bytes in Self.match(tokens[...], bytes[...]) }
     }
 
-    private static func match(_ t: ArraySlice<Token>, _ s: ArraySlice<UInt8>) -> Bool {
+    private static func match(_ t: ArraySlice<Token>, _ s: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         guard let first = t.first else { return s.isEmpty }
         let rest = t.dropFirst()
         switch first {

@@ -16,16 +16,17 @@ enum ClusterImagePolicyEvaluator {
         }
     }
 
+    nonisolated(nonsending)
     static func evaluate(_ p: ClusterImagePolicy, image: ImageRef, digest: String, context: AdmissionContext,
                          verifier: some AuthorityVerifier) async -> PolicyVerdict {
-        let policyName = "ClusterImagePolicy/\(p.name)"
+        let policyName = p.verdictName
         var reasons: [VerdictReason] = []
         var passedAny = false
         var transient = false
         var matches: [String: JSONValue] = [:]
 
         for authority in p.authorities {
-            let check = "authorities[\(authority.index)] (\(authority.name))"
+            let check = authority.checkLabel
             let (ok, detail, isTransient, match, step) = await evaluateAuthority(authority, image: image, digest: digest, verifier: verifier)
             let kind: VerdictReason.Kind
             switch authority.kind {
@@ -36,8 +37,8 @@ enum ClusterImagePolicyEvaluator {
                                          step: ok ? nil : step))
             if ok {
                 passedAny = true
-                matches[authority.name] = match
-                if p.policy == nil { break }  // OR: the first passing authority decides
+                guard p.policy != nil else { break }  // OR: the first passing authority decides
+                matches[authority.name] = match  // only a spec-level policy reads them
             } else if isTransient {
                 transient = true
             }
@@ -62,13 +63,17 @@ enum ClusterImagePolicyEvaluator {
         return PolicyVerdict(policy: policyName, rule: nil, decision: decision, reasons: reasons, transient: transient, pinsDigest: true)
     }
 
+    /// What a static authority adds to `authorityMatches` (one shared value, not a dictionary per image).
+    static let staticMatch: JSONValue = .object(["static": .bool(true)])
+
     /// (passed, detail, transient, authorityMatches entry for the spec-level policy, the verification step that rejected)
+    nonisolated(nonsending)
     static func evaluateAuthority(_ a: CIPAuthority, image: ImageRef, digest: String,
                                   verifier: some AuthorityVerifier) async -> (Bool, String, Bool, JSONValue, VerificationStep?) {
         switch a.kind {
         case .staticAction(let pass, let message):
             let detail = pass ? "static pass" : "static fail\(message.map { ": \($0)" } ?? "")"
-            return (pass, detail, false, .object(["static": .bool(true)]), nil)
+            return (pass, detail, false, staticMatch, nil)
         case .signature(let sig):
             if let unsupported = Unsupported.reason(sig) { return (false, unsupported, false, .null, .configuration) }
             if a.attestations.isEmpty {

@@ -9,6 +9,7 @@ public struct PolicyEvaluator: Sendable {
     /// Verdicts of every ClusterImagePolicy and Kyverno rule that applies to `image`
     /// (whose resolved digest is `digest`) in `context`, with `decided`: verdicts reached for the whole request
     /// (ImageValidatingPolicies). Every matching policy must pass (AND).
+    nonisolated(nonsending)
     public func evaluate(image: ImageRef, digest: String, context: AdmissionContext,
                          verifier: some AuthorityVerifier, decided: [PolicyVerdict] = []) async -> ImageVerdict {
         var verdicts: [PolicyVerdict] = []
@@ -39,7 +40,7 @@ public struct PolicyEvaluator: Sendable {
             verdicts.append(await ConnaisseurEvaluator.evaluate(c, image: image, digest: digest, verifier: verifier))
         }
         verdicts += decided
-        let decision = verdicts.map(\.decision).max() ?? .skip
+        let decision = verdicts.lazy.map(\.decision).max() ?? .skip
         var pinned: String?
         if decision != .fail, image.digest == nil, !digest.isEmpty, verdicts.contains(where: { $0.pinsDigest && $0.decision != .skip }) {
             pinned = Self.pin(image, digest)
