@@ -319,6 +319,9 @@ public final class HTTPServer: @unchecked Sendable, RequestSink {
                 connection.lastActivity = now
                 let ok = readBuffer.withUnsafeBytes { feed(connection, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 if !ok { connection.closeRequested = true; break readLoop }
+                // A short read emptied the socket; epoll is level-triggered and reports what comes next, so no
+                // second read only to hear EAGAIN (a system call per request).
+                if n < readBuffer.count && !connection.transport.hasBufferedInput { break readLoop }
             case .wouldBlock:
                 break readLoop
             case .closed:

@@ -60,6 +60,13 @@ final class Transport {
         return errnoFailure("read")
     }
 
+    /// Whether TLS holds input it has already taken from the socket (the rest of a record, or read-ahead bytes),
+    /// which epoll cannot report.
+    var hasBufferedInput: Bool {
+        guard let ssl else { return false }
+        return SSL_pending(ssl) > 0 || SSL_has_pending(ssl) == 1
+    }
+
     func write(_ bytes: UnsafeRawBufferPointer) -> IOResult {
         if let ssl {
             ERR_clear_error()

@@ -204,7 +204,10 @@ public struct JSONScanner {
             let quote = i
             i += 1
             if let base = UnsafeRawPointer(buf.baseAddress) {
-                while i + 8 <= end && !Self.special(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+                while i + 8 <= end {
+                    if let at = Self.firstSpecial(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))) { i += at; break }
+                    i += 8
+                }
             }
             while i < end {
                 let c = buf[i]
@@ -427,7 +430,10 @@ public struct JSONScanner {
             var i = offset
             // Eight bytes at a time while none is a quote, a backslash or a control character (most of a review).
             if let base = UnsafeRawPointer(buffer.baseAddress) {
-                while i + 8 <= end && !Self.special(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+                while i + 8 <= end {
+                    if let at = Self.firstSpecial(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))) { i += at; break }
+                    i += 8
+                }
             }
             while i < end {
                 let b = buffer[i]
@@ -445,15 +451,18 @@ public struct JSONScanner {
         }
     }
 
-    /// Whether any of the eight bytes of `word` is `"`, `\\` or below 0x20 (the bit tricks of "Bit Twiddling Hacks":
-    /// a byte is zero after the XOR, or less than 0x20, exactly when its high bit survives the masks).
+    /// Where the first of the eight bytes of `word` (loaded little-endian: the first byte is the lowest) that is `"`,
+    /// `\\` or below 0x20 is, or nil (the bit tricks of "Bit Twiddling Hacks": a byte is zero after the XOR, or less
+    /// than 0x20, when its high bit survives the masks). A borrow can mark bytes after the first such byte, never
+    /// one before it, so the lowest mark is exact.
     @inline(__always)
-    static func special(_ word: UInt64) -> Bool {
+    static func firstSpecial(_ word: UInt64) -> Int? {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         func zeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let quote = zeroByte(word ^ (ones &* 0x22)), backslash = zeroByte(word ^ (ones &* 0x5C))
         let control = (word &- ones &* 0x20) & ~word & highs
-        return (quote | backslash | control) != 0
+        let marks = quote | backslash | control
+        return marks == 0 ? nil : marks.trailingZeroBitCount >> 3
     }
 
     /// At a backslash: appends the escaped character's UTF-8.

@@ -154,4 +154,32 @@ struct JSONDepthTests {
         let utf8 = "ünïcødé ☃ and more text after it"
         #expect(try JSONValue.parse(bytes: Array(#"["\#(utf8)"]"#.utf8)) == .array([.string(utf8)]))
     }
+
+    @Test("strings with several quotes, escapes, controls and multi-byte characters anywhere: reading and skipping agree with JSONSerialization")
+    func fastStringScanMixed() throws {
+        // Pieces a word of eight can hold any number of: the fast path must stop at the first, wherever the others are.
+        let pieces: [[UInt8]] = [Array("a".utf8), Array("é".utf8), Array("☃".utf8), Array(#"\""#.utf8), Array(#"\\"#.utf8),
+                                 Array(#"\n"#.utf8), Array(#"\u00e9"#.utf8), [0x0A], [0x1F], Array(#"""#.utf8)]
+        var rng = SeededRandom(state: 23)
+        for _ in 0..<3_000 {
+            var text: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 24) {
+                // Mostly plain letters, so the fast path has whole words to step over.
+                let pick = Int(rng.next() % 30)
+                text += pieces[pick < pieces.count ? pick : 0]
+            }
+            let document = Array(#"{"k":[""#.utf8) + text + Array(#"",1]}"#.utf8)
+            let expected = (try? JSONSerialization.jsonObject(with: Data(document))) as? [String: Any]
+            let parsed = try? JSONValue.parse(bytes: document)
+            var skipper = try JSONScanner(document)
+            let skipped = (try? skipper.skipValue()) != nil && (try? skipper.finish()) != nil
+            let shown = String(decoding: document, as: UTF8.self).debugDescription
+            #expect((parsed != nil) == (expected != nil), "read \(shown)")
+            #expect(skipped == (expected != nil), "skip \(shown)")
+            if let expected, let parsed, case .object(let members) = parsed, case .array(let items)? = members["k"],
+               case .string(let got)? = items.first {
+                #expect(got == (expected["k"] as? [Any])?.first as? String, "value \(shown)")
+            }
+        }
+    }
 }
