@@ -202,13 +202,7 @@ public struct JSONScanner {
         // At an opening quote: past the closing one.
         func string() throws(Failure) {
             let quote = i
-            i += 1
-            if let base = UnsafeRawPointer(buf.baseAddress) {
-                while i + 8 <= end {
-                    if let at = Self.firstSpecial(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))) { i += at; break }
-                    i += 8
-                }
-            }
+            i = Self.plainRun(UnsafeRawBufferPointer(buf), from: i + 1, end: end)
             while i < end {
                 let c = buf[i]
                 if c == UInt8(ascii: "\"") { i += 1; return }
@@ -427,14 +421,8 @@ public struct JSONScanner {
     private mutating func scanPlainString() throws(Failure) -> Bool {
         offset += 1
         let (stop, found) = bytes.withUnsafeBufferPointer { buffer -> (Int, UInt8?) in
-            var i = offset
             // Eight bytes at a time while none is a quote, a backslash or a control character (most of a review).
-            if let base = UnsafeRawPointer(buffer.baseAddress) {
-                while i + 8 <= end {
-                    if let at = Self.firstSpecial(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))) { i += at; break }
-                    i += 8
-                }
-            }
+            var i = Self.plainRun(UnsafeRawBufferPointer(buffer), from: offset, end: end)
             while i < end {
                 let b = buffer[i]
                 if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return (i, b) }
@@ -449,6 +437,18 @@ public struct JSONScanner {
         case nil: throw fail("unterminated string")
         default: throw fail("control character in string")
         }
+    }
+
+    /// From `start`, past every whole eight-byte word of string text without a quote, backslash or control byte, and
+    /// to the first such byte in the word that has one; the caller's byte loop finishes from there.
+    @inline(__always)
+    static func plainRun(_ buffer: UnsafeRawBufferPointer, from start: Int, end: Int) -> Int {
+        var i = start
+        while i + 8 <= end {
+            if let at = firstSpecial(UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self))) { return i + at }
+            i += 8
+        }
+        return i
     }
 
     /// Where the first of the eight bytes of `word` (loaded little-endian: the first byte is the lowest) that is `"`,
