@@ -8,12 +8,14 @@ import Testing
 struct BlockingIOTests {
     @Test("20 blocking calls at once all run at once, not two at a time")
     func neverQueued() async {
-        let started = Date()
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<20 { group.addTask { await BlockingIO.run { Thread.sleep(forTimeInterval: 0.3) } } }
+        // Each call blocks until all 20 are blocked together: calls queued behind others would never meet, and wait
+        // out the (generous) bound instead. Asserts concurrency, not wall time.
+        let meeting = Rendezvous(expected: 20)
+        let met = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 { group.addTask { await BlockingIO.run { meeting.arriveAndWait(seconds: 30) } } }
+            return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
         }
-        let took = Date().timeIntervalSince(started)
-        #expect(took < 2, "took \(took) s for 20 × 0.3 s")
+        #expect(met == 20, "only \(met) of 20 blocking calls ran at the same time")
     }
 
     @Test("calls one after another reuse an idle thread; idle threads end after the timeout")
@@ -46,4 +48,24 @@ struct BlockingIOTests {
     }
 
     final class Box: @unchecked Sendable { var value = 0 }
+
+    /// Blocks each caller until `expected` callers are blocked at once (true), or `seconds` pass (false).
+    final class Rendezvous: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var arrived = 0
+        private let expected: Int
+        init(expected: Int) { self.expected = expected }
+
+        func arriveAndWait(seconds: Double) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            arrived += 1
+            condition.broadcast()
+            let deadline = Date().addingTimeInterval(seconds)
+            while arrived < expected {
+                if !condition.wait(until: deadline) { return arrived >= expected }
+            }
+            return true
+        }
+    }
 }

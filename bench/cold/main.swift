@@ -79,15 +79,26 @@ guard let pid = childPid(of: server.process.process.processIdentifier) else { fa
 let review = try AdmissionReviews.write(AdmissionReviews.pod(repos.map { world.ref($0, ":v1") }, uid: "cold"), in: world.dir)
 let farReview = try AdmissionReviews.write(AdmissionReviews.pod(repos.map { "\(farHost)/\($0):v1" }, uid: "cold-far"), in: world.dir)
 
-/// One admission; returns the time from the request being sent to the whole answer (curl's timers), in seconds.
-func admit(_ review: String = review) throws -> Double {
-    let out = try world.curl(server, "/validate?timeout=10s", ["--http2", "-H", "content-type: application/json", "--data-binary", "@\(review)",
-                                                              "-w", "\n%{time_pretransfer} %{time_total}", "-o", "-"])
-    let lines = out.split(separator: "\n")
-    guard let times = lines.last?.split(separator: " "), times.count == 2,
-          let sent = Double(times[0]), let first = Double(times[1]) else { fail("curl failed: \(out)") }
-    guard out.contains(#""allowed":true"#) else { fail("not admitted: \(out)") }
-    return first - sent
+// The API server's side: one HTTP/2 connection, kept across the rounds as the API server keeps it
+// (bench/cold/h2_keepalive.py), so no round pays a TLS handshake. It reads review paths from a FIFO.
+let commandsPath = world.dir.appendingPathComponent("admissions.fifo").path
+guard mkfifo(commandsPath, 0o600) == 0 else { fail("mkfifo \(commandsPath): errno \(errno)") }
+let clientScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("h2_keepalive.py").path
+let client = try BackgroundProcess("python3", [clientScript, "https://localhost:\(server.port)/validate?timeout=10s", world.pki.caCertificate, commandsPath])
+guard client.waitForOutput(timeout: 20, { $0.contains("ready") }) else { fail("the h2 client did not connect: \(client.stderr)") }
+guard let commands = FileHandle(forWritingAtPath: commandsPath) else { fail("cannot open \(commandsPath)") }
+var answered = 0
+
+/// One admission; returns the time from the request being sent to the whole answer (the client's clock), in seconds.
+@MainActor func admit(_ review: String = review) throws -> Double {
+    commands.write(Data((review + "\n").utf8))
+    answered += 1
+    let count = answered
+    let answers = { client.stdout.split(separator: "\n").filter { $0.hasPrefix("answer ") } }
+    guard client.waitForOutput(timeout: 30, { _ in answers().count >= count }) else { fail("no answer: \(client.stderr)") }
+    let fields = answers()[count - 1].split(separator: " ")
+    guard fields.count == 3, fields[2] == "allowed", let took = Double(fields[1]) else { fail("not admitted: \(client.stderr)") }
+    return took
 }
 
 func flush() {
@@ -142,6 +153,8 @@ for _ in 0..<rounds {
 }
 if ProcessInfo.processInfo.environment["DELAY_PROXY_LOG"] != nil { try? FileManager.default.copyItem(atPath: proxy.stderrURL.path, toPath: "/tmp/delay-proxy.log") }
 proxy.stop()
+try? commands.close()
+client.stop()
 server.stop()
 registry.stop()
 
