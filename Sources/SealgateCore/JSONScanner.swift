@@ -370,16 +370,14 @@ public struct JSONScanner {
         guard offset < end, bytes[offset] == UInt8(ascii: "\"") else { throw fail("expected a string") }
         let start = offset + 1
         if try scanPlainString() { return String(decoding: bytes[start..<(offset - 1)], as: UTF8.self) }
-        // Escapes: decode from the start (the plain scan stopped at the first backslash).
-        offset = start
-        var out: [UInt8] = []
+        // Escapes: the plain text before the first backslash in one copy, then each escape and the run after it.
+        var out = Array(bytes[start..<offset])
         while true {
-            guard offset < end else { throw fail("unterminated string") }
-            let b = bytes[offset]
-            if b == UInt8(ascii: "\"") { offset += 1; break }
-            if b < 0x20 { throw fail("control character in string") }
-            if b != UInt8(ascii: "\\") { out.append(b); offset += 1; continue }
             try unescape(into: &out)
+            let next = nextSpecial(from: offset)
+            out.append(contentsOf: bytes[offset..<next])
+            offset = next
+            if try atStringEnd() { break }
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -406,36 +404,42 @@ public struct JSONScanner {
         guard try !scanPlainString() else { return }
         var sink: [UInt8] = []
         while true {
-            guard offset < end else { throw fail("unterminated string") }
-            let b = bytes[offset]
-            if b == UInt8(ascii: "\"") { offset += 1; return }
-            if b < 0x20 { throw fail("control character in string") }
-            if b != UInt8(ascii: "\\") { offset += 1; continue }
             sink.removeAll(keepingCapacity: true)
             try unescape(into: &sink)
+            offset = nextSpecial(from: offset)
+            if try atStringEnd() { return }
+        }
+    }
+
+    /// At the byte `nextSpecial` stopped on: steps past a closing quote (true), stays on a backslash (false), throws on
+    /// a control character or the end of the input.
+    private mutating func atStringEnd() throws(Failure) -> Bool {
+        guard offset < end else { throw fail("unterminated string") }
+        switch bytes[offset] {
+        case UInt8(ascii: "\""): offset += 1; return true
+        case UInt8(ascii: "\\"): return false
+        default: throw fail("control character in string")
         }
     }
 
     /// From an opening quote: steps to just past the closing quote and returns true when the string has no escape;
     /// otherwise stops at the first backslash and returns false.
     private mutating func scanPlainString() throws(Failure) -> Bool {
-        offset += 1
-        let (stop, found) = bytes.withUnsafeBufferPointer { buffer -> (Int, UInt8?) in
+        offset = nextSpecial(from: offset + 1)
+        return try atStringEnd()
+    }
+
+    /// The first quote, backslash or control byte at or after `start`, or `end`.
+    private func nextSpecial(from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
             // Eight bytes at a time while none is a quote, a backslash or a control character (most of a review).
-            var i = Self.plainRun(UnsafeRawBufferPointer(buffer), from: offset, end: end)
+            var i = Self.plainRun(UnsafeRawBufferPointer(buffer), from: start, end: end)
             while i < end {
                 let b = buffer[i]
-                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return (i, b) }
+                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return i }
                 i += 1
             }
-            return (i, nil)
-        }
-        offset = stop
-        switch found {
-        case UInt8(ascii: "\""): offset += 1; return true
-        case UInt8(ascii: "\\"): return false
-        case nil: throw fail("unterminated string")
-        default: throw fail("control character in string")
+            return i
         }
     }
 
