@@ -1,4 +1,5 @@
 import Foundation
+import SealgateCore
 
 /// Checks that a Rekor entry body (hashedrekord 0.0.1/0.0.2, dsse 0.0.1/0.0.2, intoto 0.0.2) records exactly
 /// the signature, signer and artifact/payload being verified.
@@ -12,12 +13,14 @@ public enum RekorBodyMatcher {
     }
 
     public static func check(_ entry: TransparencyLogEntry, content: SigstoreBundle.Content, signer: Signer, artifact: Artifact?) throws {
-        guard let body = try? JSON.object(entry.canonicalizedBody) else { throw SigstoreError.tlogBodyMismatch("body is not JSON") }
-        let kind = body["kind"] as? String ?? "", version = body["apiVersion"] as? String ?? ""
+        // JSONScanner reads the body (no Foundation tree); what it refuses, Foundation reads as before.
+        guard let body = (try? JSONValue.parse(bytes: Array(entry.canonicalizedBody))) ?? (try? JSONValue.parse(data: entry.canonicalizedBody)),
+              body.objectValue != nil else { throw SigstoreError.tlogBodyMismatch("body is not JSON") }
+        let kind = body["kind"]?.stringValue ?? "", version = body["apiVersion"]?.stringValue ?? ""
         guard kind == entry.kind, version == entry.version else {
             throw SigstoreError.tlogBodyMismatch("body is \(kind) \(version) but entry says \(entry.kind) \(entry.version)")
         }
-        guard let spec = body["spec"] as? [String: Any] else { throw SigstoreError.tlogBodyMismatch("body has no spec") }
+        guard let spec = body["spec"], spec.objectValue != nil else { throw SigstoreError.tlogBodyMismatch("body has no spec") }
         switch (kind, version, content) {
         case ("hashedrekord", "0.0.1", _):
             try hashedRekordV001(spec, content: content, signer: signer, artifact: artifact)
@@ -36,79 +39,79 @@ public enum RekorBodyMatcher {
 
     // MARK: kinds
 
-    static func hashedRekordV001(_ spec: [String: Any], content: SigstoreBundle.Content, signer: Signer, artifact: Artifact?) throws {
-        let sig = spec["signature"] as? [String: Any]
-        let hash = (spec["data"] as? [String: Any])?["hash"] as? [String: Any]
-        guard let content64 = sig?["content"] as? String, let logged = Encoding.base64(content64) else {
+    static func hashedRekordV001(_ spec: JSONValue, content: SigstoreBundle.Content, signer: Signer, artifact: Artifact?) throws {
+        let sig = object(spec["signature"])
+        let hash = object(spec["data"]?["hash"])
+        guard let content64 = sig?["content"]?.stringValue, let logged = Encoding.base64(content64) else {
             throw SigstoreError.tlogBodyMismatch("hashedrekord has no signature")
         }
         guard logged == content.signature else { throw SigstoreError.tlogBodyMismatch("signature differs from the bundle's") }
-        guard let pem = ((sig?["publicKey"] as? [String: Any])?["content"] as? String).flatMap(Encoding.base64) else {
+        guard let pem = (sig?["publicKey"]?["content"]?.stringValue).flatMap(Encoding.base64) else {
             throw SigstoreError.tlogBodyMismatch("hashedrekord has no public key")
         }
         try matchPEM(pem, signer: signer)
-        guard let alg = (hash?["algorithm"] as? String).flatMap(HashAlgorithm.init(name:)),
-              let value = (hash?["value"] as? String).flatMap(Encoding.fromHex) else {
+        guard let alg = (hash?["algorithm"]?.stringValue).flatMap(HashAlgorithm.init(name:)),
+              let value = (hash?["value"]?.stringValue).flatMap(Encoding.fromHex) else {
             throw SigstoreError.tlogBodyMismatch("hashedrekord has no artifact hash")
         }
         try matchDigest(alg, value, content: content, artifact: artifact)
     }
 
-    static func hashedRekordV002(_ spec: [String: Any], content: SigstoreBundle.Content, signer: Signer, artifact: Artifact?) throws {
-        guard let s = spec["hashedRekordV002"] as? [String: Any] else { throw SigstoreError.tlogBodyMismatch("missing hashedRekordV002") }
-        let sig = s["signature"] as? [String: Any]
-        guard let logged = (sig?["content"] as? String).flatMap(Encoding.base64) else {
+    static func hashedRekordV002(_ spec: JSONValue, content: SigstoreBundle.Content, signer: Signer, artifact: Artifact?) throws {
+        guard let s = object(spec["hashedRekordV002"]) else { throw SigstoreError.tlogBodyMismatch("missing hashedRekordV002") }
+        let sig = object(s["signature"])
+        guard let logged = (sig?["content"]?.stringValue).flatMap(Encoding.base64) else {
             throw SigstoreError.tlogBodyMismatch("hashedrekord has no signature")
         }
         guard logged == content.signature else { throw SigstoreError.tlogBodyMismatch("signature differs from the bundle's") }
-        try matchVerifierV2(sig?["verifier"] as? [String: Any], signer: signer)
-        let data = s["data"] as? [String: Any]
-        guard let alg = (data?["algorithm"] as? String).flatMap(HashAlgorithm.init(name:)),
-              let value = (data?["digest"] as? String).flatMap(Encoding.base64) else {
+        try matchVerifierV2(object(sig?["verifier"]), signer: signer)
+        let data = object(s["data"])
+        guard let alg = (data?["algorithm"]?.stringValue).flatMap(HashAlgorithm.init(name:)),
+              let value = (data?["digest"]?.stringValue).flatMap(Encoding.base64) else {
             throw SigstoreError.tlogBodyMismatch("hashedrekord has no artifact digest")
         }
         try matchDigest(alg, value, content: content, artifact: artifact)
     }
 
-    static func dsseV001(_ spec: [String: Any], env: DSSEEnvelope, signer: Signer) throws {
-        try matchPayloadHash(spec["payloadHash"] as? [String: Any], hexValue: true, env: env)
-        let sigs = spec["signatures"] as? [[String: Any]] ?? []
+    static func dsseV001(_ spec: JSONValue, env: DSSEEnvelope, signer: Signer) throws {
+        try matchPayloadHash(object(spec["payloadHash"]), hexValue: true, env: env)
+        let sigs = objects(spec["signatures"])
         let ok = try sigs.contains { s in
-            guard (s["signature"] as? String).flatMap(Encoding.base64) == env.signatures[0].sig,
-                  let pem = (s["verifier"] as? String).flatMap(Encoding.base64) else { return false }
+            guard (s["signature"]?.stringValue).flatMap(Encoding.base64) == env.signatures[0].sig,
+                  let pem = (s["verifier"]?.stringValue).flatMap(Encoding.base64) else { return false }
             try matchPEM(pem, signer: signer)
             return true
         }
         guard ok else { throw SigstoreError.tlogBodyMismatch("DSSE signature not recorded in the log entry") }
     }
 
-    static func dsseV002(_ spec: [String: Any], env: DSSEEnvelope, signer: Signer) throws {
-        guard let s = spec["dsseV002"] as? [String: Any] else { throw SigstoreError.tlogBodyMismatch("missing dsseV002") }
-        try matchPayloadHash(s["payloadHash"] as? [String: Any], hexValue: false, env: env)
-        let sigs = s["signatures"] as? [[String: Any]] ?? []
+    static func dsseV002(_ spec: JSONValue, env: DSSEEnvelope, signer: Signer) throws {
+        guard let s = object(spec["dsseV002"]) else { throw SigstoreError.tlogBodyMismatch("missing dsseV002") }
+        try matchPayloadHash(object(s["payloadHash"]), hexValue: false, env: env)
+        let sigs = objects(s["signatures"])
         let ok = try sigs.contains { sig in
-            guard (sig["content"] as? String).flatMap(Encoding.base64) == env.signatures[0].sig else { return false }
-            try matchVerifierV2(sig["verifier"] as? [String: Any], signer: signer)
+            guard (sig["content"]?.stringValue).flatMap(Encoding.base64) == env.signatures[0].sig else { return false }
+            try matchVerifierV2(object(sig["verifier"]), signer: signer)
             return true
         }
         guard ok else { throw SigstoreError.tlogBodyMismatch("DSSE signature not recorded in the log entry") }
     }
 
     /// intoto 0.0.2 double-base64-encodes payload and signatures.
-    static func intotoV002(_ spec: [String: Any], env: DSSEEnvelope, signer: Signer) throws {
-        guard let c = spec["content"] as? [String: Any], let e = c["envelope"] as? [String: Any] else {
+    static func intotoV002(_ spec: JSONValue, env: DSSEEnvelope, signer: Signer) throws {
+        guard let c = object(spec["content"]), let e = object(c["envelope"]) else {
             throw SigstoreError.tlogBodyMismatch("intoto entry has no envelope")
         }
-        try matchPayloadHash(c["payloadHash"] as? [String: Any], hexValue: true, env: env)
-        if let p = e["payload"] as? String {
+        try matchPayloadHash(object(c["payloadHash"]), hexValue: true, env: env)
+        if let p = e["payload"]?.stringValue {
             let inner = Encoding.base64(p).flatMap { String(data: $0, encoding: .utf8) }.flatMap(Encoding.base64)
             guard inner == env.payload else { throw SigstoreError.tlogBodyMismatch("in-toto payload differs") }
         }
-        guard (e["payloadType"] as? String) == env.payloadType else { throw SigstoreError.tlogBodyMismatch("payload type differs") }
-        let sigs = e["signatures"] as? [[String: Any]] ?? []
+        guard (e["payloadType"]?.stringValue) == env.payloadType else { throw SigstoreError.tlogBodyMismatch("payload type differs") }
+        let sigs = objects(e["signatures"])
         let ok = try sigs.contains { s in
-            let sig = (s["sig"] as? String).flatMap(Encoding.base64).flatMap { String(data: $0, encoding: .utf8) }.flatMap(Encoding.base64)
-            guard sig == env.signatures[0].sig, let pem = (s["publicKey"] as? String).flatMap(Encoding.base64) else { return false }
+            let sig = (s["sig"]?.stringValue).flatMap(Encoding.base64).flatMap { String(data: $0, encoding: .utf8) }.flatMap(Encoding.base64)
+            guard sig == env.signatures[0].sig, let pem = (s["publicKey"]?.stringValue).flatMap(Encoding.base64) else { return false }
             try matchPEM(pem, signer: signer)
             return true
         }
@@ -117,11 +120,20 @@ public enum RekorBodyMatcher {
 
     // MARK: helpers
 
-    static func matchPayloadHash(_ h: [String: Any]?, hexValue: Bool, env: DSSEEnvelope) throws {
-        guard let alg = (h?["algorithm"] as? String).flatMap(HashAlgorithm.init(name:)) else {
+    /// `value` when it is an object (as `as? [String: Any]` read the Foundation tree), else nil.
+    static func object(_ value: JSONValue?) -> JSONValue? { value?.objectValue == nil ? nil : value }
+
+    /// The elements of an array of objects (`as? [[String: Any]] ?? []`): empty unless every element is an object.
+    static func objects(_ value: JSONValue?) -> [JSONValue] {
+        guard let items = value?.arrayValue, items.allSatisfy({ $0.objectValue != nil }) else { return [] }
+        return items
+    }
+
+    static func matchPayloadHash(_ h: JSONValue?, hexValue: Bool, env: DSSEEnvelope) throws {
+        guard let alg = (h?["algorithm"]?.stringValue).flatMap(HashAlgorithm.init(name:)) else {
             throw SigstoreError.tlogBodyMismatch("missing payload hash")
         }
-        let raw = hexValue ? (h?["value"] as? String).flatMap(Encoding.fromHex) : (h?["digest"] as? String).flatMap(Encoding.base64)
+        let raw = hexValue ? (h?["value"]?.stringValue).flatMap(Encoding.fromHex) : (h?["digest"]?.stringValue).flatMap(Encoding.base64)
         guard raw == alg.hash(env.payload) else { throw SigstoreError.tlogBodyMismatch("payload hash differs from the envelope payload") }
     }
 
@@ -163,14 +175,14 @@ public enum RekorBodyMatcher {
         }
     }
 
-    static func matchVerifierV2(_ v: [String: Any]?, signer: Signer) throws {
+    static func matchVerifierV2(_ v: JSONValue?, signer: Signer) throws {
         switch signer {
         case .certificate(let der):
-            guard ((v?["x509Certificate"] as? [String: Any])?["rawBytes"] as? String).flatMap(Encoding.base64) == der else {
+            guard (v?["x509Certificate"]?["rawBytes"]?.stringValue).flatMap(Encoding.base64) == der else {
                 throw SigstoreError.tlogBodyMismatch("logged certificate differs from the signing certificate")
             }
         case .publicKey(let key):
-            guard let raw = ((v?["publicKey"] as? [String: Any])?["rawBytes"] as? String).flatMap(Encoding.base64),
+            guard let raw = (v?["publicKey"]?["rawBytes"]?.stringValue).flatMap(Encoding.base64),
                   let logged = try? PublicKey(der: raw), logged.sameKey(as: key) else {
                 throw SigstoreError.tlogBodyMismatch("logged public key differs from the verification key")
             }
