@@ -203,12 +203,8 @@ public struct JSONScanner {
         func string() throws(Failure) {
             let quote = i
             i = Self.plainRun(UnsafeRawBufferPointer(buf), from: i + 1, end: end)
-            while i < end {
-                let c = buf[i]
-                if c == UInt8(ascii: "\"") { i += 1; return }
-                if c == UInt8(ascii: "\\") || c < 0x20 { break }
-                i += 1
-            }
+            if i < end, buf[i] == UInt8(ascii: "\"") { i += 1; return }
+            // An escape, a control byte or the end: the string reader steps over it or says what is wrong.
             offset = quote
             try skipString()
             i = offset
@@ -431,26 +427,22 @@ public struct JSONScanner {
 
     /// The first quote, backslash or control byte at or after `start`, or `end`.
     private func nextSpecial(from start: Int) -> Int {
-        bytes.withUnsafeBufferPointer { buffer in
-            // Eight bytes at a time while none is a quote, a backslash or a control character (most of a review).
-            var i = Self.plainRun(UnsafeRawBufferPointer(buffer), from: start, end: end)
-            while i < end {
-                let b = buffer[i]
-                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return i }
-                i += 1
-            }
-            return i
-        }
+        bytes.withUnsafeBufferPointer { Self.plainRun(UnsafeRawBufferPointer($0), from: start, end: end) }
     }
 
-    /// From `start`, past every whole eight-byte word of string text without a quote, backslash or control byte, and
-    /// to the first such byte in the word that has one; the caller's byte loop finishes from there.
+    /// The first quote, backslash or control byte at or after `start`, or `end`: eight bytes at a time while none is
+    /// one (most of a review's text), then byte by byte for the last few.
     @inline(__always)
     static func plainRun(_ buffer: UnsafeRawBufferPointer, from start: Int, end: Int) -> Int {
         var i = start
         while i + 8 <= end {
             if let at = firstSpecial(UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self))) { return i + at }
             i += 8
+        }
+        while i < end {
+            let b = buffer[i]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return i }
+            i += 1
         }
         return i
     }
