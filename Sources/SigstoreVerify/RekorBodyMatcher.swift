@@ -14,13 +14,14 @@ public enum RekorBodyMatcher {
 
     public static func check(_ entry: TransparencyLogEntry, content: SigstoreBundle.Content, signer: Signer, artifact: Artifact?) throws {
         // JSONScanner reads the body (no Foundation tree); what it refuses, Foundation reads as before.
-        guard let body = (try? JSONValue.parse(bytes: Array(entry.canonicalizedBody))) ?? (try? JSONValue.parse(data: entry.canonicalizedBody)),
-              body.objectValue != nil else { throw SigstoreError.tlogBodyMismatch("body is not JSON") }
+        guard let body = object((try? JSONValue.parse(bytes: Array(entry.canonicalizedBody))) ?? (try? JSONValue.parse(data: entry.canonicalizedBody))) else {
+            throw SigstoreError.tlogBodyMismatch("body is not JSON")
+        }
         let kind = body["kind"]?.stringValue ?? "", version = body["apiVersion"]?.stringValue ?? ""
         guard kind == entry.kind, version == entry.version else {
             throw SigstoreError.tlogBodyMismatch("body is \(kind) \(version) but entry says \(entry.kind) \(entry.version)")
         }
-        guard let spec = body["spec"], spec.objectValue != nil else { throw SigstoreError.tlogBodyMismatch("body has no spec") }
+        guard let spec = object(body["spec"]) else { throw SigstoreError.tlogBodyMismatch("body has no spec") }
         switch (kind, version, content) {
         case ("hashedrekord", "0.0.1", _):
             try hashedRekordV001(spec, content: content, signer: signer, artifact: artifact)

@@ -94,9 +94,9 @@ var answered = 0
     commands.write(Data((review + "\n").utf8))
     answered += 1
     let count = answered
-    let answers = { client.stdout.split(separator: "\n").filter { $0.hasPrefix("answer ") } }
-    guard client.waitForOutput(timeout: 30, { _ in answers().count >= count }) else { fail("no answer: \(client.stderr)") }
-    let fields = answers()[count - 1].split(separator: " ")
+    let answers = { (output: String) in output.split(separator: "\n").filter { $0.hasPrefix("answer ") } }
+    guard client.waitForOutput(timeout: 30, { answers($0).count >= count }) else { fail("no answer: \(client.stderr)") }
+    let fields = answers(client.stdout)[count - 1].split(separator: " ")
     guard fields.count == 3, fields[2] == "allowed", let took = Double(fields[1]) else { fail("not admitted: \(client.stderr)") }
     return took
 }
