@@ -34,8 +34,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        // What every layer shares and nothing else: JSON values, YAML documents, Deadline and the monotonic clock.
-        .target(name: "SealgateCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // What every layer shares and nothing else: JSON values, YAML documents, Deadline and the monotonic clock, metric handles.
+        .target(name: "SealgateCore", dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Metrics", package: "swift-metrics")]),
         // HTTP/1.1 client over OpenSSL (pooled, deadlines, TLS options), used by Registry, KubernetesAPI and TUF.
         .target(name: "HTTP1Client", dependencies: ["SealgateCore", "COpenSSL", "CLinux"]),
         .target(name: "ImageReference"),
@@ -176,7 +176,7 @@ let package = Package(
         .testTarget(name: "ImageVerificationTests", dependencies: [
             "ImageVerification", "ImagePolicy", "ImageReference", "Registry", "SigstoreVerify", "E2ESupport", "RegistryTestSupport", "SigstoreTestSupport", "TestSupport", "TUF",
         ]),
-        .testTarget(name: "SealgateCoreTests", dependencies: ["SealgateCore", "TestSupport"]),
+        .testTarget(name: "SealgateCoreTests", dependencies: ["SealgateCore", "TestSupport", .product(name: "Metrics", package: "swift-metrics")]),
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference", "TestSupport"]),
         .testTarget(name: "SigstoreVerifyTests", dependencies: ["SigstoreVerify", "SigstoreTestSupport", "TestSupport"]),
         .testTarget(name: "ImagePolicyTests", dependencies: ["ImagePolicy", "SchemaWalkSupport", "TestSupport"]),

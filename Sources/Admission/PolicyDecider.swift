@@ -5,6 +5,7 @@ import ImageReference
 import Logging
 import Metrics
 import Registry
+import SealgateCore
 
 /// Answers admission requests: extracts the images, hands them to the `Engine` with the request's context and
 /// the API server's deadline, and turns the decisions into the response (deny message, warnings, JSON patch),

@@ -4,6 +4,7 @@ import ImagePolicy
 import ImageReference
 import Metrics
 import Registry
+import SealgateCore
 
 /// The decision engine's one front door: what each image of a request gets under the current policies, decided
 /// by a deadline. `serve`, `explain`, `test` and `apply` all decide through it; Admission only turns requests into

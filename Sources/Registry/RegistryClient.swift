@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ImageReference
 import Metrics
+import SealgateCore
 
 public struct RegistryConfiguration: Sendable {
     /// Registries (`host:port`) reached over plain HTTP, e.g. a local test registry. Never the default.
@@ -438,8 +439,9 @@ public final class RegistryClient: @unchecked Sendable {
         let started = Deadline.now()
         var outcome = "error"
         defer {
-            Counter(label: "sealgate_registry_requests_total", dimensions: [("registry", registry), ("result", outcome)]).increment()
-            Metrics.Timer(label: "sealgate_registry_request_duration_seconds", dimensions: [("registry", registry)])
+            // Handles made once per label set (MetricHandles), not per request.
+            MetricHandles.shared.counter("sealgate_registry_requests_total", [("registry", registry), ("result", outcome)]).increment()
+            MetricHandles.shared.timer("sealgate_registry_request_duration_seconds", [("registry", registry)])
                 .recordNanoseconds(Int64((Deadline.now() - started) * 1e9))
         }
         do {

@@ -27,6 +27,8 @@ public final class LocalRegistry: @unchecked Sendable {
         directory = try makeTemporaryDirectory("registry")
         port = try freeLoopbackPort()
         tls = pki != nil
+        // As Debian's packaged config.yml: blob descriptors cached in memory. Without it, each request re-reads link
+        // files from disk, and the registry's latency and CPU (on the cores sealgate shares in bench/cold) grow.
         var config = """
         version: 0.1
         log:
@@ -34,6 +36,8 @@ public final class LocalRegistry: @unchecked Sendable {
           accesslog:
             disabled: \(!accessLog)
         storage:
+          cache:
+            blobdescriptor: inmemory
           filesystem:
             rootdirectory: \(directory.appendingPathComponent("data").path)
           delete:
