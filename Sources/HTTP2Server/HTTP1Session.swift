@@ -214,7 +214,7 @@ final class HTTP1Session: ProtocolSession {
             query = ""
         }
         let connectionTokens = headers.filter { $0.name == "connection" }.map { $0.value.lowercased() }.joined(separator: ",")
-        let keepAlive = httpVersion == "HTTP/1.1" ? !Self.mentions(connectionTokens, "close") : Self.mentions(connectionTokens, "keep-alive")
+        let keepAlive = httpVersion == "HTTP/1.1" ? !Self.hasToken(connectionTokens, "close") : Self.hasToken(connectionTokens, "keep-alive")
         head = Head(method: String(requestLine[0]), path: path, query: query, headers: headers, keepAlive: keepAlive)
         body = []
 
@@ -267,12 +267,16 @@ final class HTTP1Session: ProtocolSession {
         return (name, String(decoding: UnsafeBufferPointer(rebasing: line[from..<to]), as: UTF8.self))
     }
 
-    /// Whether `tokens` (a lowercased Connection value) contains `word` as a substring, as the earlier
-    /// `String.contains` did, without Foundation's locale-aware search.
-    private static func mentions(_ tokens: String, _ word: String) -> Bool {
-        let haystack = Array(tokens.utf8), needle = Array(word.utf8)
-        guard haystack.count >= needle.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+    /// Whether the comma-separated list `tokens` (lowercased Connection values) holds `token` as one element, blanks
+    /// around it ignored (RFC 9110 §7.6.1, as Go's net/http reads it): "x-close-notify" does not mean "close".
+    private static func hasToken(_ tokens: String, _ token: String) -> Bool {
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        return tokens.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).contains { element in
+            var element = element
+            while let b = element.first, isBlank(b) { element = element.dropFirst() }
+            while let b = element.last, isBlank(b) { element = element.dropLast() }
+            return element.elementsEqual(token.utf8)
+        }
     }
 
     private func findHeadEnd() -> Int? {

@@ -109,6 +109,45 @@ struct HTTPServerTests {
         #expect(try curl(nil, ["--http1.1", url]).stdout == "fast HTTP/1.1 GET\n")
     }
 
+    /// Whether the server keeps an HTTP/1.x connection open after answering a request with `connection` (nil: no
+    /// such header): a second request on the same socket is answered ("open") or the socket is closed ("closed").
+    static let keepAliveProbe = #"""
+    import socket, sys
+    port, version, connection = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    head = "GET /fast %s\r\nHost: a\r\n" % version + ("Connection: %s\r\n" % connection if connection != "-" else "")
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def answer():
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk: return None
+            data += chunk
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = next(int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:"))
+        while len(body) < length: body += s.recv(4096)
+        return head.split(b" ")[1]
+    s.sendall((head + "\r\n").encode())
+    assert answer() == b"200", "first request not answered"
+    try:
+        s.sendall(b"GET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+        print("open" if answer() == b"200" else "closed")
+    except (BrokenPipeError, ConnectionResetError):
+        print("closed")
+    """#
+
+    @Test("HTTP/1.x keep-alive follows the Connection header's tokens, not substrings of it",
+          arguments: [("HTTP/1.1", "-", "open"), ("HTTP/1.1", "close", "closed"), ("HTTP/1.1", "keep-alive, Close", "closed"),
+                      ("HTTP/1.1", "x-close-notify", "open"), ("HTTP/1.1", "upgrade,close ", "closed"),
+                      ("HTTP/1.0", "-", "closed"), ("HTTP/1.0", "Keep-Alive", "open"), ("HTTP/1.0", "not-keep-alive", "closed")])
+    func keepAliveTokens(version: String, connection: String, expected: String) throws {
+        let (running, _) = try start(tls: false)
+        defer { running.stop() }
+        let probe = try Subprocess.run("python3", ["-c", Self.keepAliveProbe, String(running.server.boundPort), version, connection], timeout: 30)
+        #expect(probe.status == 0, "probe failed: \(probe.stderr)")
+        #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == expected,
+                "\(version) with Connection: \(connection)")
+    }
+
     @Test("bodies up to the limit are delivered intact; larger ones get 413", arguments: ["--http2", "--http1.1"])
     func bodyLimit(flag: String) throws {
         let (running, pki) = try start { $0.maxBodyBytes = 100_000 }
