@@ -3,8 +3,8 @@ import Metrics
 
 /// Counters and timers by label and dimensions, made once per process: `Counter(label:dimensions:)` asks the
 /// metrics factory every time (a lock and a hash of the label set, and an allocation), which the warm path did
-/// several times per request. Bounded: past `capacity` label sets (policy names are the open-ended dimension),
-/// handles are made per call as before.
+/// several times per request. Bounded: past `capacity` label sets (policy names and registry hosts are the open-ended
+/// dimensions), handles are made per call as before.
 public final class MetricHandles: @unchecked Sendable {
     public static let shared = MetricHandles()
     static let capacity = 10_000
