@@ -60,7 +60,12 @@ public struct AdmissionRequest: Codable, Sendable {
     var lazyUserInfo: LazyJSON?
     public internal(set) var user: RequestUser?
     public var dryRun: Bool?
-    public var options: JSONValue?
+    /// The operation's options (`CreateOptions`…): no decision reads them, so they stay bytes unless re-encoded.
+    public var options: JSONValue? {
+        get { lazyOptions?.value }
+        set { lazyOptions = newValue.map(LazyJSON.init) }
+    }
+    public var lazyOptions: LazyJSON?
     /// The admitted object as read from the wire: its bytes until something needs the whole tree.
     public var lazyObject: LazyJSON? { didSet { objectSummary = nil } }
     public var lazyOldObject: LazyJSON?

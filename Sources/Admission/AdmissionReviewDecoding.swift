@@ -64,7 +64,7 @@ public enum AdmissionReviewDecoding {
         var kind: GroupVersionKind?
         var resource: GroupVersionResource?
         var dryRun: Bool?
-        var options: JSONValue?
+        var options: LazyJSON?
         var userInfo: LazyJSON?
         var user: RequestUser?
         var object, oldObject: LazyJSON?
@@ -97,7 +97,7 @@ public enum AdmissionReviewDecoding {
                     user = try Self.user(&s)
                     userInfo = LazyJSON(checked: s.bytes, range: start..<s.offset)
                 }
-            case "options": options = try s.nullable { try $0.readValue() }
+            case "options": options = try lazy(&s)
             case "object":
                 objectSummary = nil
                 if try s.consumeNull() {
@@ -120,7 +120,8 @@ public enum AdmissionReviewDecoding {
             uid: try required(uid, "request.uid"),
             kind: try required(kind, "request.kind"), resource: try required(resource, "request.resource"),
             subResource: subResource, name: name, namespace: namespace, operation: try required(operation, "request.operation"),
-            dryRun: dryRun, options: options)
+            dryRun: dryRun)
+        request.lazyOptions = options
         request.lazyUserInfo = userInfo
         request.user = user
         request.lazyObject = object

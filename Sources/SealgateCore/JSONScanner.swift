@@ -88,8 +88,8 @@ public struct JSONScanner {
         }
 
         public static func == (key: Key, name: String) -> Bool {
-            var name = name
-            return name.withUTF8 { key.equals($0) }
+            // Reads the name in place: `withUTF8` needed a mutable copy (a retain and a release per comparison).
+            name.utf8.withContiguousStorageIfAvailable { key.equals($0) } ?? (key.string == name)
         }
 
         private func equals(_ other: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -1,41 +1,41 @@
 import Foundation
+import Synchronization
 
 /// A JSON value kept as its (already checked) bytes until someone needs the tree: the admission path reads the few
 /// fields a decision needs straight from the bytes, and only policies that look at the whole object pay for parsing it,
 /// once per request.
-public final class LazyJSON: @unchecked Sendable {
+public final class LazyJSON: Sendable {
     public let bytes: [UInt8]
     public let range: Range<Int>
-    private let lock = NSLock()
-    private var parsed: JSONValue?
+    /// Inline in the object: an NSLock was two more allocations for each of a request's lazy values.
+    private let parsed: Mutex<JSONValue?>
 
     /// `bytes[range]` must hold one well-formed JSON value (a `JSONScanner` has stepped over it).
     public init(checked bytes: [UInt8], range: Range<Int>) {
         self.bytes = bytes
         self.range = range
+        parsed = Mutex(nil)
     }
 
     public init(_ value: JSONValue) {
         bytes = []
         range = 0..<0
-        parsed = value
+        parsed = Mutex(value)
     }
 
     /// The whole tree, parsed on first use.
     public var value: JSONValue {
-        lock.lock(); defer { lock.unlock() }
-        if let parsed { return parsed }
-        // Cannot fail: a scanner with the same grammar and depth limit accepted these bytes (JSONScannerTests).
-        let value = (try? JSONValue.parse(bytes: bytes, range: range)) ?? .null
-        parsed = value
-        return value
+        parsed.withLock { parsed in
+            if let parsed { return parsed }
+            // Cannot fail: a scanner with the same grammar and depth limit accepted these bytes (JSONScannerTests).
+            let value = (try? JSONValue.parse(bytes: bytes, range: range)) ?? .null
+            parsed = value
+            return value
+        }
     }
 
     /// Whether the tree has been built (then readers use it instead of scanning the bytes again).
-    public var parsedValue: JSONValue? {
-        lock.lock(); defer { lock.unlock() }
-        return parsed
-    }
+    public var parsedValue: JSONValue? { parsed.withLock { $0 } }
 
     /// The member at `path` (object keys), read from the bytes without building the rest; from the tree once it exists.
     public func member(at path: [String]) -> JSONValue? {

@@ -63,6 +63,8 @@ struct AdmissionEndpointTests {
         ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE"}}"#, 400, "uid is empty"),
         ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE"}}"#, 400, "missing field request.uid"),
         ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":7}}"#, 400, "wrong type at request.uid"),
+        // Kept as bytes, still checked: a broken `options` is refused, not carried along.
+        ("POST", "application/json", #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","options":{"kind":01}}}"#, 400, "malformed AdmissionReview"),
     ] as [(String, String?, String, Int, String)])
     func badInput(method: String, contentType: String?, body: String, status: Int, message: String) throws {
         let decider = RecordingDecider()
@@ -89,14 +91,16 @@ struct AdmissionWireFormatTests {
         Array(try Data(contentsOf: TestPaths.fixtures.appendingPathComponent("admission/\(name)")))
     }
 
-    @Test("object and oldObject are kept as bytes and read back as the tree JSONSerialization builds")
+    @Test("object, oldObject and options are kept as bytes and read back as the tree JSONSerialization builds")
     func lazyObjects() throws {
         let body = try fixture("pod-review-v1.json")
         let request = try #require(try AdmissionReviewDecoding.decode(body).request)
         #expect(request.lazyObject?.parsedValue == nil, "decoding does not build the object")
+        #expect(request.lazyOptions?.parsedValue == nil, "nor the options")
         let foundation = try JSONValue.parse(data: Data(body))["request"]
         #expect(request.object == foundation?["object"])
         #expect(request.userInfo == foundation?["userInfo"])
+        #expect(request.options == foundation?["options"] && request.options?["kind"] == "CreateOptions")
     }
 
     @Test("images read from the bytes equal those read from the tree, for hostile shapes too", arguments: [

@@ -27,6 +27,12 @@ struct BenchmarkSmokeTests {
         let ratios = try #require(summary["ratios"] as? [[String: Any]])
         #expect(ratios.count == 4)
         #expect(ratios.allSatisfy { ($0["vs_workers"] as? Double ?? 0) > 0 }, "inline vs workers-only reported per shape: \(ratios)")
+        // Open loop: sealgate, and nghttpd at the same paced rate as the machine's own reference tail.
+        let open = try #require(summary["open_loop"] as? [String: Any])
+        let reference = try #require(summary["open_loop_reference"] as? [String: Any])
+        #expect(reference["server"] as? String == "nghttpd")
+        #expect(reference["target_rps"] as? Int == open["target_rps"] as? Int, "same rate: \(open) \(reference)")
+        for loop in [open, reference] { #expect((loop["latency"] as? [String: Any])?["ok"] as? Int == 200, "\(loop)") }
         let memory = try #require(summary["memory_kb"] as? [String: Int])
         #expect((memory["idle"] ?? 0) > 1000, "RSS of the server process itself, not a wrapper: \(memory)")
         // Micro benchmarks: every piece ran and took time.
