@@ -12,7 +12,7 @@ import SigstoreVerify
 ///     let verifier = CosignAuthorityVerifier(registry: client, trustedRoot: try .publicGood(), timeout: 10,
 ///                                            secrets: { ns, name in kubeSecretPEM(ns, name) })
 ///
-/// Registry calls are blocking; each call runs them on a Dispatch worker (never on the cooperative pool),
+/// Registry calls are blocking; each call runs them on a `BlockingIO` thread (never on the cooperative pool),
 /// bounded by `timeout` seconds. Registry timeouts/5xx/429/unreachable give `transient` outcomes;
 /// missing or bad signatures give non-transient failures. The reason names every signature tried.
 public struct CosignAuthorityVerifier: AuthorityVerifier {
@@ -137,7 +137,7 @@ public struct CosignAuthorityVerifier: AuthorityVerifier {
         return .object(o)
     }
 
-    /// Runs blocking work on a Dispatch worker thread and awaits it without blocking the cooperative pool.
+    /// Runs blocking work on a `BlockingIO` thread and awaits it without blocking the cooperative pool.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await BlockingIO.run(RequestCredentials.carried(work))  // the request's pull secrets follow onto the I/O thread
     }
